@@ -1,0 +1,1 @@
+"""sheetflow: invoice approval and deal payment watching on a spreadsheet."""

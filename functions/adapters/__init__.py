@@ -1,0 +1,1 @@
+"""Adapters: the edges where sheetflow meets files, databases and mail servers."""

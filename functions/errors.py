@@ -1,0 +1,56 @@
+"""One exception root for everything sheetflow reports to a person.
+
+    SheetflowError
+    ├── ConfigError            bad command-line flag, environment variable or Settings value
+    ├── SchemaError            a tab or header the automation needs is missing or renamed
+    │   └── NotAWorkbookError  the file is not a sheetflow workbook (or not a workbook at all)
+    ├── BookBusyError          the workbook is open in LibreOffice/Excel: nothing written, retry later
+    ├── BookChangedError       the workbook changed between the tick's read and its write
+    └── MailError              an email could not be handed to the mail server
+
+Each carries the tab / column / record it is about, so the CLI and the Cloud Function can
+say exactly where the problem is.
+"""
+
+from __future__ import annotations
+
+
+class SheetflowError(Exception):
+    """Root of every error sheetflow explains to a person instead of a traceback."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tab: str | None = None,
+        column: str | None = None,
+        record: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.tab = tab
+        self.column = column
+        self.record = record
+
+
+class ConfigError(SheetflowError):
+    """A flag, environment variable or Settings value is wrong."""
+
+
+class SchemaError(SheetflowError):
+    """The spreadsheet does not have the tabs or headers sheetflow needs."""
+
+
+class NotAWorkbookError(SchemaError):
+    """The file is not a sheetflow workbook."""
+
+
+class BookBusyError(SheetflowError):
+    """Someone has the workbook open; writing now would clobber their work."""
+
+
+class BookChangedError(SheetflowError):
+    """The workbook was saved by someone else after the tick read it."""
+
+
+class MailError(SheetflowError):
+    """The mail server refused or could not be reached."""

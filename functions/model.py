@@ -1,0 +1,165 @@
+"""Core data types shared by the pure core and the adapters (no I/O here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+# What a spreadsheet cell can hold once read (openpyxl or Sheets "unformatted" values).
+Cell = str | int | float | bool | datetime | date | None
+# What the snapshot keeps of a cell: JSON-safe, so SQLite and Firestore store it as is.
+Stored = str | int | float | bool | None
+
+
+def stored(value: Cell) -> Stored:
+    """Normalise a cell for comparison and storage: blank strings are empty, dates are ISO text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One data row as read: its 1-based sheet row number and its cells by column key."""
+
+    number: int
+    values: dict[str, Cell]
+
+    def get(self, key: str) -> Cell:
+        return self.values.get(key)
+
+    def is_blank(self) -> bool:
+        return all(stored(v) is None for v in self.values.values())
+
+
+@dataclass(frozen=True)
+class TableRead:
+    """One tab as read: which columns were found and its non-blank rows in sheet order."""
+
+    tab: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[SheetRow, ...]
+
+
+@dataclass(frozen=True)
+class BookRead:
+    """Every watched tab of one spreadsheet, read in one go."""
+
+    locale: str
+    tables: dict[str, TableRead]
+    fingerprint: str = ""
+
+    def table(self, key: str) -> TableRead:
+        return self.tables[key]
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """Set one cell, addressed by record ID (or by row number for an ID being assigned).
+
+    `expected` is the value the plan saw; the adapter writes only if the cell still holds it
+    (or already holds `value`), so a person's newer edit is never overwritten.
+    """
+
+    tab: str
+    record: str | None
+    row: int
+    column: str
+    value: Stored
+    expected: Stored
+
+
+@dataclass(frozen=True)
+class CellLock:
+    """Lock (or unlock) one cell; `editors` are emails still allowed to edit it (Google)."""
+
+    tab: str
+    record: str
+    column: str
+    locked: bool
+    editors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One row of the Log tab."""
+
+    time: str
+    flow: str
+    record: str
+    event: str
+    from_: str = ""
+    to: str = ""
+    by: str = ""
+    details: str = ""
+
+    def as_row(self) -> list[str]:
+        return [self.time, self.flow, self.record, self.event, self.from_, self.to, self.by,
+                self.details]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class EmailIntent:
+    """An email a flow wants sent; rendered from `templates/<locale>/<template>.*`.
+
+    `key` is deterministic (flow, record, event, round, recipient) so the ledger never sends
+    the same email twice, however often a tick is retried.
+    """
+
+    key: str
+    template: str
+    to: tuple[Recipient, ...]
+    context: dict[str, Any]
+    record: str
+    cc: tuple[Recipient, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """A ready-to-send message: what the ledger stores and the senders deliver."""
+
+    key: str
+    message_id: str
+    sender: str
+    to: tuple[str, ...]
+    subject: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """The rows one accountant sees in their `Queue — NAME` view."""
+
+    accountant: str
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Stored, ...], ...]
+
+
+@dataclass
+class SheetChanges:
+    """Everything one tick writes to the spreadsheet, applied in one save / one batch."""
+
+    writes: list[CellWrite] = field(default_factory=list)
+    locks: list[CellLock] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
+    queues: list[QueueView] | None = None
+    lists: dict[str, list[str]] | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.writes or self.locks or self.log or self.queues is not None
+                    or self.lists is not None)

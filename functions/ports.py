@@ -1,0 +1,78 @@
+"""The small interfaces the core needs from the outside world (adapters implement them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from .model import BookRead, RenderedEmail, SheetChanges
+
+JSON = dict[str, Any]
+
+
+class SpreadsheetBook(Protocol):
+    """A spreadsheet: the local workbook or a Google Sheet."""
+
+    name: str
+
+    def busy_reason(self) -> str | None:
+        """Why writing now is unsafe (e.g. open in LibreOffice), or None."""
+
+    def read(self) -> BookRead:
+        """Read every watched tab; raise SchemaError naming a missing tab or header."""
+
+    def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        """Apply all changes in one save/batch; return writes skipped because a person edited.
+
+        With a fingerprint, raise BookChangedError (writing nothing) when the book changed
+        since that read; without one (replaying a journal) rely on each write's `expected`.
+        """
+
+
+class StateStore(Protocol):
+    """Snapshot, journal, email ledger, counters and the tick lock."""
+
+    def acquire_lock(self, owner: str, lease_seconds: float) -> bool: ...
+
+    def release_lock(self, owner: str) -> None: ...
+
+    def load_snapshot(self) -> dict[str, dict[str, JSON]]:
+        """Per tab, per record ID: what the last tick saw (values and flow state)."""
+
+    def load_meta(self) -> JSON: ...
+
+    def load_journal(self) -> JSON | None:
+        """A tick's plan that was saved but not yet committed (the tick crashed)."""
+
+    def save_journal(self, journal: JSON, emails: list[RenderedEmail]) -> None:
+        """Store the plan and queue its emails in the ledger, in one transaction."""
+
+    def mark_journal_applied(self) -> None: ...
+
+    def commit_journal(
+        self, snapshot_changes: Mapping[str, Mapping[str, JSON | None]], meta: JSON
+    ) -> None:
+        """Save the new snapshot rows (None deletes) and meta, and drop the journal: atomic."""
+
+    def drop_journal(self) -> None: ...
+
+    def pending_emails(self) -> list[tuple[RenderedEmail, str]]:
+        """Queued emails not yet marked sent, with their status (`pending` or `sending`)."""
+
+    def mark_sending(self, key: str) -> None: ...
+
+    def mark_sent(self, key: str, outcome: str = "sent") -> None: ...
+
+    def close(self) -> None: ...
+
+
+class MailSender(Protocol):
+    """Delivers rendered emails: outbox folder, SMTP or Gmail."""
+
+    description: str
+
+    def send(self, email: RenderedEmail) -> None:
+        """Deliver or raise MailError."""
+
+    def was_sent(self, email: RenderedEmail) -> bool | None:
+        """For a send interrupted by a crash: True/False when the sender can tell, else None."""

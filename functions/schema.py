@@ -1,0 +1,115 @@
+"""Loads `sheet_schema/*.yaml`: tabs, columns, statuses and words, per locale.
+
+The YAML is the single source of truth for headers and labels; code refers to columns and
+statuses only by their stable keys (`signer`, `awaiting_decision`).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+Locale = Literal["en", "ru"]
+LOCALES: tuple[Locale, ...] = ("en", "ru")
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheet_schema"
+TAB_FILES = ("invoices", "deals", "people", "settings", "log")
+
+ColumnType = Literal["id", "text", "person", "email", "date", "money", "percent", "choice", "status"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Column(_Strict):
+    key: str
+    header: dict[Locale, str]
+    type: ColumnType
+    owner: Literal["people", "automation"] = "people"
+    required: bool = False
+    role: Literal["manager", "director", "accountant"] | None = None
+    dropdown: str | None = None
+    width: int = 14
+
+
+class Tab(_Strict):
+    key: str
+    title: dict[Locale, str]
+    id_column: str | None = None
+    id_prefix: str | None = None
+    columns: tuple[Column, ...]
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(key)
+
+    def headers(self, locale: Locale) -> list[str]:
+        return [column.header[locale] for column in self.columns]
+
+    @property
+    def automation_keys(self) -> frozenset[str]:
+        return frozenset(c.key for c in self.columns if c.owner == "automation")
+
+
+class Labels(_Strict):
+    statuses: dict[str, dict[Locale, str]]
+    choices: dict[str, dict[str, dict[Locale, tuple[str, ...]]]]
+    settings_keys: dict[str, dict[Locale, str]]
+    queue_title: dict[Locale, str]
+    lists_title: dict[Locale, str]
+
+
+class Schema(_Strict):
+    tabs: dict[str, Tab]
+    labels: Labels
+
+    def tab(self, key: str) -> Tab:
+        return self.tabs[key]
+
+    def status_label(self, status: str, locale: Locale) -> str:
+        return self.labels.statuses[status][locale]
+
+    def status_key(self, label: str) -> str | None:
+        """Status key for a label in any locale (None when the text is not a status)."""
+        wanted = label.strip().casefold()
+        for key, names in self.labels.statuses.items():
+            if any(name.casefold() == wanted for name in names.values()):
+                return key
+        return None
+
+    def choice_key(self, list_name: str, text: str) -> str | None:
+        """Key of a dropdown choice for a typed word (case and spaces ignored), else None."""
+        wanted = text.strip().casefold()
+        for key, words in self.labels.choices[list_name].items():
+            if any(word.casefold() == wanted for names in words.values() for word in names):
+                return key
+        return None
+
+    def choice_words(self, list_name: str, locale: Locale) -> list[str]:
+        """The word `init` puts in a dropdown, one per choice."""
+        return [words[locale][0] for words in self.labels.choices[list_name].values()]
+
+    def queue_title(self, name: str, locale: Locale) -> str:
+        # Sheet titles may hold at most 31 characters in xlsx and no []:*?/\ characters.
+        clean = "".join(ch for ch in name if ch not in "[]:*?/\\")
+        return self.labels.queue_title[locale].format(name=clean)[:31]
+
+
+@cache
+def load_schema(directory: Path = SCHEMA_DIR) -> Schema:
+    """Read and validate every schema file once per process."""
+    tabs = {}
+    for name in TAB_FILES:
+        data = yaml.safe_load((directory / f"{name}.yaml").read_text(encoding="utf-8"))
+        tab = Tab.model_validate(data)
+        tabs[tab.key] = tab
+    labels = Labels.model_validate(
+        yaml.safe_load((directory / "labels.yaml").read_text(encoding="utf-8"))
+    )
+    return Schema(tabs=tabs, labels=labels)
