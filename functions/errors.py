@@ -4,7 +4,7 @@
     ├── ConfigError            bad command-line flag, environment variable or Settings value
     ├── SchemaError            a tab or header the automation needs is missing or renamed
     │   └── NotAWorkbookError  the file is not a sheetflow workbook (or not a workbook at all)
-    ├── BookBusyError          the workbook is open in LibreOffice/Excel: nothing written, retry later
+    ├── BookBusyError          the workbook is open in LibreOffice/Excel: nothing written
     ├── BookChangedError       the workbook changed between the tick's read and its write
     └── MailError              an email could not be handed to the mail server
 

@@ -102,8 +102,16 @@ class LogEntry:
     details: str = ""
 
     def as_row(self) -> list[str]:
-        return [self.time, self.flow, self.record, self.event, self.from_, self.to, self.by,
-                self.details]
+        return [
+            self.time,
+            self.flow,
+            self.record,
+            self.event,
+            self.from_,
+            self.to,
+            self.by,
+            self.details,
+        ]
 
 
 @dataclass(frozen=True)
@@ -161,5 +169,10 @@ class SheetChanges:
     lists: dict[str, list[str]] | None = None
 
     def is_empty(self) -> bool:
-        return not (self.writes or self.locks or self.log or self.queues is not None
-                    or self.lists is not None)
+        return not (
+            self.writes
+            or self.locks
+            or self.log
+            or self.queues is not None
+            or self.lists is not None
+        )

@@ -18,7 +18,9 @@ LOCALES: tuple[Locale, ...] = ("en", "ru")
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheet_schema"
 TAB_FILES = ("invoices", "deals", "people", "settings", "log")
 
-ColumnType = Literal["id", "text", "person", "email", "date", "money", "percent", "choice", "status"]
+ColumnType = Literal[
+    "id", "text", "person", "email", "date", "money", "percent", "choice", "status"
+]
 
 
 class _Strict(BaseModel):

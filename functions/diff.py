@@ -1,0 +1,89 @@
+"""Diff a tab against the last snapshot, by record ID (never by row number)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .model import SheetRow, Stored, stored
+from .parsing import text
+
+FieldChanges = dict[str, tuple[Stored, Stored]]
+
+
+@dataclass(frozen=True)
+class TableDiff:
+    """What changed in one tab since the snapshot.
+
+    `rows` maps each ID to the row that carries it; when an ID appears on several rows, the
+    row most like the snapshot keeps it and the others are listed in `copies`.
+    """
+
+    rows: dict[str, SheetRow]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: dict[str, FieldChanges]
+    unidentified: tuple[SheetRow, ...]
+    copies: dict[str, tuple[SheetRow, ...]] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.unidentified or self.copies)
+
+
+def row_values(row: SheetRow, columns: Iterable[str]) -> dict[str, Stored]:
+    return {key: stored(row.get(key)) for key in columns}
+
+
+def _likeness(values: Mapping[str, Stored], row: SheetRow) -> int:
+    return sum(1 for key, value in values.items() if stored(row.get(key)) == value)
+
+
+def diff_table(
+    snapshot: Mapping[str, Mapping[str, Stored]],
+    rows: Sequence[SheetRow],
+    id_column: str,
+    columns: Sequence[str],
+) -> TableDiff:
+    """Compare current rows with the snapshot's values (ID → column → value)."""
+    by_id: dict[str, list[SheetRow]] = {}
+    unidentified: list[SheetRow] = []
+    for row in rows:
+        record = text(row.get(id_column))
+        if record:
+            by_id.setdefault(record, []).append(row)
+        else:
+            unidentified.append(row)
+
+    chosen: dict[str, SheetRow] = {}
+    copies: dict[str, tuple[SheetRow, ...]] = {}
+    for record, found in by_id.items():
+        if len(found) > 1:
+            before = snapshot.get(record, {})
+            # Stable max: on a tie the first row in sheet order keeps the ID.
+            keeper = max(found, key=lambda r: _likeness(before, r))
+            copies[record] = tuple(r for r in found if r is not keeper)
+            chosen[record] = keeper
+        else:
+            chosen[record] = found[0]
+
+    changed: dict[str, FieldChanges] = {}
+    for record, row in chosen.items():
+        before = snapshot.get(record)
+        if before is None:
+            continue
+        fields = {
+            key: (before.get(key), now)
+            for key in columns
+            if (now := stored(row.get(key))) != before.get(key)
+        }
+        if fields:
+            changed[record] = fields
+    return TableDiff(
+        rows=chosen,
+        added=tuple(r for r in chosen if r not in snapshot),
+        removed=tuple(r for r in snapshot if r not in chosen),
+        changed=changed,
+        unidentified=tuple(unidentified),
+        copies=copies,
+    )

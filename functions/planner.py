@@ -1,0 +1,204 @@
+"""One tick's plan, computed purely from what was read and what the snapshot remembers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .diff import TableDiff, diff_table, row_values
+from .directory import read_directory, read_settings
+from .invoice_flow import FlowContext, InvoiceState, RowOutcome, plan_invoice
+from .model import BookRead, CellLock, CellWrite, EmailIntent, QueueView, SheetChanges, stored
+from .parsing import same_text, text
+from .schema import Locale, Schema
+
+Snapshot = dict[str, dict[str, dict[str, Any]]]
+QUEUE_COLUMNS = (
+    "id",
+    "supplier",
+    "invoice_no",
+    "invoice_date",
+    "amount",
+    "currency",
+    "invoice_file",
+    "status",
+    "accountant",
+)
+_QUEUE_STATUSES = ("awaiting_accountant", "in_payment", "awaiting_closing_docs")
+
+
+@dataclass
+class TickPlan:
+    changes: SheetChanges = field(default_factory=SheetChanges)
+    emails: list[EmailIntent] = field(default_factory=list)
+    snapshot: dict[str, dict[str, dict[str, Any] | None]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    transitions: list[tuple[str, str, str]] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return self.changes.is_empty() and not self.emails and not any(self.snapshot.values())
+
+
+def _id_number(record: str, prefix: str) -> int:
+    match = re.fullmatch(re.escape(prefix) + r"(\d+)", record)
+    return int(match.group(1)) if match else 0
+
+
+def _fingerprint(table_rows: list[dict[str, Any]]) -> list[Any]:
+    return sorted((sorted(r.items(), key=str) for r in table_rows), key=str)
+
+
+def plan_tick(
+    read: BookRead, snapshot: Snapshot, meta: dict[str, Any], schema: Schema, now: datetime
+) -> TickPlan:
+    locale: Locale = "ru" if read.locale == "ru" else "en"
+    people_table, settings_table = read.table("people"), read.table("settings")
+    directory = read_directory(people_table, schema)
+    settings, settings_problems = read_settings(settings_table, schema, locale)
+    plan = TickPlan(meta=dict(meta))
+    plan.problems += list(directory.problems) + settings_problems
+    # People or Settings changed → every row is re-evaluated (a new accountant may unblock rows).
+    context_key = [
+        _fingerprint([row_values(r, people_table.columns) for r in people_table.rows]),
+        _fingerprint([row_values(r, settings_table.columns) for r in settings_table.rows]),
+    ]
+    context_changed = meta.get("context") != repr(context_key)
+    plan.meta["context"] = repr(context_key)
+    ctx = FlowContext(schema, locale, directory, settings, now)
+    _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
+    if context_changed:
+        plan.changes.lists = {
+            role + "s": [p.name for p in directory.active(role)]
+            for role in ("director", "accountant", "manager")
+        }
+    return plan
+
+
+def _plan_invoices(
+    read: BookRead,
+    previous: dict[str, dict[str, Any]],
+    ctx: FlowContext,
+    plan: TickPlan,
+    everything: bool,
+) -> None:
+    tab = ctx.schema.tab("invoices")
+    table = read.table("invoices")
+    live = {k: v["values"] for k, v in previous.items() if not v.get("deleted")}
+    diff = diff_table(live, table.rows, "id", table.columns)
+    prefix = tab.id_prefix or ""
+    seen = [*previous, *diff.rows]
+    next_no = max([plan.meta.get("next_invoice_no", 1)] + [_id_number(r, prefix) + 1 for r in seen])
+    snap_out = plan.snapshot.setdefault("invoices", {})
+    due = set(diff.added) | set(diff.changed) | (set(diff.rows) if everything else set())
+    for record in sorted(due, key=lambda r: diff.rows[r].number):
+        _apply_outcome(
+            plan,
+            plan_invoice(record, diff.rows[record], previous.get(record), ctx),
+            diff.rows[record].number,
+            previous.get(record) is None,
+        )
+    for row in diff.unidentified:
+        record = f"{prefix}{next_no:06d}"
+        next_no += 1
+        plan.changes.writes.append(CellWrite("invoices", None, row.number, "id", record, None))
+        outcome = plan_invoice(record, row, None, ctx)
+        outcome.values["id"] = record
+        _apply_outcome(plan, outcome, row.number, True)
+    plan.meta["next_invoice_no"] = next_no
+    _mark_copies(diff, ctx, plan)
+    _mark_removed(diff, previous, ctx, plan)
+    if snap_out or everything:
+        plan.changes.queues = queue_views(read, previous, snap_out, ctx)
+
+
+def _apply_outcome(plan: TickPlan, out: RowOutcome, row: int, new: bool) -> None:
+    for column, value in out.writes.items():
+        plan.changes.writes.append(
+            CellWrite("invoices", out.record, row, column, value, out.read.get(column))
+        )
+    plan.changes.locks += [CellLock("invoices", out.record, c, locked) for c, locked in out.locks]
+    plan.changes.log += out.log
+    plan.emails += out.emails
+    plan.transitions += [(out.record, a, b) for a, b in out.transitions]
+    plan.conflicts += [f"{out.record}: {c}" for c in out.conflicts]
+    if out.note and (new or out.writes.get("note")):
+        plan.problems.append(f"{out.record}: {out.note}")
+    plan.snapshot.setdefault("invoices", {})[out.record] = {
+        "values": out.values,
+        "state": out.state.to_json(),
+    }
+
+
+def _mark_copies(diff: TableDiff, ctx: FlowContext, plan: TickPlan) -> None:
+    for record, rows in diff.copies.items():
+        keeper = diff.rows[record].number
+        for row in rows:
+            note = (
+                f"ID {record} is already used by row {keeper}: this row looks like a copy."
+                " Clear its ID cell and a new ID will be assigned"
+            )
+            if text(row.get("note")) != note:
+                plan.changes.writes.append(
+                    CellWrite("invoices", None, row.number, "note", note, stored(row.get("note")))
+                )
+                plan.changes.log.append(ctx.log(record, "duplicate", details=note))
+                plan.problems.append(f"row {row.number}: {note}")
+
+
+def _mark_removed(
+    diff: TableDiff, previous: dict[str, dict[str, Any]], ctx: FlowContext, plan: TickPlan
+) -> None:
+    for record in diff.removed:
+        entry = previous[record]
+        values = entry.get("values", {})
+        summary = ", ".join(f"{k}={text(v)}" for k, v in values.items() if text(v))
+        plan.changes.log.append(
+            ctx.log(
+                record,
+                "removed",
+                from_=text(values.get("status")),
+                details=f"row deleted; last values: {summary}"[:2000],
+            )
+        )
+        plan.snapshot.setdefault("invoices", {})[record] = {**entry, "deleted": True}
+        plan.problems.append(f"{record}: row deleted (its last values are in the Log)")
+
+
+def queue_views(
+    read: BookRead,
+    previous: dict[str, dict[str, Any]],
+    updated: dict[str, dict[str, Any] | None],
+    ctx: FlowContext,
+) -> list[QueueView]:
+    """Per active accountant: approved unclaimed invoices plus their own, never others'."""
+    rows: list[tuple[InvoiceState, dict[str, Any]]] = []
+    for entry in {**previous, **updated}.values():
+        if entry and not entry.get("deleted"):
+            rows.append((InvoiceState.from_json(entry.get("state")), entry["values"]))
+    tab = ctx.schema.tab("invoices")
+    headers = tuple(tab.column(c).header[ctx.locale] for c in QUEUE_COLUMNS)
+    views = []
+    for person in ctx.people.active("accountant"):
+        mine = [
+            tuple(values.get(c) for c in QUEUE_COLUMNS)
+            for state, values in rows
+            if state.status in _QUEUE_STATUSES
+            and (
+                state.accountant is None
+                or ctx.people.find(state.accountant, "accountant") == person
+                or same_text(state.accountant, person.name)
+            )
+        ]
+        views.append(
+            QueueView(
+                person.name,
+                ctx.schema.queue_title(person.name, ctx.locale),
+                headers,
+                tuple(sorted(mine, key=lambda r: str(r[0]))),
+            )
+        )
+    return views
