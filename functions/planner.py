@@ -38,6 +38,8 @@ class TickPlan:
     transitions: list[tuple[str, str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    locale: Locale = "en"
+    sender: str = ""
 
     def is_empty(self) -> bool:
         return self.changes.is_empty() and not self.emails and not any(self.snapshot.values())
@@ -59,7 +61,7 @@ def plan_tick(
     people_table, settings_table = read.table("people"), read.table("settings")
     directory = read_directory(people_table, schema)
     settings, settings_problems = read_settings(settings_table, schema, locale)
-    plan = TickPlan(meta=dict(meta))
+    plan = TickPlan(meta=dict(meta), locale=locale, sender=settings.sender)
     plan.problems += list(directory.problems) + settings_problems
     # People or Settings changed → every row is re-evaluated (a new accountant may unblock rows).
     context_key = [

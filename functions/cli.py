@@ -1,0 +1,182 @@
+"""`sheetflow`: the command line. Each command builds the objects and calls one service."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from .bootstrap import Config, book_path, build_engine
+from .console import print_report
+from .errors import ConfigError, SheetflowError
+from .schema import LOCALES, load_schema
+
+app = typer.Typer(
+    name="sheetflow",
+    help=(
+        "Invoice approval and deal payment watching on a spreadsheet.\n\n"
+        "Example:  sheetflow init --book books/sheetflow.xlsx && "
+        "sheetflow tick --book books/sheetflow.xlsx"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+BookOption = Annotated[
+    str,
+    typer.Option(
+        "--book", envvar="SHEETFLOW_BOOK", help="The workbook (.xlsx).", show_default=False
+    ),
+]
+MailOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mail",
+        envvar="SHEETFLOW_MAIL",
+        help="outbox:DIR (default: outbox/ beside the book) or smtp://HOST:PORT.",
+    ),
+]
+StateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--state", envvar="SHEETFLOW_STATE", help="SQLite state file (default: beside the book)."
+    ),
+]
+
+
+def _parse_now(now: str | None) -> datetime | None:
+    if now is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(now)
+    except ValueError as exc:
+        raise ConfigError(
+            f"--now {now!r} is not an ISO-8601 time like 2026-11-28T09:30+03:00"
+        ) from exc
+    if moment.tzinfo is None:
+        raise ConfigError(f"--now {now!r} needs a time zone offset, e.g. 2026-11-28T09:30+03:00")
+    return moment
+
+
+@app.command()
+def init(
+    book: BookOption,
+    locale: Annotated[str, typer.Option(help="Headers and labels: en or ru.")] = "en",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Create a new sheetflow workbook with every tab, header, dropdown and protection.
+
+    Example:  sheetflow init --book books/sheetflow.xlsx --locale en
+    """
+    from .adapters.workbook import create_workbook
+
+    if locale not in LOCALES:
+        raise ConfigError(f"--locale must be one of {', '.join(LOCALES)}")
+    path = book_path(book)
+    create_workbook(path, load_schema(), locale, force=force)  # type: ignore[arg-type]
+    out.print(
+        f"created {path}: fill in People and Settings, then run: sheetflow tick --book {path}"
+    )
+
+
+@app.command()
+def tick(
+    book: BookOption,
+    mail: MailOption = None,
+    state: StateOption = None,
+    now: Annotated[str | None, typer.Option(help="Pretend it is this time (ISO-8601).")] = None,
+) -> None:
+    """Run one pass: read the sheet, move rows on, write statuses, send emails, log.
+
+    Example:  sheetflow tick --book books/sheetflow.xlsx --mail smtp://localhost:1025
+    """
+    engine = build_engine(Config(book, mail, state))
+    print_report(engine.tick(_parse_now(now)), out)
+
+
+@app.command()
+def run(
+    book: BookOption,
+    every: Annotated[float, typer.Option(help="Seconds between ticks.", min=1)] = 60,
+    mail: MailOption = None,
+    state: StateOption = None,
+) -> None:
+    """Tick every N seconds until Ctrl-C (which stops cleanly between ticks).
+
+    Example:  sheetflow run --book books/sheetflow.xlsx --every 60
+    """
+    engine = build_engine(Config(book, mail, state))
+    out.print(f"ticking {book} every {every:g} s; Ctrl-C to stop")
+    try:
+        while True:
+            try:
+                print_report(engine.tick(), out, title=datetime.now().strftime("%H:%M:%S"))
+            except SheetflowError as exc:  # a bad edit must not stop the loop: say it, go on
+                err.print(f"error: {exc}")
+            time.sleep(every)
+    except KeyboardInterrupt:
+        out.print("stopped")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to create the demo.")] = Path(
+        "demo"
+    ),
+) -> None:
+    """Play the whole invoice story on a new workbook and show what happened.
+
+    Example:  sheetflow demo --dir demo   (then open demo/sheetflow.xlsx and demo/outbox/)
+    """
+    from .demo import play
+
+    play(directory, out)
+
+
+@app.command()
+def diagram(
+    locale: Annotated[str, typer.Option(help="Status names: en or ru.")] = "en",
+) -> None:
+    """Print the invoice state diagram (Mermaid), generated from the transition table.
+
+    Example:  sheetflow diagram --locale ru
+    """
+    from .transitions import mermaid
+
+    labels = {k: v[locale] for k, v in load_schema().labels.statuses.items()}  # type: ignore[index]
+    out.print(mermaid(labels), markup=False)
+
+
+def main() -> None:
+    """Console entry: one-line errors, no tracebacks (SHEETFLOW_DEBUG=1 shows them)."""
+    try:
+        app(standalone_mode=False)
+    except SheetflowError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(1)
+    except click.ClickException as exc:  # usage errors: click's own clear message
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for a person at a terminal
+        if os.environ.get("SHEETFLOW_DEBUG"):
+            raise
+        err.print(
+            f"error: unexpected {type(exc).__name__}: {exc} (SHEETFLOW_DEBUG=1 shows details)",
+            markup=False,
+        )
+        sys.exit(2)

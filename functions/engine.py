@@ -1,0 +1,163 @@
+"""One tick: lock → finish any interrupted tick → read → plan → journal → write → commit → mail.
+
+The order makes a tick safe to kill anywhere: the plan is journaled before the sheet is
+written, emails are queued in the ledger with deterministic keys, and the snapshot moves on
+only with the journal's commit. Rerunning finishes what a killed tick started.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from .errors import BookBusyError, BookChangedError, MailError
+from .journal import decode_changes, encode_changes
+from .model import EmailIntent, RenderedEmail
+from .planner import TickPlan, plan_tick
+from .ports import MailSender, SpreadsheetBook, StateStore
+from .schema import Schema
+
+LEASE_SECONDS = 300.0
+Checkpoint = Callable[[str], None]
+
+
+class Renderer(Protocol):
+    def render(
+        self, intent: EmailIntent, *, locale: str, sender: str, sent_at: datetime
+    ) -> RenderedEmail: ...
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for the CLI summary and the Cloud Function's JSON response."""
+
+    outcome: str = "done"  # done | idle | skipped | busy | retry
+    message: str = ""
+    transitions: list[tuple[str, str, str]] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _no_checkpoint(step: str) -> None:
+    """Tests replace this to kill a tick at a given step."""
+
+
+class Engine:
+    def __init__(
+        self,
+        book: SpreadsheetBook,
+        state: StateStore,
+        mail: MailSender,
+        renderer: Renderer,
+        schema: Schema,
+        checkpoint: Checkpoint = _no_checkpoint,
+    ) -> None:
+        self.book, self.state, self.mail = book, state, mail
+        self.renderer, self.schema = renderer, schema
+        self.checkpoint = checkpoint
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def tick(self, now: datetime | None = None) -> TickReport:
+        if not self.state.acquire_lock(self.owner, LEASE_SECONDS):
+            return TickReport("skipped", "skipped: another tick is running")
+        try:
+            return self._locked_tick(now or datetime.now(UTC))
+        finally:
+            self.state.release_lock(self.owner)
+
+    def _locked_tick(self, now: datetime) -> TickReport:
+        report = TickReport()
+        journal = self.state.load_journal()
+        busy = self.book.busy_reason()
+        if journal and not busy:
+            self._finish(journal, None, report)
+        if busy:
+            self.deliver(report)
+            report.outcome, report.message = "busy", f"nothing written: {busy}"
+            return report
+        read = self.book.read()
+        self.checkpoint("read")
+        plan = plan_tick(read, self.state.load_snapshot(), self.state.load_meta(), self.schema, now)
+        report.problems += plan.problems
+        if plan.is_empty() and plan.meta == self.state.load_meta():
+            self.deliver(report)
+            report.outcome = report.outcome if report.transitions else "idle"
+            report.message = report.message or "idle: nothing changed"
+            return report
+        journal = self._journal(plan, read.locale, now)
+        try:
+            self._finish(journal, read.fingerprint, report)
+        except (BookChangedError, BookBusyError) as exc:
+            self.state.drop_journal()
+            report.outcome, report.message = "retry", f"nothing written: {exc}"
+            return report
+        self.deliver(report)
+        return report
+
+    def _journal(self, plan: TickPlan, locale: str, now: datetime) -> dict[str, object]:
+        emails = [
+            self.renderer.render(i, locale=locale, sender=plan.sender, sent_at=now)
+            for i in plan.emails
+        ]
+        labels = self.schema.labels.statuses
+        journal: dict[str, object] = {
+            "changes": encode_changes(plan.changes),
+            "snapshot": plan.snapshot,
+            "meta": plan.meta,
+            "transitions": [
+                (r, labels[a][plan.locale] if a else "", labels[b][plan.locale])
+                for r, a, b in plan.transitions
+            ],
+            "conflicts": plan.conflicts,
+            "applied": False,
+        }
+        self.state.save_journal(journal, emails)
+        self.checkpoint("journal_saved")
+        return journal
+
+    def _finish(
+        self, journal: dict[str, object], fingerprint: str | None, report: TickReport
+    ) -> None:
+        """Apply a journaled plan (again, if a crash cut it short) and commit it."""
+        if not journal.get("applied"):
+            changes = decode_changes(journal["changes"])  # type: ignore[arg-type]
+            report.conflicts += self.book.apply(changes, fingerprint)
+            self.checkpoint("sheet_applied")
+            self.state.mark_journal_applied()
+        self.checkpoint("before_commit")
+        self.state.commit_journal(journal["snapshot"], journal["meta"])  # type: ignore[arg-type]
+        self.checkpoint("committed")
+        report.transitions += [tuple(t) for t in journal["transitions"]]  # type: ignore[attr-defined,misc]
+        report.conflicts += list(journal["conflicts"])  # type: ignore[call-overload]
+
+    def deliver(self, report: TickReport) -> None:
+        """Send every queued email once; a send cut short by a crash is checked first."""
+        for email, status in self.state.pending_emails():
+            if status == "sending":
+                delivered = self.mail.was_sent(email)
+                if delivered is None:
+                    self.state.mark_sent(email.key, "uncertain")
+                    report.problems.append(
+                        f"email “{email.subject}” to {', '.join(email.to)} may not have been"
+                        " sent (a tick was interrupted while sending): check the sent mail"
+                    )
+                    continue
+                if delivered:
+                    self.state.mark_sent(email.key)
+                    continue
+            self.state.mark_sending(email.key)
+            try:
+                self.mail.send(email)
+            except MailError as exc:
+                self.state.mark_sent(email.key, "pending")
+                report.problems.append(f"{exc}; will retry next tick")
+                return
+            self.state.mark_sent(email.key)
+            report.emails.append(f"{', '.join(email.to)} — {email.subject}")
+            self.checkpoint("email_sent")
