@@ -1,0 +1,165 @@
+"""`sheetflow demo`: the invoice story played by scripted people on a new local workbook."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+from .adapters.workbook import create_workbook
+from .adapters.workbook_editor import WorkbookEditor
+from .bootstrap import Config, build_engine
+from .console import print_report
+from .schema import load_schema
+
+ZONE = ZoneInfo("Europe/Berlin")
+PEOPLE = [
+    ("Maria Lopez", "maria.lopez@northwind.example", "manager", True),
+    ("Dmitry Volkov", "dmitry.volkov@northwind.example", "director", True),
+    ("Elena Sokolova", "elena.sokolova@northwind.example", "director", True),
+    ("Irina Kuznetsova", "irina.k@northwind.example", "accountant", True),
+    ("Sergey Popov", "sergey.popov@northwind.example", "accountant", True),
+]
+SETTINGS = {
+    "company": "Northwind Trading",
+    "locale": "en",
+    "time_zone": "Europe/Berlin",
+    "currency": "EUR",
+    "sender": "sheetflow@northwind.example",
+    "deal_alerts_to": "dmitry.volkov@northwind.example",
+}
+
+
+def _invoice(
+    supplier: str, email: str, number: str, amount: object, signer: str
+) -> dict[str, object]:
+    return {
+        "manager": "Maria Lopez",
+        "supplier": supplier,
+        "supplier_email": email,
+        "invoice_no": number,
+        "invoice_date": "20.11.2026",
+        "amount": amount,
+        "currency": "EUR",
+        "invoice_file": f"https://files.northwind.example/invoices/{number}.pdf",
+        "signer": signer,
+    }
+
+
+def _story(edit: WorkbookEditor) -> list[tuple[str, Callable[[], object]]]:
+    inv = "invoices"
+    return [
+        (
+            "Maria adds three supplier invoices (the third has no supplier email)",
+            lambda: (
+                edit.add_row(
+                    inv,
+                    _invoice(
+                        "Acme Steel", "billing@acme.example", "A-1017", "1 234,50", "Dmitry Volkov"
+                    ),
+                ),
+                edit.add_row(
+                    inv,
+                    _invoice(
+                        "Baltic Paper", "accounts@baltic.example", "BP-88", 5600, "Elena Sokolova"
+                    ),
+                ),
+                edit.add_row(
+                    inv, {**_invoice("Crown Tools", "", "CT-3", "980.00", "Dmitry Volkov")}
+                ),
+            ),
+        ),
+        (
+            "Dmitry approves INV-000001; Elena picks Rework for INV-000002 but forgets the comment",
+            lambda: (
+                edit.set(inv, "INV-000001", {"decision": "Approve"}),
+                edit.set(inv, "INV-000002", {"decision": "Rework"}),
+            ),
+        ),
+        (
+            "Elena adds her comment; Maria fills in the missing supplier email of INV-000003",
+            lambda: (
+                edit.set(inv, "INV-000002", {"comment": "Wrong VAT rate, ask for a new invoice"}),
+                edit.set(inv, "INV-000003", {"supplier_email": "sales@crown.example"}),
+            ),
+        ),
+        (
+            "Maria uploads the supplier's corrected scan for INV-000002",
+            lambda: edit.set(
+                inv,
+                "INV-000002",
+                {"invoice_file": "https://files.northwind.example/invoices/BP-88-v2.pdf"},
+            ),
+        ),
+        ("Elena approves INV-000002", lambda: edit.set(inv, "INV-000002", {"decision": "Approve"})),
+        (
+            "Irina takes INV-000001 first",
+            lambda: edit.set(inv, "INV-000001", {"accountant": "Irina Kuznetsova"}),
+        ),
+        (
+            "Sergey, a minute late, overwrites the Accountant cell of INV-000001 with his name",
+            lambda: edit.set(inv, "INV-000001", {"accountant": "Sergey Popov"}),
+        ),
+        (
+            "Irina pays INV-000001 and writes the payment date",
+            lambda: edit.set(
+                inv, "INV-000001", {"paid_on": datetime.now(ZONE).strftime("%d.%m.%Y")}
+            ),
+        ),
+        (
+            "Maria attaches the closing documents of INV-000001",
+            lambda: edit.set(
+                inv,
+                "INV-000001",
+                {"closing_docs": "https://files.northwind.example/closing/A-1017-waybill.pdf"},
+            ),
+        ),
+    ]
+
+
+def play(directory: Path, console: Console) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    book = directory / "sheetflow.xlsx"
+    for leftover in (book, book.with_name("sheetflow.state.sqlite"), directory / "outbox"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink(missing_ok=True)
+    schema = load_schema()
+    create_workbook(book, schema, "en", people=PEOPLE, settings=SETTINGS, force=True)
+    console.rule("[bold]sheetflow demo[/bold]")
+    console.print(f"Created {book} with People and Settings for {SETTINGS['company']}.")
+    engine = build_engine(Config(str(book)))
+    edit = WorkbookEditor(book, schema)
+    clock = datetime.now(ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
+    for step, (what, act) in enumerate(_story(edit), start=1):
+        console.print()
+        console.print(f"[bold]{step}. {what}[/bold]")
+        act()
+        clock += timedelta(minutes=37)
+        print_report(engine.tick(clock), console)
+    _summary(edit, book, console)
+
+
+def _summary(edit: WorkbookEditor, book: Path, console: Console) -> None:
+    console.print()
+    console.rule("[bold]where things stand[/bold]")
+    table = Table("ID", "Supplier", "Amount", "Status", "Accountant", "Note", header_style="bold")
+    for row in edit.rows("invoices"):
+        table.add_row(
+            *(
+                str(row.get(k) or "")
+                for k in ("id", "supplier", "amount", "status", "accountant", "note")
+            )
+        )
+    console.print(table)
+    outbox = sorted((book.parent / "outbox").glob("*.eml"))
+    console.print(
+        f"Open [bold]{book}[/bold] in LibreOffice or Excel (tabs Invoices, Log, "
+        f"Queue — …), and read the {len(outbox)} emails in [bold]{book.parent / 'outbox'}[/bold]."
+    )

@@ -1,0 +1,161 @@
+"""Render an EmailIntent into a ready-to-send MIME message from `templates/<locale>/<name>.*`.
+
+Names, subjects and addresses come from spreadsheet cells that anyone can type into, so every
+header value is cleaned here: a name or subject never carries a line break into the headers,
+and an address that could is refused.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    UndefinedError,
+    select_autoescape,
+)
+
+from .errors import ConfigError, MailError
+from .model import EmailIntent, Recipient, RenderedEmail
+
+TEMPLATE_NAMES: tuple[str, ...] = (
+    "signer_request",
+    "rework_to_manager",
+    "accountants_approved",
+    "supplier_in_payment",
+    "manager_paid",
+    "closed",
+)
+# The three files each template name has in every locale.
+TEMPLATE_SUFFIXES: tuple[str, ...] = (".subject.txt", ".txt", ".html")
+DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+MESSAGE_ID_DOMAIN = "sheetflow.invalid"
+
+# Characters that could end a header line or confuse a mail client: C0/C1 controls and the
+# Unicode line/paragraph separators. Bidi marks (RTL names) are format characters and are kept.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+# An addr-spec we accept: one @, no whitespace, no characters that delimit addresses in a header.
+_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+")
+
+
+def template_names() -> list[str]:
+    """Every template a flow may ask for (each has `TEMPLATE_SUFFIXES` files in every locale)."""
+    return list(TEMPLATE_NAMES)
+
+
+def message_id_for(key: str) -> str:
+    """The same key always gives the same Message-ID, so a resent email is recognisably one."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
+
+
+def clean_header_text(value: str) -> str:
+    """One header-safe line: control characters and line breaks become spaces, runs collapse."""
+    chars = (" " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in value)
+    return " ".join("".join(chars).split())
+
+
+def checked_address(address: str) -> str:
+    """An address to put in a header or an SMTP envelope; MailError if it is not one."""
+    candidate = address.strip()
+    if "\r" in candidate or "\n" in candidate:
+        raise MailError(f"email address {candidate!r} contains a line break")
+    if any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in candidate):
+        raise MailError(f"email address {candidate!r} contains control characters")
+    if not _ADDRESS.fullmatch(candidate):
+        raise MailError(f"{candidate!r} is not a single email address like name@example.com")
+    return candidate
+
+
+def _mailbox(recipient: Recipient) -> str:
+    return formataddr((clean_header_text(recipient.name), checked_address(recipient.email)))
+
+
+class EmailRenderer:
+    """Turns intents into RenderedEmail; templates are read lazily, when first rendered."""
+
+    def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES_DIR) -> None:
+        self.templates_dir = templates_dir
+        self._env = Environment(
+            loader=FileSystemLoader(str(templates_dir), encoding="utf-8"),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(
+                enabled_extensions=("html",), default_for_string=False, default=False
+            ),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+
+    def render(
+        self, intent: EmailIntent, *, locale: str, sender: str, sent_at: datetime
+    ) -> RenderedEmail:
+        if not intent.to:
+            raise MailError(f"email {intent.key!r} has no recipients", record=intent.record)
+        subject = clean_header_text(self._render(intent, locale, ".subject.txt"))
+        text = self._render(intent, locale, ".txt")
+        html = self._render(intent, locale, ".html")
+        message_id = message_id_for(intent.key)
+
+        message = EmailMessage(policy=email.policy.SMTP)
+        message["Subject"] = subject
+        message["From"] = _sender_header(sender)
+        message["To"] = ", ".join(_mailbox(r) for r in intent.to)
+        if intent.cc:
+            message["Cc"] = ", ".join(_mailbox(r) for r in intent.cc)
+        message["Date"] = format_datetime(sent_at)
+        message["Message-ID"] = message_id
+        message["X-Sheetflow-Key"] = clean_header_text(intent.key)
+        message.set_content(text, subtype="plain", charset="utf-8")
+        message.add_alternative(html, subtype="html", charset="utf-8")
+
+        return RenderedEmail(
+            key=intent.key,
+            message_id=message_id,
+            sender=sender,
+            to=tuple(checked_address(r.email) for r in (*intent.to, *intent.cc)),
+            subject=subject,
+            raw=message.as_bytes(policy=email.policy.SMTP),
+        )
+
+    def _render(self, intent: EmailIntent, locale: str, suffix: str) -> str:
+        name = f"{locale}/{intent.template}{suffix}"
+        context: dict[str, Any] = dict(intent.context)
+        try:
+            return self._env.get_template(name).render(context)
+        except TemplateNotFound as exc:
+            raise ConfigError(
+                f"no email template {name!r} in {self.templates_dir} "
+                f"(is the locale {locale!r} right?)",
+                record=intent.record,
+            ) from exc
+        except UndefinedError as exc:
+            raise ConfigError(
+                f"email template {name!r} needs a value the email does not have: {exc.message}",
+                record=intent.record,
+            ) from exc
+
+
+def _sender_header(sender: str) -> str:
+    """The From header: `Name <a@b>` or a bare address, checked like any recipient."""
+    if "\r" in sender or "\n" in sender:
+        raise MailError(f"sender {sender!r} contains a line break")
+    if "<" not in sender:
+        return checked_address(sender)
+    name, _, rest = sender.rpartition("<")
+    rest = rest.strip()
+    if not rest.endswith(">"):
+        raise MailError(f"sender {sender!r} is not like 'Name <name@example.com>'")
+    address = checked_address(rest[:-1])
+    return formataddr((clean_header_text(name.strip().strip('"')), address))

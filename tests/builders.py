@@ -1,0 +1,72 @@
+"""Test data builders: people, settings, invoice rows and a flow context."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.directory import Directory, Person, Settings
+from functions.invoice_flow import FlowContext, RowOutcome, plan_invoice
+from functions.model import SheetRow
+from functions.schema import load_schema
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+MANAGER = Person("Maria Lopez", "maria@example.com", "manager", True)
+DIRECTOR = Person("Dmitry Volkov", "dmitry@example.com", "director", True)
+DIRECTOR_2 = Person("Elena Sokolova", "elena@example.com", "director", True)
+ACCOUNTANT = Person("Irina K", "irina@example.com", "accountant", True)
+ACCOUNTANT_2 = Person("Sergey Popov", "sergey@example.com", "accountant", True)
+RETIRED = Person("Old Accountant", "old@example.com", "accountant", False)
+PEOPLE = Directory((MANAGER, DIRECTOR, DIRECTOR_2, ACCOUNTANT, ACCOUNTANT_2, RETIRED))
+SETTINGS = Settings(company="Northwind", time_zone="Europe/Berlin", currency="EUR",
+                    sender="flow@example.com")
+
+
+def context(now: datetime = NOW, locale: str = "en") -> FlowContext:
+    return FlowContext(load_schema(), locale, PEOPLE, SETTINGS, now)  # type: ignore[arg-type]
+
+
+def invoice(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": "INV-000001",
+        "manager": "Maria Lopez",
+        "supplier": "Acme Steel",
+        "supplier_email": "billing@acme.example",
+        "invoice_no": "A-17",
+        "invoice_date": "20.11.2026",
+        "amount": 1234.5,
+        "currency": "EUR",
+        "invoice_file": "https://files.example/A-17.pdf",
+        "signer": "Dmitry Volkov",
+        "decision": None,
+        "comment": None,
+        "accountant": None,
+        "paid_on": None,
+        "closing_docs": None,
+        "status": None,
+        "note": None,
+        "updated": None,
+    }
+    values.update(overrides)
+    return values
+
+
+def step(values: dict[str, Any], previous: dict[str, Any] | None = None,
+         now: datetime = NOW) -> RowOutcome:
+    """Run the flow on one row, as a tick would."""
+    return plan_invoice(values.get("id") or "INV-000001", SheetRow(2, values), previous,
+                        context(now))
+
+
+def carry(out: RowOutcome) -> dict[str, Any]:
+    """The snapshot entry a tick would save after `out`."""
+    return {"values": dict(out.values), "state": out.state.to_json()}
+
+
+def walk(values: dict[str, Any], *edits: dict[str, Any]) -> tuple[RowOutcome, dict[str, Any]]:
+    """Tick once, then apply each edit to the sheet and tick again; return the last outcome."""
+    out = step(values)
+    for edit in edits:
+        sheet = {**out.values, **edit}
+        out = step(sheet, carry(out))
+    return out, carry(out)

@@ -1,0 +1,88 @@
+"""Hand-written fakes of our own ports (no mocks): an in-memory book and a mail catcher."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from functions.errors import BookBusyError, BookChangedError
+from functions.model import BookRead, RenderedEmail, SheetChanges, SheetRow, TableRead, stored
+from functions.schema import load_schema
+
+TABS = ("invoices", "people", "settings")
+
+
+class FakeBook:
+    """A spreadsheet held in dicts; rows are lists of {column key: value} in sheet order."""
+
+    name = "fake"
+
+    def __init__(self, people: list[tuple[str, str, str, str]] | None = None) -> None:
+        self.tabs: dict[str, list[dict[str, Any]]] = {tab: [] for tab in TABS}
+        self.log: list[list[str]] = []
+        self.locked: set[tuple[str, str]] = set()
+        self.queues: dict[str, list[tuple[Any, ...]]] = {}
+        self.lists: dict[str, list[str]] = {}
+        self.busy: str | None = None
+        self.applies = 0
+        for name, email, role, active in people or []:
+            self.tabs["people"].append({"name": name, "email": email, "role": role,
+                                        "active": active})
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr(self.tabs).encode()).hexdigest()
+
+    def busy_reason(self) -> str | None:
+        return self.busy
+
+    def read(self) -> BookRead:
+        schema = load_schema()
+        tables = {}
+        for tab, rows in self.tabs.items():
+            columns = tuple(c.key for c in schema.tab(tab).columns)
+            tables[tab] = TableRead(tab, tab, columns, tuple(
+                SheetRow(i + 2, {k: row.get(k) for k in columns}) for i, row in enumerate(rows)
+                if any(stored(v) is not None for v in row.values())))
+        return BookRead("en", tables, self.fingerprint())
+
+    def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        if self.busy:
+            raise BookBusyError(self.busy)
+        if fingerprint is not None and fingerprint != self.fingerprint():
+            raise BookChangedError("changed")
+        self.applies += 1
+        skipped = []
+        for write in changes.writes:
+            rows = self.tabs[write.tab]
+            row = next((r for r in rows if write.record and r.get("id") == write.record), None)
+            if row is None or write.record is None:
+                row = rows[write.row - 2]
+            current = stored(row.get(write.column))
+            if current in (write.expected, write.value):
+                row[write.column] = write.value
+            else:
+                skipped.append(f"{write.record} {write.column}")
+        for lock in changes.locks:
+            (self.locked.add if lock.locked else self.locked.discard)((lock.record, lock.column))
+        self.log += [entry.as_row() for entry in changes.log]
+        if changes.queues is not None:
+            self.queues = {q.accountant: list(q.rows) for q in changes.queues}
+        if changes.lists is not None:
+            self.lists = changes.lists
+        return skipped
+
+    def row(self, record: str) -> dict[str, Any]:
+        return next(r for r in self.tabs["invoices"] if r.get("id") == record)
+
+
+class FakeMail:
+    description = "fake mail"
+
+    def __init__(self) -> None:
+        self.sent: list[RenderedEmail] = []
+
+    def send(self, email: RenderedEmail) -> None:
+        self.sent.append(email)
+
+    def was_sent(self, email: RenderedEmail) -> bool | None:
+        return any(e.key == email.key for e in self.sent)

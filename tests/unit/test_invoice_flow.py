@@ -1,0 +1,225 @@
+"""Every invoice transition and every refusal, on the pure flow function."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.builders import NOW, carry, invoice, step, walk
+
+
+def statuses(out):  # noqa: ANN001, ANN201 - tiny helper
+    return [to for _, to in out.transitions]
+
+
+def recipients(out):  # noqa: ANN001, ANN201
+    return [(e.template, e.to[0].email) for e in out.emails]
+
+
+def test_complete_row_with_signer_goes_to_awaiting_decision_and_emails_the_signer() -> None:
+    out = step(invoice())
+    assert out.state.status == "awaiting_decision"
+    assert out.writes["status"] == "Awaiting decision"
+    assert recipients(out) == [("signer_request", "dmitry@example.com")]
+    assert out.emails[0].key == "invoice:INV-000001:signer_request:r1:dmitry@example.com"
+    assert out.note is None
+    assert [e.event for e in out.log] == ["created", "transition", "email"]
+
+
+def test_row_without_signer_stays_new_and_asks_for_one() -> None:
+    out = step(invoice(signer=None))
+    assert out.state.status == "new"
+    assert out.writes["status"] == "New"
+    assert out.emails == []
+    assert "Choose a Signer" in (out.note or "")
+
+
+def test_missing_fields_are_listed_by_header_in_the_note() -> None:
+    out = step(invoice(supplier=None, invoice_file="  ", invoice_no=None))
+    assert out.state.status == "new"
+    assert "Fill in: Supplier, Invoice no., Invoice file" in (out.note or "")
+
+
+@pytest.mark.parametrize(
+    ("amount", "why"),
+    [
+        ("abc", "“abc” is not a number"),
+        (0, "must be more than zero"),
+        (-5, "must be more than zero"),
+        ("-1 000,00", "must be more than zero"),
+        ("#DIV/0!", "formula error #DIV/0!"),
+        (None, "Amount is empty"),
+    ],
+)
+def test_bad_amount_keeps_row_new_and_explains(amount: object, why: str) -> None:
+    out = step(invoice(amount=amount))
+    assert out.state.status == "new"
+    assert why in (out.note or "")
+    assert "amount" not in out.writes  # the typed value is never touched
+
+
+@pytest.mark.parametrize("amount", ["1 234,50", "1,234.50", "1.234,50", "1234.5", 1234.5])
+def test_amounts_typed_as_text_are_accepted(amount: object) -> None:
+    out = step(invoice(amount=amount))
+    assert out.state.status == "awaiting_decision"
+    assert out.emails[0].context["invoice"]["amount"] == "1\u00a0234.50"
+
+
+@pytest.mark.parametrize("typed", ["28.11.2026", "2026-11-28", 46354, "28/11/2026"])
+def test_invoice_dates_as_russian_text_iso_text_or_excel_serial_are_accepted(typed: object) -> None:
+    out = step(invoice(invoice_date=typed))
+    assert out.state.status == "awaiting_decision"
+    assert out.emails[0].context["invoice"]["invoice_date"] == "2026-11-28"
+
+
+@pytest.mark.parametrize("typed", ["31.02.2026", "next week", "11/28/2026"])
+def test_impossible_dates_are_explained(typed: str) -> None:
+    out = step(invoice(invoice_date=typed))
+    assert out.state.status == "new"
+    assert f"“{typed}” is not a date" in (out.note or "")
+
+
+def test_unknown_signer_is_explained() -> None:
+    out = step(invoice(signer="Boss Hogg"))
+    assert out.state.status == "new"
+    assert "Signer “Boss Hogg” is not an active director in People" in (out.note or "")
+
+
+def test_signer_may_be_given_by_email_in_any_case() -> None:
+    out = step(invoice(signer="  DMITRY@example.com "))
+    assert out.state.status == "awaiting_decision"
+
+
+def test_invalid_supplier_email_is_explained() -> None:
+    out = step(invoice(supplier_email="billing at acme"))
+    assert out.state.status == "new"
+    assert "“billing at acme” is not a valid email address" in (out.note or "")
+
+
+def test_approve_moves_to_awaiting_accountant_and_emails_every_active_accountant() -> None:
+    out, _ = walk(invoice(), {"decision": "Approve"})
+    assert out.state.status == "awaiting_accountant"
+    assert recipients(out) == [
+        ("accountants_approved", "irina@example.com"),
+        ("accountants_approved", "sergey@example.com"),
+    ]
+    assert out.state.approved_at == NOW.isoformat(timespec="seconds")
+
+
+def test_rework_without_comment_keeps_row_and_explains_why() -> None:
+    out, _ = walk(invoice(), {"decision": "Rework"})
+    assert out.state.status == "awaiting_decision"
+    assert "Rework needs a Comment" in (out.note or "")
+    assert out.emails == []
+    assert any(e.event == "problem" for e in out.log)
+
+
+def test_rework_with_comment_emails_the_manager_with_the_comment() -> None:
+    out, _ = walk(invoice(), {"decision": "Rework", "comment": "Wrong VAT"})
+    assert out.state.status == "rework"
+    assert recipients(out) == [("rework_to_manager", "maria@example.com")]
+    assert out.emails[0].context["invoice"]["comment"] == "Wrong VAT"
+
+
+def test_unknown_decision_word_is_explained() -> None:
+    out, _ = walk(invoice(), {"decision": "Maybe"})
+    assert out.state.status == "awaiting_decision"
+    assert "Decision “Maybe” is not Approve or Rework" in (out.note or "")
+
+
+def test_new_scan_in_rework_clears_decision_and_asks_the_signer_again() -> None:
+    out, _ = walk(
+        invoice(),
+        {"decision": "Rework", "comment": "Wrong VAT"},
+        {"invoice_file": "https://files.example/A-17-v2.pdf"},
+    )
+    assert out.state.status == "awaiting_decision"
+    assert out.writes["decision"] is None and out.writes["comment"] is None
+    cleared = [e for e in out.log if e.event == "cleared"]
+    assert cleared and "Wrong VAT" in cleared[0].details
+    assert out.emails[0].key.endswith(":r2:dmitry@example.com")
+
+
+def test_rework_without_a_new_scan_stays_in_rework() -> None:
+    out, _ = walk(invoice(), {"decision": "Rework", "comment": "Wrong VAT"}, {"comment": "!"})
+    assert out.state.status == "rework"
+    assert out.emails == []
+
+
+def test_first_accountant_claims_locks_the_cell_and_emails_the_supplier() -> None:
+    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"})
+    assert out.state.status == "in_payment"
+    assert out.locks == [("accountant", True)]
+    assert recipients(out) == [("supplier_in_payment", "billing@acme.example")]
+    assert out.state.accountant == "Irina K"
+
+
+def test_unknown_or_inactive_accountant_is_explained() -> None:
+    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Old Accountant"})
+    assert out.state.status == "awaiting_accountant"
+    assert "Accountant “Old Accountant” is not an active accountant" in (out.note or "")
+
+
+def test_second_accountant_overwriting_a_claim_is_restored_and_logged() -> None:
+    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"},
+                  {"accountant": "Sergey Popov"})
+    assert out.state.status == "in_payment"
+    assert out.writes["accountant"] == "Irina K"
+    conflict = next(e for e in out.log if e.event == "conflict")
+    assert (conflict.from_, conflict.to) == ("Sergey Popov", "Irina K")
+    assert "Accountant is locked: Irina K took this invoice first" in (out.note or "")
+    assert out.emails == []
+
+
+def test_paid_on_before_approval_is_refused() -> None:
+    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"},
+                  {"paid_on": "01.11.2026"})
+    assert out.state.status == "in_payment"
+    assert "Paid on 2026-11-01 is before the invoice was approved (2026-11-28)" in (out.note or "")
+
+
+def test_paid_on_moves_to_awaiting_closing_docs_and_tells_the_manager() -> None:
+    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"},
+                  {"paid_on": "28.11.2026"})
+    assert out.state.status == "awaiting_closing_docs"
+    assert recipients(out) == [("manager_paid", "maria@example.com")]
+
+
+def test_closing_docs_close_the_invoice_and_tell_manager_and_accountant() -> None:
+    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"},
+                  {"paid_on": "28.11.2026"}, {"closing_docs": "https://files.example/waybill"})
+    assert out.state.status == "closed"
+    assert recipients(out) == [("closed", "maria@example.com"), ("closed", "irina@example.com")]
+
+
+def test_a_typed_status_is_restored_and_the_typed_value_kept_in_the_log() -> None:
+    out, _ = walk(invoice(), {"status": "Closed"})
+    assert out.state.status == "awaiting_decision"
+    assert out.writes["status"] == "Awaiting decision"
+    conflict = next(e for e in out.log if e.event == "conflict")
+    assert conflict.from_ == "Closed"
+    assert "Status is filled in by sheetflow" in (out.note or "")
+
+
+def test_a_row_moves_as_far_as_its_cells_allow_without_pointless_calls_to_action() -> None:
+    out = step(invoice(decision="Approve", accountant="Irina K"))
+    assert statuses(out) == ["new", "awaiting_decision", "awaiting_accountant", "in_payment"]
+    # The signer already decided and an accountant already claimed: only the supplier hears.
+    assert recipients(out) == [("supplier_in_payment", "billing@acme.example")]
+
+
+def test_an_unchanged_row_plans_nothing() -> None:
+    first = step(invoice())
+    again = step(dict(first.values), carry(first), now=NOW + timedelta(hours=1))
+    assert again.writes == {} and again.emails == [] and again.log == []
+
+
+def test_russian_locale_writes_russian_statuses() -> None:
+    from functions.invoice_flow import plan_invoice
+    from functions.model import SheetRow
+    from tests.builders import context
+
+    ctx = context(locale="ru")
+    out = plan_invoice("INV-000001", SheetRow(2, invoice(decision="Согласовать")), None, ctx)
+    assert out.values["status"] == "Ожидает бухгалтера"
