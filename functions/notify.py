@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -41,6 +42,11 @@ TEMPLATE_NAMES: tuple[str, ...] = (
 TEMPLATE_SUFFIXES: tuple[str, ...] = (".subject.txt", ".txt", ".html")
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MESSAGE_ID_DOMAIN = "sheetflow.invalid"
+MAX_NAME_LENGTH = 100
+# Address headers are written pre-folded with `set_raw` and must go out exactly as written:
+# CPython's refolding of display names can drop the quotes around `"Smith, J. Bcc: x@y"`,
+# which would smuggle in another recipient. Other headers are still folded as usual.
+_OUTPUT_POLICY = email.policy.SMTP.clone(refold_source="none")
 
 # Characters that could end a header line or confuse a mail client: C0/C1 controls and the
 # Unicode line/paragraph separators. Bidi marks (RTL names) are format characters and are kept.
@@ -78,8 +84,17 @@ def checked_address(address: str) -> str:
     return candidate
 
 
-def _mailbox(recipient: Recipient) -> str:
-    return formataddr((clean_header_text(recipient.name), checked_address(recipient.email)))
+def mailbox(name: str, address: str) -> str:
+    """`Name <address>` ready for a header, on lines that Python's folder will not touch.
+
+    ASCII names are quoted by `formataddr`; other names become RFC 2047 encoded words, so
+    quotes, commas or `<` inside a name can never turn into another address.
+    """
+    display = clean_header_text(name)[:MAX_NAME_LENGTH]
+    if display.isascii():
+        return formataddr((display, checked_address(address)))
+    encoded = Header(display, "utf-8").encode(linesep="\n")
+    return f"{encoded} <{checked_address(address)}>"
 
 
 class EmailRenderer:
@@ -110,10 +125,10 @@ class EmailRenderer:
 
         message = EmailMessage(policy=email.policy.SMTP)
         message["Subject"] = subject
-        message["From"] = _sender_header(sender)
-        message["To"] = ", ".join(_mailbox(r) for r in intent.to)
+        message.set_raw("From", _sender_header(sender))
+        message.set_raw("To", _address_list(intent.to))
         if intent.cc:
-            message["Cc"] = ", ".join(_mailbox(r) for r in intent.cc)
+            message.set_raw("Cc", _address_list(intent.cc))
         message["Date"] = format_datetime(sent_at)
         message["Message-ID"] = message_id
         message["X-Sheetflow-Key"] = clean_header_text(intent.key)
@@ -126,7 +141,7 @@ class EmailRenderer:
             sender=sender,
             to=tuple(checked_address(r.email) for r in (*intent.to, *intent.cc)),
             subject=subject,
-            raw=message.as_bytes(policy=email.policy.SMTP),
+            raw=message.as_bytes(policy=_OUTPUT_POLICY),
         )
 
     def _render(self, intent: EmailIntent, locale: str, suffix: str) -> str:
@@ -157,5 +172,8 @@ def _sender_header(sender: str) -> str:
     rest = rest.strip()
     if not rest.endswith(">"):
         raise MailError(f"sender {sender!r} is not like 'Name <name@example.com>'")
-    address = checked_address(rest[:-1])
-    return formataddr((clean_header_text(name.strip().strip('"')), address))
+    return mailbox(name.strip().strip('"'), rest[:-1])
+
+
+def _address_list(recipients: tuple[Recipient, ...]) -> str:
+    return ",\n ".join(mailbox(r.name, r.email) for r in recipients)

@@ -25,7 +25,8 @@ class SpreadsheetBook(Protocol):
         """Apply all changes in one save/batch; return writes skipped because a person edited.
 
         With a fingerprint, raise BookChangedError (writing nothing) when the book changed
-        since that read; without one (replaying a journal) rely on each write's `expected`.
+        since that read; without one (replaying a journal) rely on each write's `expected`,
+        and do not append log rows that already end the Log (the replayed tick wrote them).
         """
 
 

@@ -1,0 +1,220 @@
+"""The tick as a whole, on fakes of the book and the mail, with real SQLite state."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from functions.adapters.sqlite_state import SqliteState
+from functions.engine import Engine
+from functions.notify import EmailRenderer
+from functions.schema import load_schema
+from tests.builders import NOW, invoice
+from tests.fakes import FakeBook, FakeMail
+
+PEOPLE = [
+    ("Maria Lopez", "maria@example.com", "manager", "Yes"),
+    ("Dmitry Volkov", "dmitry@example.com", "director", "Yes"),
+    ("Irina K", "irina@example.com", "accountant", "Yes"),
+    ("Sergey Popov", "sergey@example.com", "accountant", "Yes"),
+]
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.fixture
+def book() -> FakeBook:
+    return FakeBook(PEOPLE)
+
+
+def make_engine(book: FakeBook, tmp_path: Path, mail: FakeMail | None = None,
+                crash_at: str | None = None) -> tuple[Engine, FakeMail]:
+    mail = mail or FakeMail()
+
+    def checkpoint(step: str) -> None:
+        if step == crash_at:
+            raise Crash(step)
+
+    state = SqliteState(tmp_path / "state.sqlite")
+    return Engine(book, state, mail, EmailRenderer(), load_schema(), checkpoint), mail
+
+
+def new_invoice(**overrides: object) -> dict[str, object]:
+    return invoice(id=None, **overrides)
+
+
+STORY = [
+    lambda b: b.tabs["invoices"].append(new_invoice()),
+    lambda b: b.row("INV-000001").update(decision="Approve"),
+    lambda b: b.row("INV-000001").update(accountant="Irina K"),
+    lambda b: b.row("INV-000001").update(paid_on="28.11.2026"),
+    lambda b: b.row("INV-000001").update(closing_docs="https://files.example/waybill"),
+]
+
+
+def play(book: FakeBook, tmp_path: Path, crash_at: str | None = None,
+         crash_step: int = -1) -> FakeMail:
+    mail = FakeMail()
+    for index, edit in enumerate(STORY):
+        edit(book)
+        now = NOW + timedelta(hours=index)
+        engine, _ = make_engine(book, tmp_path, mail, crash_at if index == crash_step else None)
+        try:
+            engine.tick(now)
+        except Crash:
+            engine, _ = make_engine(book, tmp_path, mail)
+            engine.tick(now)
+    return mail
+
+
+def test_the_whole_story_ends_closed_with_each_email_once(book: FakeBook, tmp_path: Path) -> None:
+    mail = play(book, tmp_path)
+    row = book.row("INV-000001")
+    assert row["status"] == "Closed"
+    keys = [e.key for e in mail.sent]
+    assert len(keys) == len(set(keys))
+    assert [k.split(":")[2] for k in keys] == [
+        "signer_request", "accountants_approved", "accountants_approved",
+        "supplier_in_payment", "manager_paid", "closed", "closed"]
+    assert ("INV-000001", "accountant") in book.locked
+    events = [r[3] for r in book.log]
+    assert events.count("transition") == 5 and events[0] == "created"
+
+
+@pytest.mark.parametrize("crash_at", ["read", "journal_saved", "sheet_applied", "email_sent",
+                                      "before_commit", "committed"])
+@pytest.mark.parametrize("crash_step", [0, 3])
+def test_a_tick_killed_at_any_step_and_rerun_ends_the_same_with_each_email_once(
+    tmp_path: Path, crash_at: str, crash_step: int
+) -> None:
+    clean_book = FakeBook(PEOPLE)
+    clean_mail = play(clean_book, tmp_path / "clean")
+    crashed_book = FakeBook(PEOPLE)
+    crashed_mail = play(crashed_book, tmp_path / "crashed", crash_at, crash_step)
+    assert crashed_book.tabs == clean_book.tabs
+    assert [e.key for e in crashed_mail.sent] == [e.key for e in clean_mail.sent]
+    assert [r[1:] for r in crashed_book.log] == [r[1:] for r in clean_book.log]
+
+
+@pytest.fixture(autouse=True)
+def _dirs(tmp_path: Path) -> None:
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "crashed").mkdir()
+
+
+def test_an_idle_tick_writes_nothing(book: FakeBook, tmp_path: Path) -> None:
+    book.tabs["invoices"].append(new_invoice())
+    engine, _ = make_engine(book, tmp_path)
+    engine.tick(NOW)
+    applies = book.applies
+    report = engine.tick(NOW + timedelta(minutes=1))
+    assert report.outcome == "idle"
+    assert book.applies == applies
+
+
+def test_a_second_tick_while_one_runs_is_skipped(book: FakeBook, tmp_path: Path) -> None:
+    first, _ = make_engine(book, tmp_path)
+    assert first.state.acquire_lock(first.owner, 300)
+    second, mail = make_engine(book, tmp_path)
+    report = second.tick(NOW)
+    assert report.outcome == "skipped"
+    assert "another tick is running" in report.message
+    assert book.applies == 0 and mail.sent == []
+
+
+def test_a_busy_book_is_not_written_and_the_next_tick_catches_up(
+        book: FakeBook, tmp_path: Path) -> None:
+    book.tabs["invoices"].append(new_invoice())
+    book.busy = "the workbook is open in LibreOffice"
+    engine, mail = make_engine(book, tmp_path)
+    report = engine.tick(NOW)
+    assert report.outcome == "busy" and "open in LibreOffice" in report.message
+    assert book.applies == 0 and mail.sent == []
+    book.busy = None
+    engine.tick(NOW)
+    assert book.row("INV-000001")["status"] == "Awaiting decision"
+    assert len(mail.sent) == 1
+
+
+def test_an_edit_made_during_the_tick_is_never_overwritten(book: FakeBook, tmp_path: Path) -> None:
+    book.tabs["invoices"].append(new_invoice())
+    engine, mail = make_engine(book, tmp_path)
+    engine.tick(NOW)
+
+    def someone_edits(step: str) -> None:
+        if step == "read":
+            book.row("INV-000001")["decision"] = "Approve"
+
+    book.row("INV-000001")["comment"] = "looks fine"
+    engine.checkpoint = someone_edits
+    report = engine.tick(NOW + timedelta(minutes=1))
+    assert report.outcome == "retry"
+    assert book.row("INV-000001")["decision"] == "Approve"
+    engine.checkpoint = lambda step: None
+    engine.tick(NOW + timedelta(minutes=2))
+    assert book.row("INV-000001")["status"] == "Awaiting accountant"
+    assert book.row("INV-000001")["comment"] == "looks fine"
+
+
+def test_ids_are_assigned_in_order_and_never_reused(book: FakeBook, tmp_path: Path) -> None:
+    book.tabs["invoices"] += [new_invoice(), new_invoice(invoice_no="B-2")]
+    engine, _ = make_engine(book, tmp_path)
+    engine.tick(NOW)
+    assert [r["id"] for r in book.tabs["invoices"]] == ["INV-000001", "INV-000002"]
+    book.tabs["invoices"].pop()  # someone deletes the last row
+    engine.tick(NOW + timedelta(minutes=1))
+    book.tabs["invoices"].append(new_invoice(invoice_no="C-3"))
+    engine.tick(NOW + timedelta(minutes=2))
+    assert book.tabs["invoices"][-1]["id"] == "INV-000003"
+    removed = [r for r in book.log if r[3] == "removed"]
+    assert removed and removed[0][2] == "INV-000002" and "B-2" in removed[0][7]
+
+
+def test_a_copied_row_is_told_it_is_a_copy_and_the_original_goes_on(
+        book: FakeBook, tmp_path: Path) -> None:
+    book.tabs["invoices"].append(new_invoice())
+    engine, _ = make_engine(book, tmp_path)
+    engine.tick(NOW)
+    copy_row = copy.deepcopy(book.row("INV-000001"))
+    copy_row.update(supplier="Copy Supplier", invoice_no="NEW-1")  # reused as a template
+    book.tabs["invoices"].insert(0, copy_row)
+    book.tabs["invoices"][1]["decision"] = "Approve"
+    engine.tick(NOW + timedelta(minutes=1))
+    assert "looks like a copy" in book.tabs["invoices"][0]["note"]
+    assert book.tabs["invoices"][0]["supplier"] == "Copy Supplier"
+    assert book.tabs["invoices"][1]["status"] == "Awaiting accountant"
+
+
+def test_a_people_change_re_evaluates_waiting_rows(book: FakeBook, tmp_path: Path) -> None:
+    book.tabs["invoices"].append(new_invoice(decision="Approve", accountant="Nina New"))
+    engine, _ = make_engine(book, tmp_path)
+    engine.tick(NOW)
+    assert "Nina New" in book.row("INV-000001")["note"]
+    book.tabs["people"].append({"name": "Nina New", "email": "nina@example.com",
+                                "role": "accountant", "active": "Yes"})
+    engine.tick(NOW + timedelta(minutes=1))
+    assert book.row("INV-000001")["status"] == "In payment"
+    assert "Nina New" in book.lists["accountants"]
+
+
+def test_queues_show_unclaimed_and_own_invoices_never_others(
+        book: FakeBook, tmp_path: Path) -> None:
+    book.tabs["invoices"] += [
+        new_invoice(decision="Approve"),
+        new_invoice(invoice_no="B-2", decision="Approve", accountant="Sergey Popov"),
+    ]
+    engine, _ = make_engine(book, tmp_path)
+    engine.tick(NOW)
+    irina = [row[0] for row in book.queues["Irina K"]]
+    sergey = [row[0] for row in book.queues["Sergey Popov"]]
+    assert irina == ["INV-000001"]
+    assert sergey == ["INV-000001", "INV-000002"]
+    book.row("INV-000001")["accountant"] = "Irina K"
+    engine.tick(NOW + timedelta(minutes=1))
+    assert [row[0] for row in book.queues["Sergey Popov"]] == ["INV-000002"]
+    assert [row[0] for row in book.queues["Irina K"]] == ["INV-000001"]
