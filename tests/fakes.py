@@ -54,9 +54,11 @@ class FakeBook:
         skipped = []
         for write in changes.writes:
             rows = self.tabs[write.tab]
-            row = next((r for r in rows if write.record and r.get("id") == write.record), None)
-            if row is None or write.record is None:
-                row = rows[write.row - 2]
+            at = rows[write.row - 2] if len(rows) > write.row - 2 else {}
+            if write.record is None or at.get("id") == write.record:
+                row = at  # the row the plan saw, if it still holds the record
+            else:
+                row = next(r for r in rows if r.get("id") == write.record)
             current = stored(row.get(write.column))
             if current in (write.expected, write.value):
                 row[write.column] = write.value

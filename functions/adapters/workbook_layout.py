@@ -1,0 +1,316 @@
+"""Creating, styling and saving the sheetflow workbook (openpyxl).
+
+Shared by `create_workbook` and by `WorkbookBook.apply`, which rewrites the generated tabs
+(queues, the hidden Lists tab) and must save without ever leaving a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, Protection
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.protection import SheetProtection
+
+from ..errors import ConfigError, SchemaError
+from ..model import QueueView, Stored
+from ..schema import Locale, Schema, Tab
+
+Sheet = Any  # openpyxl is untyped: a Worksheet
+Book = Any  # an openpyxl Workbook
+
+DATA_ROWS = 1000  # rows prepared with dropdowns and unlocked cells
+LIST_ROWS = 200
+LIST_KEYS = ("directors", "accountants", "managers")
+MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
+PROTECTED_TABS = frozenset({"invoices", "deals", "log"})
+UNLOCKED = Protection(locked=False)
+_BOLD = Font(bold=True)
+_MAX_TEXT = 32767
+_PLAIN_TITLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DROPDOWN_HINT: dict[Locale, tuple[str, str]] = {
+    "en": ("Not in the list", "Choose from the list. Another value is kept but may not be understood."),
+    "ru": ("Нет в списке", "Выберите из списка. Другое значение сохранится, но может быть не понято."),
+}
+
+
+def create_workbook(
+    path: Path,
+    schema: Schema,
+    locale: Locale,
+    people: Sequence[tuple[str, str, str, bool]] | None = None,
+    settings: dict[str, str] | None = None,
+    force: bool = False,
+) -> None:
+    """Create a new workbook: every tab, dropdowns, protection, People and Settings rows."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists; use --force to replace it")
+    people = list(people or [])
+    wb = Workbook()
+    lists_title = schema.labels.lists_title[locale]
+    for index, key in enumerate(MAIN_TABS):
+        tab = schema.tab(key)
+        ws = wb.active if index == 0 else wb.create_sheet()
+        ws.title = tab.title[locale]
+        prepare_tab(ws, tab, locale, protected=key in PROTECTED_TABS)
+        _add_dropdowns(ws, tab, schema, locale, lists_title)
+    people_ws = wb[schema.tab("people").title[locale]]
+    for row, person in enumerate(_people_rows(schema, locale, people), start=2):
+        for col, value in enumerate(person, start=1):
+            put(people_ws.cell(row=row, column=col), value)
+    settings_ws = wb[schema.tab("settings").title[locale]]
+    for row, (key, value) in enumerate((settings or {}).items(), start=2):
+        label = schema.labels.settings_keys.get(key, {}).get(locale, key)
+        put(settings_ws.cell(row=row, column=1), label)
+        put(settings_ws.cell(row=row, column=2), value)
+    write_lists(wb, lists_title, people_lists(schema, people))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_atomically(path, workbook_bytes(wb))
+
+
+def prepare_tab(ws: Sheet, tab: Tab, locale: Locale, *, protected: bool) -> None:
+    """Bold frozen header, widths, autofilter; protected tabs keep people's columns editable."""
+    last = get_column_letter(len(tab.columns))
+    for col, column in enumerate(tab.columns, start=1):
+        cell = ws.cell(row=1, column=col, value=column.header[locale])
+        cell.font = _BOLD
+        ws.column_dimensions[get_column_letter(col)].width = column.width
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{last}{DATA_ROWS}"
+    if not protected:
+        return
+    ws.protection = _people_protection()
+    for col, column in enumerate(tab.columns, start=1):
+        if column.owner == "people":
+            # Excel honours the column style; LibreOffice only honours each cell's own style.
+            ws.column_dimensions[get_column_letter(col)].protection = UNLOCKED
+            for row in range(2, DATA_ROWS + 1):
+                ws.cell(row=row, column=col).protection = UNLOCKED
+
+
+def _people_protection() -> SheetProtection:
+    """Protected, but sorting, filtering, formatting and adding rows stay allowed (False = allowed)."""
+    return SheetProtection(
+        sheet=True,
+        sort=False,
+        autoFilter=False,
+        formatCells=False,
+        formatColumns=False,
+        formatRows=False,
+        insertRows=False,
+        deleteRows=False,
+        insertHyperlinks=False,
+    )
+
+
+def _add_dropdowns(ws: Sheet, tab: Tab, schema: Schema, locale: Locale, lists_title: str) -> None:
+    title, message = _DROPDOWN_HINT[locale]
+    for col, column in enumerate(tab.columns, start=1):
+        if not column.dropdown:
+            continue
+        if column.dropdown in LIST_KEYS:
+            letter = get_column_letter(LIST_KEYS.index(column.dropdown) + 1)
+            formula = f"{sheet_ref(lists_title)}!${letter}$2:${letter}${LIST_ROWS}"
+        else:
+            formula = '"' + ",".join(schema.choice_words(column.dropdown, locale)) + '"'
+        # A warning, not a stop: an email typed instead of a name must still be accepted.
+        validation = DataValidation(
+            type="list",
+            formula1=formula,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle=title,
+            error=message,
+        )
+        letter = get_column_letter(col)
+        validation.add(f"{letter}2:{letter}{DATA_ROWS}")
+        ws.add_data_validation(validation)
+
+
+def sheet_ref(title: str) -> str:
+    """A tab title as a formula reference: quoted unless plain ASCII letters and digits."""
+    return title if _PLAIN_TITLE.fullmatch(title) else quote_sheetname(title)
+
+
+def _people_rows(
+    schema: Schema, locale: Locale, people: Iterable[tuple[str, str, str, bool]]
+) -> list[tuple[str, str, str, str]]:
+    choices = schema.labels.choices
+    rows = []
+    for name, email, role, active in people:
+        key = schema.choice_key("roles", role)
+        word = choices["roles"][key][locale][0] if key else role
+        rows.append((name, email, word, choices["yes_no"]["yes" if active else "no"][locale][0]))
+    return rows
+
+
+def people_lists(
+    schema: Schema, people: Iterable[tuple[str, str, str, bool]]
+) -> dict[str, list[str]]:
+    """Active people's names per dropdown list (directors, accountants, managers)."""
+    lists: dict[str, list[str]] = {key: [] for key in LIST_KEYS}
+    for name, _email, role, active in people:
+        key = schema.choice_key("roles", role)
+        if active and key and f"{key}s" in lists:
+            lists[f"{key}s"].append(name)
+    return lists
+
+
+def write_lists(wb: Book, title: str, lists: dict[str, list[str]]) -> None:
+    """(Re)write the hidden tab the person dropdowns point at."""
+    ws = wb[title] if title in wb.sheetnames else wb.create_sheet(title)
+    ws.sheet_state = "hidden"
+    for col, key in enumerate(LIST_KEYS, start=1):
+        ws.cell(row=1, column=col, value=key).font = _BOLD
+        names = lists.get(key)
+        if names is None:
+            continue
+        for row in range(2, max(ws.max_row, len(names) + 1) + 1):
+            put(ws.cell(row=row, column=col), names[row - 2] if row - 2 < len(names) else None)
+
+
+def write_queues(wb: Book, schema: Schema, locale: Locale, views: Sequence[QueueView]) -> None:
+    """Replace every queue tab of this locale by the given views, placed after the main tabs."""
+    prefix = schema.labels.queue_title[locale].split("{name}")[0]
+    for ws in list(wb.worksheets):
+        if ws.title.startswith(prefix):
+            wb.remove(ws)
+    main = [schema.tab(key).title[locale] for key in MAIN_TABS]
+    position = max((wb.sheetnames.index(t) for t in main if t in wb.sheetnames), default=-1) + 1
+    widths = {c.header[locale]: c.width for c in schema.tab("invoices").columns}
+    for offset, view in enumerate(views):
+        if view.title in wb.sheetnames:
+            raise SchemaError(
+                f'cannot write the queue tab "{view.title}": a tab with that title exists',
+                tab=view.title,
+            )
+        ws = wb.create_sheet(view.title, position + offset)
+        for col, header in enumerate(view.headers, start=1):
+            ws.cell(row=1, column=col, value=header).font = _BOLD
+            ws.column_dimensions[get_column_letter(col)].width = widths.get(header, 14)
+        for row, values in enumerate(view.rows, start=2):
+            for col, value in enumerate(values, start=1):
+                put(ws.cell(row=row, column=col), value)
+        ws.freeze_panes = "A2"
+        ws.protection = SheetProtection(sheet=True, autoFilter=False, formatColumns=False)
+
+
+def put(cell: Any, value: Stored) -> None:
+    """Write a value; text always stays text (never a formula, never an error code)."""
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_TEXT]
+        cell.data_type = "s"
+    else:
+        cell.value = value
+
+
+def workbook_bytes(wb: Book) -> bytes:
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def save_atomically(
+    path: Path, data: bytes, before_replace: Callable[[], None] | None = None
+) -> None:
+    """Write a temp file beside `path`, fsync it, then swap it in: never a half-written book."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        if before_replace is not None:
+            before_replace()
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder; the rename is durable enough there
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --- keeping formula results ------------------------------------------------------------
+# openpyxl writes formulas without their computed values, so until a person reopened the file
+# the next read (data_only) would see None where Paid % was. We put the last values back.
+
+CachedValues = dict[str, dict[str, tuple[str, str]]]  # tab title → cell → (t attribute, text)
+_FORMULA_CELL = re.compile(
+    r'<c r="([A-Z]+[0-9]+)"([^>]*)>(<f[^>]*>[^<]*</f>|<f[^>]*/>)(?:<v\s*/>|<v></v>)</c>'
+)
+
+
+def encode_cached(value: object, data_type: str, epoch: datetime) -> tuple[str, str] | None:
+    """A formula's last value as it is stored in the sheet XML: (t attribute, text)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, int | float):
+        return "", repr(value)
+    if isinstance(value, datetime | date | time | timedelta):
+        return "", repr(to_excel(value, epoch))
+    escaped = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return ("e" if data_type == "e" else "str"), escaped
+
+
+def with_cached_values(data: bytes, wb: Book, cached: CachedValues) -> bytes:
+    """Put formulas' last values back into a workbook openpyxl just saved as `data`."""
+    parts = {
+        wb[title].path.lstrip("/"): values
+        for title, values in cached.items()
+        if values and title in wb.sheetnames
+    }
+    if not parts:
+        return data
+    out = BytesIO()
+    with (
+        zipfile.ZipFile(BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename in parts:
+                body = _fill_values(body.decode("utf-8"), parts[info.filename]).encode("utf-8")
+            target.writestr(info, body)
+    return out.getvalue()
+
+
+def _fill_values(xml: str, values: dict[str, tuple[str, str]]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        coordinate, attributes, formula = match.group(1), match.group(2), match.group(3)
+        found = values.get(coordinate)
+        if found is None or ' t="' in attributes:
+            return match.group(0)
+        kind, text = found
+        kind_attr = f' t="{kind}"' if kind else ""
+        return f'<c r="{coordinate}"{attributes}{kind_attr}>{formula}<v>{text}</v></c>'
+
+    return _FORMULA_CELL.sub(fill, xml)
