@@ -73,7 +73,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "claimed",
         "awaiting_accountant",
         "in_payment",
-        "an accountant writes their name (first wins; cell locked)",
+        "an accountant writes their name (first wins, cell locked)",
         "accountant",
         ("supplier_in_payment",),
     ),
