@@ -43,9 +43,9 @@ TEMPLATE_SUFFIXES: tuple[str, ...] = (".subject.txt", ".txt", ".html")
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MESSAGE_ID_DOMAIN = "sheetflow.invalid"
 MAX_NAME_LENGTH = 100
-# Address headers are written pre-folded with `set_raw` and must go out exactly as written:
-# CPython's refolding of display names can drop the quotes around `"Smith, J. Bcc: x@y"`,
-# which would smuggle in another recipient. Other headers are still folded as usual.
+# Subject and address headers are written pre-folded with `set_raw` and go out exactly as
+# written: CPython's refolding of display names can drop the quotes around
+# `"Smith, J. Bcc: x@y"`, which would smuggle in another recipient.
 _OUTPUT_POLICY = email.policy.SMTP.clone(refold_source="none")
 
 # Characters that could end a header line or confuse a mail client: C0/C1 controls and the
@@ -91,10 +91,18 @@ def mailbox(name: str, address: str) -> str:
     quotes, commas or `<` inside a name can never turn into another address.
     """
     display = clean_header_text(name)[:MAX_NAME_LENGTH]
-    if display.isascii():
+    if _plain_ascii(display):
         return formataddr((display, checked_address(address)))
-    encoded = Header(display, "utf-8").encode(linesep="\n")
-    return f"{encoded} <{checked_address(address)}>"
+    return f"{_encoded(display, 'utf-8')} <{checked_address(address)}>"
+
+
+def _plain_ascii(value: str) -> bool:
+    """Text that can go in a header as it is: ASCII, short words, no lookalike encoded word."""
+    return value.isascii() and "=?" not in value and all(len(w) <= 60 for w in value.split())
+
+
+def _encoded(value: str, charset: str, header_name: str | None = None) -> str:
+    return Header(value, charset, header_name=header_name).encode(linesep="\n")
 
 
 class EmailRenderer:
@@ -124,7 +132,8 @@ class EmailRenderer:
         message_id = message_id_for(intent.key)
 
         message = EmailMessage(policy=email.policy.SMTP)
-        message["Subject"] = subject
+        charset = "us-ascii" if _plain_ascii(subject) else "utf-8"
+        message.set_raw("Subject", _encoded(subject, charset, "Subject"))
         message.set_raw("From", _sender_header(sender))
         message.set_raw("To", _address_list(intent.to))
         if intent.cc:

@@ -18,8 +18,9 @@ ACCOUNTANT = Person("Irina K", "irina@example.com", "accountant", True)
 ACCOUNTANT_2 = Person("Sergey Popov", "sergey@example.com", "accountant", True)
 RETIRED = Person("Old Accountant", "old@example.com", "accountant", False)
 PEOPLE = Directory((MANAGER, DIRECTOR, DIRECTOR_2, ACCOUNTANT, ACCOUNTANT_2, RETIRED))
-SETTINGS = Settings(company="Northwind", time_zone="Europe/Berlin", currency="EUR",
-                    sender="flow@example.com")
+SETTINGS = Settings(
+    company="Northwind", time_zone="Europe/Berlin", currency="EUR", sender="flow@example.com"
+)
 
 
 def context(now: datetime = NOW, locale: str = "en") -> FlowContext:
@@ -51,11 +52,13 @@ def invoice(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-def step(values: dict[str, Any], previous: dict[str, Any] | None = None,
-         now: datetime = NOW) -> RowOutcome:
+def step(
+    values: dict[str, Any], previous: dict[str, Any] | None = None, now: datetime = NOW
+) -> RowOutcome:
     """Run the flow on one row, as a tick would."""
-    return plan_invoice(values.get("id") or "INV-000001", SheetRow(2, values), previous,
-                        context(now))
+    return plan_invoice(
+        values.get("id") or "INV-000001", SheetRow(2, values), previous, context(now)
+    )
 
 
 def carry(out: RowOutcome) -> dict[str, Any]:

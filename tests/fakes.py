@@ -26,8 +26,9 @@ class FakeBook:
         self.busy: str | None = None
         self.applies = 0
         for name, email, role, active in people or []:
-            self.tabs["people"].append({"name": name, "email": email, "role": role,
-                                        "active": active})
+            self.tabs["people"].append(
+                {"name": name, "email": email, "role": role, "active": active}
+            )
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(self.tabs).encode()).hexdigest()
@@ -40,9 +41,16 @@ class FakeBook:
         tables = {}
         for tab, rows in self.tabs.items():
             columns = tuple(c.key for c in schema.tab(tab).columns)
-            tables[tab] = TableRead(tab, tab, columns, tuple(
-                SheetRow(i + 2, {k: row.get(k) for k in columns}) for i, row in enumerate(rows)
-                if any(stored(v) is not None for v in row.values())))
+            tables[tab] = TableRead(
+                tab,
+                tab,
+                columns,
+                tuple(
+                    SheetRow(i + 2, {k: row.get(k) for k in columns})
+                    for i, row in enumerate(rows)
+                    if any(stored(v) is not None for v in row.values())
+                ),
+            )
         return BookRead("en", tables, self.fingerprint())
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
@@ -67,7 +75,7 @@ class FakeBook:
         for lock in changes.locks:
             (self.locked.add if lock.locked else self.locked.discard)((lock.record, lock.column))
         rows = [entry.as_row() for entry in changes.log]
-        replayed = fingerprint is None and rows and self.log[-len(rows):] == rows
+        replayed = fingerprint is None and rows and self.log[-len(rows) :] == rows
         if not replayed:
             self.log += rows
         if changes.queues is not None:

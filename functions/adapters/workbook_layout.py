@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -16,7 +17,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -41,8 +42,14 @@ _BOLD = Font(bold=True)
 _MAX_TEXT = 32767
 _PLAIN_TITLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DROPDOWN_HINT: dict[Locale, tuple[str, str]] = {
-    "en": ("Not in the list", "Choose from the list. Another value is kept but may not be understood."),
-    "ru": ("Нет в списке", "Выберите из списка. Другое значение сохранится, но может быть не понято."),
+    "en": (
+        "Not in the list",
+        "Choose from the list. Another value is kept but may not be understood.",
+    ),
+    "ru": (
+        "Нет в списке",
+        "Выберите из списка. Другое значение сохранится, но может быть не понято.",
+    ),
 }
 
 
@@ -101,7 +108,8 @@ def prepare_tab(ws: Sheet, tab: Tab, locale: Locale, *, protected: bool) -> None
 
 
 def _people_protection() -> SheetProtection:
-    """Protected, but sorting, filtering, formatting and adding rows stay allowed (False = allowed)."""
+    """Protected, yet sorting, filtering, formatting and adding rows stay allowed."""
+    # In SheetProtection a True flag forbids the action; False allows it.
     return SheetProtection(
         sheet=True,
         sort=False,
@@ -265,6 +273,44 @@ CachedValues = dict[str, dict[str, tuple[str, str]]]  # tab title → cell → (
 _FORMULA_CELL = re.compile(
     r'<c r="([A-Z]+[0-9]+)"([^>]*)>(<f[^>]*>[^<]*</f>|<f[^>]*/>)(?:<v\s*/>|<v></v>)</c>'
 )
+
+
+def load(data: bytes, *, read_only: bool, data_only: bool) -> Book:
+    with warnings.catch_warnings():
+        # Files saved by Excel or LibreOffice carry extensions openpyxl warns about and drops.
+        warnings.simplefilter("ignore", UserWarning)
+        return load_workbook(BytesIO(data), read_only=read_only, data_only=data_only)
+
+
+def existing_cells(ws: Sheet) -> list[tuple[tuple[int, int], Any]]:
+    """Existing cells only: openpyxl's public iterators create a cell for every gap."""
+    return list(ws._cells.items())
+
+
+def cached_values(wb: Book, data: bytes) -> CachedValues:
+    """The last computed value of every formula cell in `wb` (loaded from `data`)."""
+    formulas = {
+        ws.title: {cell.coordinate for _key, cell in existing_cells(ws) if cell.data_type == "f"}
+        for ws in wb.worksheets
+    }
+    formulas = {title: cells for title, cells in formulas.items() if cells}
+    values: CachedValues = {}
+    if not formulas:
+        return values
+    computed = load(data, read_only=True, data_only=True)
+    try:
+        for title, coordinates in formulas.items():
+            found = values.setdefault(title, {})
+            for row in computed[title].iter_rows():
+                for cell in row:
+                    coordinate: str = getattr(cell, "coordinate", "")
+                    if coordinate in coordinates:
+                        encoded = encode_cached(cell.value, cell.data_type, computed.epoch)
+                        if encoded is not None:
+                            found[coordinate] = encoded
+    finally:
+        computed.close()
+    return values
 
 
 def encode_cached(value: object, data_type: str, epoch: datetime) -> tuple[str, str] | None:

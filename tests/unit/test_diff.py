@@ -18,8 +18,7 @@ def _rows(table: dict[str, dict[str, object]], order: list[str]) -> list[SheetRo
 
 @st.composite
 def edited_tables(draw: st.DrawFn) -> tuple[dict, dict, list[str], dict]:
-    ids = draw(st.lists(st.from_regex(r"INV-00000[0-9]", fullmatch=True), unique=True,
-                        max_size=8))
+    ids = draw(st.lists(st.from_regex(r"INV-00000[0-9]", fullmatch=True), unique=True, max_size=8))
     before = {rid: {"a": draw(values), "b": draw(values)} for rid in ids}
     after = {rid: dict(v) for rid, v in before.items()}
     deleted = draw(st.sets(st.sampled_from(ids))) if ids else set()
@@ -32,12 +31,16 @@ def edited_tables(draw: st.DrawFn) -> tuple[dict, dict, list[str], dict]:
             new = draw(values)
             after[rid][column] = new
     for rid in after:
-        fields = {c: (before[rid][c], after[rid][c]) for c in ("a", "b")
-                  if before[rid][c] != after[rid][c]}
+        fields = {
+            c: (before[rid][c], after[rid][c])
+            for c in ("a", "b")
+            if before[rid][c] != after[rid][c]
+        }
         if fields:
             expected_changes[rid] = fields
-    added_ids = draw(st.lists(st.from_regex(r"NEW-[0-9]{3}", fullmatch=True), unique=True,
-                              max_size=3))
+    added_ids = draw(
+        st.lists(st.from_regex(r"NEW-[0-9]{3}", fullmatch=True), unique=True, max_size=3)
+    )
     for rid in added_ids:
         after[rid] = {"a": draw(values), "b": draw(values)}
     order = draw(st.permutations(list(after)))
@@ -54,8 +57,9 @@ def _norm(v: object) -> object:
 @given(edited_tables())
 def test_any_mix_of_edits_sorts_inserts_and_deletes_is_reported_exactly(case: tuple) -> None:
     before, after, order, expected_changes = case
-    snapshot = {rid: {"id": rid, **{k: _norm(v) for k, v in vals.items()}}
-                for rid, vals in before.items()}
+    snapshot = {
+        rid: {"id": rid, **{k: _norm(v) for k, v in vals.items()}} for rid, vals in before.items()
+    }
     diff = diff_table(snapshot, _rows(after, order), "id", COLUMNS)
     assert set(diff.added) == set(after) - set(before)
     assert set(diff.removed) == set(before) - set(after)
@@ -76,8 +80,10 @@ def test_sorting_rows_changes_nothing() -> None:
 
 def test_a_copied_row_leaves_the_id_with_the_row_most_like_the_snapshot() -> None:
     snapshot = {"X1": {"id": "X1", "a": 1, "b": "original"}}
-    rows = [SheetRow(2, {"id": "X1", "a": 1, "b": "copy"}),
-            SheetRow(3, {"id": "X1", "a": 1, "b": "original"})]
+    rows = [
+        SheetRow(2, {"id": "X1", "a": 1, "b": "copy"}),
+        SheetRow(3, {"id": "X1", "a": 1, "b": "original"}),
+    ]
     diff = diff_table(snapshot, rows, "id", COLUMNS)
     assert diff.rows["X1"].number == 3
     assert [r.number for r in diff.copies["X1"]] == [2]

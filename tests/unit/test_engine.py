@@ -32,8 +32,9 @@ def book() -> FakeBook:
     return FakeBook(PEOPLE)
 
 
-def make_engine(book: FakeBook, tmp_path: Path, mail: FakeMail | None = None,
-                crash_at: str | None = None) -> tuple[Engine, FakeMail]:
+def make_engine(
+    book: FakeBook, tmp_path: Path, mail: FakeMail | None = None, crash_at: str | None = None
+) -> tuple[Engine, FakeMail]:
     mail = mail or FakeMail()
 
     def checkpoint(step: str) -> None:
@@ -57,8 +58,9 @@ STORY = [
 ]
 
 
-def play(book: FakeBook, tmp_path: Path, crash_at: str | None = None,
-         crash_step: int = -1) -> FakeMail:
+def play(
+    book: FakeBook, tmp_path: Path, crash_at: str | None = None, crash_step: int = -1
+) -> FakeMail:
     mail = FakeMail()
     for index, edit in enumerate(STORY):
         edit(book)
@@ -79,15 +81,24 @@ def test_the_whole_story_ends_closed_with_each_email_once(book: FakeBook, tmp_pa
     keys = [e.key for e in mail.sent]
     assert len(keys) == len(set(keys))
     assert [k.split(":")[2] for k in keys] == [
-        "signer_request", "accountants_approved", "accountants_approved",
-        "supplier_in_payment", "manager_paid", "closed", "closed"]
+        "signer_request",
+        "accountants_approved",
+        "accountants_approved",
+        "supplier_in_payment",
+        "manager_paid",
+        "closed",
+        "closed",
+    ]
     assert ("INV-000001", "accountant") in book.locked
     events = [r[3] for r in book.log]
-    assert events.count("transition") == 5 and events[0] == "created"
+    assert events.count("transition") == 5
+    assert events[0] == "created"
 
 
-@pytest.mark.parametrize("crash_at", ["read", "journal_saved", "sheet_applied", "email_sent",
-                                      "before_commit", "committed"])
+@pytest.mark.parametrize(
+    "crash_at",
+    ["read", "journal_saved", "sheet_applied", "email_sent", "before_commit", "committed"],
+)
 @pytest.mark.parametrize("crash_step", [0, 3])
 def test_a_tick_killed_at_any_step_and_rerun_ends_the_same_with_each_email_once(
     tmp_path: Path, crash_at: str, crash_step: int
@@ -124,17 +135,21 @@ def test_a_second_tick_while_one_runs_is_skipped(book: FakeBook, tmp_path: Path)
     report = second.tick(NOW)
     assert report.outcome == "skipped"
     assert "another tick is running" in report.message
-    assert book.applies == 0 and mail.sent == []
+    assert book.applies == 0
+    assert mail.sent == []
 
 
 def test_a_busy_book_is_not_written_and_the_next_tick_catches_up(
-        book: FakeBook, tmp_path: Path) -> None:
+    book: FakeBook, tmp_path: Path
+) -> None:
     book.tabs["invoices"].append(new_invoice())
     book.busy = "the workbook is open in LibreOffice"
     engine, mail = make_engine(book, tmp_path)
     report = engine.tick(NOW)
-    assert report.outcome == "busy" and "open in LibreOffice" in report.message
-    assert book.applies == 0 and mail.sent == []
+    assert report.outcome == "busy"
+    assert "open in LibreOffice" in report.message
+    assert book.applies == 0
+    assert mail.sent == []
     book.busy = None
     engine.tick(NOW)
     assert book.row("INV-000001")["status"] == "Awaiting decision"
@@ -172,11 +187,14 @@ def test_ids_are_assigned_in_order_and_never_reused(book: FakeBook, tmp_path: Pa
     engine.tick(NOW + timedelta(minutes=2))
     assert book.tabs["invoices"][-1]["id"] == "INV-000003"
     removed = [r for r in book.log if r[3] == "removed"]
-    assert removed and removed[0][2] == "INV-000002" and "B-2" in removed[0][7]
+    assert removed
+    assert removed[0][2] == "INV-000002"
+    assert "B-2" in removed[0][7]
 
 
 def test_a_copied_row_is_told_it_is_a_copy_and_the_original_goes_on(
-        book: FakeBook, tmp_path: Path) -> None:
+    book: FakeBook, tmp_path: Path
+) -> None:
     book.tabs["invoices"].append(new_invoice())
     engine, _ = make_engine(book, tmp_path)
     engine.tick(NOW)
@@ -195,15 +213,17 @@ def test_a_people_change_re_evaluates_waiting_rows(book: FakeBook, tmp_path: Pat
     engine, _ = make_engine(book, tmp_path)
     engine.tick(NOW)
     assert "Nina New" in book.row("INV-000001")["note"]
-    book.tabs["people"].append({"name": "Nina New", "email": "nina@example.com",
-                                "role": "accountant", "active": "Yes"})
+    book.tabs["people"].append(
+        {"name": "Nina New", "email": "nina@example.com", "role": "accountant", "active": "Yes"}
+    )
     engine.tick(NOW + timedelta(minutes=1))
     assert book.row("INV-000001")["status"] == "In payment"
     assert "Nina New" in book.lists["accountants"]
 
 
 def test_queues_show_unclaimed_and_own_invoices_never_others(
-        book: FakeBook, tmp_path: Path) -> None:
+    book: FakeBook, tmp_path: Path
+) -> None:
     book.tabs["invoices"] += [
         new_invoice(decision="Approve"),
         new_invoice(invoice_no="B-2", decision="Approve", accountant="Sergey Popov"),

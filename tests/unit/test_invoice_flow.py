@@ -135,9 +135,11 @@ def test_new_scan_in_rework_clears_decision_and_asks_the_signer_again() -> None:
         {"invoice_file": "https://files.example/A-17-v2.pdf"},
     )
     assert out.state.status == "awaiting_decision"
-    assert out.writes["decision"] is None and out.writes["comment"] is None
+    assert out.writes["decision"] is None
+    assert out.writes["comment"] is None
     cleared = [e for e in out.log if e.event == "cleared"]
-    assert cleared and "Wrong VAT" in cleared[0].details
+    assert cleared
+    assert "Wrong VAT" in cleared[0].details
     assert out.emails[0].key.endswith(":r2:dmitry@example.com")
 
 
@@ -162,8 +164,12 @@ def test_unknown_or_inactive_accountant_is_explained() -> None:
 
 
 def test_second_accountant_overwriting_a_claim_is_restored_and_logged() -> None:
-    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"},
-                  {"accountant": "Sergey Popov"})
+    out, _ = walk(
+        invoice(),
+        {"decision": "Approve"},
+        {"accountant": "Irina K"},
+        {"accountant": "Sergey Popov"},
+    )
     assert out.state.status == "in_payment"
     assert out.writes["accountant"] == "Irina K"
     conflict = next(e for e in out.log if e.event == "conflict")
@@ -173,22 +179,29 @@ def test_second_accountant_overwriting_a_claim_is_restored_and_logged() -> None:
 
 
 def test_paid_on_before_approval_is_refused() -> None:
-    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"},
-                  {"paid_on": "01.11.2026"})
+    out, _ = walk(
+        invoice(), {"decision": "Approve"}, {"accountant": "Irina K"}, {"paid_on": "01.11.2026"}
+    )
     assert out.state.status == "in_payment"
     assert "Paid on 2026-11-01 is before the invoice was approved (2026-11-28)" in (out.note or "")
 
 
 def test_paid_on_moves_to_awaiting_closing_docs_and_tells_the_manager() -> None:
-    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"},
-                  {"paid_on": "28.11.2026"})
+    out, _ = walk(
+        invoice(), {"decision": "Approve"}, {"accountant": "Irina K"}, {"paid_on": "28.11.2026"}
+    )
     assert out.state.status == "awaiting_closing_docs"
     assert recipients(out) == [("manager_paid", "maria@example.com")]
 
 
 def test_closing_docs_close_the_invoice_and_tell_manager_and_accountant() -> None:
-    out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"},
-                  {"paid_on": "28.11.2026"}, {"closing_docs": "https://files.example/waybill"})
+    out, _ = walk(
+        invoice(),
+        {"decision": "Approve"},
+        {"accountant": "Irina K"},
+        {"paid_on": "28.11.2026"},
+        {"closing_docs": "https://files.example/waybill"},
+    )
     assert out.state.status == "closed"
     assert recipients(out) == [("closed", "maria@example.com"), ("closed", "irina@example.com")]
 
@@ -212,7 +225,9 @@ def test_a_row_moves_as_far_as_its_cells_allow_without_pointless_calls_to_action
 def test_an_unchanged_row_plans_nothing() -> None:
     first = step(invoice())
     again = step(dict(first.values), carry(first), now=NOW + timedelta(hours=1))
-    assert again.writes == {} and again.emails == [] and again.log == []
+    assert again.writes == {}
+    assert again.emails == []
+    assert again.log == []
 
 
 def test_russian_locale_writes_russian_statuses() -> None:

@@ -42,8 +42,15 @@ def test_amount_problems_name_the_column() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["28.11.2026", "2026-11-28", "28/11/2026", 46354, 46354.0,
-     datetime(2026, 11, 28, 15, 0), date(2026, 11, 28)],
+    [
+        "28.11.2026",
+        "2026-11-28",
+        "28/11/2026",
+        46354,
+        46354.0,
+        datetime(2026, 11, 28, 15, 0),
+        date(2026, 11, 28),
+    ],
 )
 def test_dates_in_every_accepted_form(typed: object) -> None:
     assert parse_date(typed, "Paid on") == (date(2026, 11, 28), None)  # type: ignore[arg-type]
@@ -51,7 +58,8 @@ def test_dates_in_every_accepted_form(typed: object) -> None:
 
 def test_a_bad_date_says_how_to_write_one() -> None:
     _, problem = parse_date("32.01.2026", "Paid on")
-    assert problem and "write it as 28.11.2026 or 2026-11-28" in problem
+    assert problem
+    assert "write it as 28.11.2026 or 2026-11-28" in problem
 
 
 @pytest.mark.parametrize(

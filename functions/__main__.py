@@ -1,0 +1,5 @@
+"""`python -m functions` runs the sheetflow CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,44 @@
+"""Pick the mail sender a `--mail` flag or setting names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..ports import MailSender
+from .mail_outbox import OutboxSender
+from .mail_smtp import SCHEMES, SmtpSender
+
+USAGE = (
+    "use outbox:FOLDER, a folder path, smtp://HOST:PORT, "
+    "smtp+starttls://USER@HOST:587 or smtps://USER@HOST:465"
+)
+# `name:` at the start, but not a Windows drive letter like `C:`.
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
+
+
+def sender_from_url(spec: str) -> MailSender:
+    """`outbox:DIR`, a plain folder path, or an SMTP URL; ConfigError for anything else."""
+    text = spec.strip()
+    if not text:
+        raise ConfigError(f"no mail sender given: {USAGE}")
+    match = _SCHEME.match(text)
+    scheme = match.group(1).lower() if match else None
+    if scheme == "outbox":
+        folder = text[len("outbox:") :].strip()
+        if not folder:
+            raise ConfigError(f"outbox: needs a folder, like outbox:./outbox ({USAGE})")
+        return _outbox(Path(folder))
+    if scheme in SCHEMES:
+        return SmtpSender(text)
+    if scheme is not None:
+        # The spec may hold credentials: name only its scheme.
+        raise ConfigError(f"unknown mail sender {scheme + ':'!r}: {USAGE}")
+    return _outbox(Path(text))
+
+
+def _outbox(folder: Path) -> OutboxSender:
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"the mail outbox {folder} is a file, not a folder")
+    return OutboxSender(folder)

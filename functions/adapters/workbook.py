@@ -1,0 +1,343 @@
+"""The local `.xlsx` backend: the workbook people keep open in LibreOffice or Excel.
+
+Reads use openpyxl's cached formula values; writes load the full workbook (so people's
+formulas, styles and validations survive), apply compare-and-set cell writes and save by
+swapping in a temp file, never while the book is open in an office application.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from openpyxl.styles import Protection
+from openpyxl.utils.exceptions import InvalidFileException
+
+from ..errors import BookBusyError, BookChangedError, NotAWorkbookError, SchemaError
+from ..model import (
+    BookRead,
+    Cell,
+    CellLock,
+    CellWrite,
+    LogEntry,
+    SheetChanges,
+    SheetRow,
+    TableRead,
+    stored,
+)
+from ..parsing import text
+from ..schema import LOCALES, Locale, Schema, Tab
+from .workbook_layout import (
+    DATA_ROWS,
+    PROTECTED_TABS,
+    UNLOCKED,
+    Book,
+    Sheet,
+    cached_values,
+    create_workbook,
+    existing_cells,
+    load,
+    prepare_tab,
+    put,
+    save_atomically,
+    with_cached_values,
+    workbook_bytes,
+    write_lists,
+    write_queues,
+)
+
+__all__ = ["WorkbookBook", "create_workbook"]
+
+READ_TABS = ("invoices", "deals", "people", "settings")
+OPTIONAL_TABS = frozenset({"deals"})
+CHANGED = (
+    "the workbook was saved by someone else during the tick; nothing written,"
+    " the next tick will retry"
+)
+_BROKEN = (zipfile.BadZipFile, KeyError, OSError, InvalidFileException, ParseError, ValueError)
+
+
+class WorkbookBook:
+    """A SpreadsheetBook backed by one `.xlsx` file."""
+
+    def __init__(self, path: Path, schema: Schema) -> None:
+        self.path = path
+        self.schema = schema
+        self.name = path.name
+
+    def busy_reason(self) -> str | None:
+        for app, lock in (("LibreOffice", f".~lock.{self.name}#"), ("Excel", f"~${self.name}")):
+            if (self.path.parent / lock).exists():
+                return (
+                    f"the workbook is open in {app} (lock file {lock}); "
+                    "close it and the next tick will write"
+                )
+        return None
+
+    def read(self) -> BookRead:
+        data = self._bytes()
+        try:
+            wb = load(data, read_only=True, data_only=True)
+            try:
+                locale = self._locale(wb.sheetnames)
+                tables = {}
+                for key in READ_TABS:
+                    ws = self._sheet(wb, key, locale, required=key not in OPTIONAL_TABS)
+                    if ws is not None:
+                        tables[key] = _read_table(ws, self.schema.tab(key), locale)
+            finally:
+                wb.close()
+        except _BROKEN as exc:
+            raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
+        return BookRead(locale, tables, _sha256(data))
+
+    def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        if changes.is_empty():
+            return []
+        reason = self.busy_reason()
+        if reason:
+            raise BookBusyError(reason)
+        data = self._bytes()
+        if fingerprint is not None and _sha256(data) != fingerprint:
+            raise BookChangedError(CHANGED)
+        try:
+            wb = load(data, read_only=False, data_only=False)
+            cached = cached_values(wb, data)
+        except _BROKEN as exc:
+            raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
+        locale = self._locale(wb.sheetnames)
+        active = wb.active
+        skipped = _Writer(self, wb, locale).apply(changes, fingerprint)
+        if changes.queues is not None:
+            write_queues(wb, self.schema, locale, changes.queues)
+        if changes.lists is not None:
+            write_lists(wb, self.schema.labels.lists_title[locale], changes.lists)
+        _keep_active(wb, active, self.schema.tab("invoices").title[locale])
+        out = with_cached_values(workbook_bytes(wb), wb, cached)
+        save_atomically(self.path, out, before_replace=lambda: self._check_unchanged(data))
+        return skipped
+
+    def _check_unchanged(self, data: bytes) -> None:
+        """Last look before the swap: someone may have opened or saved the book meanwhile."""
+        reason = self.busy_reason()
+        if reason:
+            raise BookBusyError(reason)
+        if _sha256(self._bytes()) != _sha256(data):
+            raise BookChangedError(CHANGED)
+
+    def _bytes(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except OSError as exc:
+            raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
+
+    def _locale(self, titles: Sequence[str]) -> Locale:
+        names = self.schema.tab("invoices").title
+        for locale in LOCALES:
+            if _find_title(titles, names[locale]) is not None:
+                return locale
+        looked_for = " or ".join(f'"{names[locale]}"' for locale in LOCALES)
+        raise NotAWorkbookError(
+            f"{self.path} is not a sheetflow workbook: no Invoices tab (looked for {looked_for})"
+        )
+
+    def _sheet(self, wb: Book, key: str, locale: Locale, *, required: bool) -> Sheet | None:
+        title = self.schema.tab(key).title[locale]
+        found = _find_title(wb.sheetnames, title)
+        if found is None and required:
+            raise SchemaError(f'the workbook has no "{title}" tab (was it renamed?)', tab=title)
+        return None if found is None else wb[found]
+
+
+class _Writer:
+    """One apply: finds tabs, columns (by header) and rows (by ID), then changes cells."""
+
+    def __init__(self, book: WorkbookBook, wb: Book, locale: Locale) -> None:
+        self.book, self.wb, self.locale = book, wb, locale
+        self.tabs: dict[str, _TabCursor] = {}
+
+    def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        skipped = [m for w in _ids_first(changes.writes, self.book.schema) if (m := self.write(w))]
+        for lock in changes.locks:
+            self.lock(lock)
+        if changes.log:
+            self.append_log(changes.log, replay=fingerprint is None)
+        return skipped
+
+    def cursor(self, key: str) -> _TabCursor:
+        if key not in self.tabs:
+            ws = self.book._sheet(self.wb, key, self.locale, required=True)
+            self.tabs[key] = _TabCursor(ws, self.book.schema.tab(key), self.locale)
+        return self.tabs[key]
+
+    def write(self, write: CellWrite) -> str | None:
+        """Compare-and-set one cell; a sentence when a person's newer value was kept."""
+        tab = self.cursor(write.tab)
+        header = tab.tab.column(write.column).header[self.locale]
+        label = f"{write.record or f'row {write.row}'} {header}"
+        row = write.row if write.record is None else tab.row_of(write.record, write.row)
+        if row is None:
+            return f"{label}: the row is gone (deleted meanwhile?); nothing written"
+        cell = tab.cell(row, write.column)
+        current = stored(_cell(cell.value))
+        if current == stored(write.value):
+            return None
+        if current != write.expected:
+            return f"{label}: kept the value a person typed meanwhile"
+        put(cell, write.value)
+        if write.column == tab.tab.id_column:
+            tab.forget_ids()
+        if row > DATA_ROWS:
+            tab.unlock_people_cells(row)
+        return None
+
+    def lock(self, lock: CellLock) -> None:
+        tab = self.cursor(lock.tab)
+        row = tab.row_of(lock.record, None)
+        if row is not None:
+            tab.cell(row, lock.column).protection = Protection(locked=lock.locked)
+
+    def append_log(self, entries: Sequence[LogEntry], replay: bool) -> None:
+        """Append below the last filled row; a replayed plan whose rows are there adds none."""
+        tab = self.book.schema.tab("log")
+        ws = self.book._sheet(self.wb, "log", self.locale, required=False)
+        if ws is None:
+            ws = self.wb.create_sheet(tab.title[self.locale])
+            prepare_tab(ws, tab, self.locale, protected=True)
+        try:
+            positions = _column_positions(_header(ws), tab, self.locale, ws.title)
+        except SchemaError:  # the Log is append-only history: fall back to the schema's order
+            positions = {column.key: index for index, column in enumerate(tab.columns)}
+        columns = [positions[column.key] + 1 for column in tab.columns]
+        last = max((r for (r, _c), c in existing_cells(ws) if c.value is not None), default=1)
+        rows = [entry.as_row() for entry in entries]
+        if replay and last - len(rows) >= 1:
+            tail = [
+                [text(_cell(ws.cell(row=row, column=col).value)) for col in columns]
+                for row in range(last - len(rows) + 1, last + 1)
+            ]
+            if tail == [[text(value) for value in values] for values in rows]:
+                return
+        for offset, values in enumerate(rows, start=1):
+            for col, value in zip(columns, values, strict=True):
+                put(ws.cell(row=last + offset, column=col), value)
+
+
+class _TabCursor:
+    """One tab opened for writing: its columns by key and its rows by ID."""
+
+    def __init__(self, ws: Sheet, tab: Tab, locale: Locale) -> None:
+        self.ws, self.tab = ws, tab
+        positions = _column_positions(_header(ws), tab, locale, ws.title)
+        self.columns = {key: index + 1 for key, index in positions.items()}
+        self._rows_by_id: dict[str, int] | None = None
+
+    def cell(self, row: int, key: str) -> Any:
+        return self.ws.cell(row=row, column=self.columns[key])
+
+    def row_of(self, record: str, hint: int | None) -> int | None:
+        """The row holding this ID: the planned row if it still does, else the first one."""
+        if self.tab.id_column is None:
+            return None
+        if hint is not None and text(_cell(self.cell(hint, self.tab.id_column).value)) == record:
+            return hint
+        if self._rows_by_id is None:
+            column = self.columns[self.tab.id_column]
+            self._rows_by_id = {}
+            for (row, col), cell in sorted(existing_cells(self.ws), key=lambda item: item[0]):
+                if col == column and row > 1 and (found := text(_cell(cell.value))):
+                    self._rows_by_id.setdefault(found, row)
+        return self._rows_by_id.get(record)
+
+    def forget_ids(self) -> None:
+        self._rows_by_id = None
+
+    def unlock_people_cells(self, row: int) -> None:
+        """Rows below the prepared ones: unlock people's cells nobody has styled yet."""
+        if self.tab.key not in PROTECTED_TABS:
+            return
+        for key, col in self.columns.items():
+            cell = self.ws.cell(row=row, column=col)
+            if self.tab.column(key).owner == "people" and not cell.has_style:
+                cell.protection = UNLOCKED
+
+
+def _ids_first(writes: Iterable[CellWrite], schema: Schema) -> list[CellWrite]:
+    """ID assignments go first so the writes for a new ID find their row."""
+
+    def assigns_id(write: CellWrite) -> bool:
+        return write.record is None and write.column == schema.tab(write.tab).id_column
+
+    return sorted(writes, key=lambda write: not assigns_id(write))
+
+
+def _read_table(ws: Sheet, tab: Tab, locale: Locale) -> TableRead:
+    ws.reset_dimensions()  # trust the rows themselves, not a possibly stale dimension record
+    rows = ws.iter_rows(values_only=True)
+    positions = _column_positions(next(rows, ()), tab, locale, ws.title)
+    found = []
+    for number, values in enumerate(rows, start=2):
+        row = SheetRow(
+            number,
+            {key: _cell(values[i]) if i < len(values) else None for key, i in positions.items()},
+        )
+        if not row.is_blank():
+            found.append(row)
+    return TableRead(tab.key, ws.title, tuple(positions), tuple(found))
+
+
+def _header(ws: Sheet) -> tuple[object, ...]:
+    return next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+
+
+def _column_positions(
+    header: Sequence[object], tab: Tab, locale: Locale, title: str
+) -> dict[str, int]:
+    """Column key → 0-based position, found by header text (case and spaces ignored)."""
+    seen: dict[str, int] = {}
+    for index, value in enumerate(header):
+        if value is not None:
+            seen.setdefault(str(value).strip().casefold(), index)
+    positions = {}
+    for column in tab.columns:
+        name = column.header[locale]
+        found = seen.get(name.strip().casefold())
+        if found is None:
+            raise SchemaError(
+                f'tab "{title}" has no column "{name}" (was it renamed?)', tab=title, column=name
+            )
+        positions[column.key] = found
+    return positions
+
+
+def _find_title(titles: Sequence[str], wanted: str) -> str | None:
+    if wanted in titles:
+        return wanted
+    folded = wanted.strip().casefold()
+    return next((t for t in titles if t.strip().casefold() == folded), None)
+
+
+def _cell(value: object) -> Cell:
+    if value is None or isinstance(value, str | int | float | bool | datetime | date):
+        return value
+    if isinstance(value, time):
+        return value.isoformat()
+    return str(value)  # durations, array formulas and other rarities: as text
+
+
+def _keep_active(wb: Book, active: Any, fallback: str) -> None:
+    """Keep the tab a person had open selected, even though tabs were added or removed."""
+    kept = active is not None and active.title in wb.sheetnames and wb[active.title] is active
+    if kept and active.sheet_state == "visible":
+        wb.active = active
+    elif fallback in wb.sheetnames:
+        wb.active = wb[fallback]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,161 @@
+"""The CLI as a person uses it: init, edit the workbook, tick after each step."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from functions.adapters.workbook_editor import WorkbookEditor
+from functions.schema import load_schema
+
+SHEETFLOW = Path(sys.executable).with_name("sheetflow")
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    assert SHEETFLOW.exists(), "the sheetflow console script is not installed (run make)"
+    return subprocess.run(
+        [str(SHEETFLOW), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    path = tmp_path / "books" / "sheetflow.xlsx"
+    path.parent.mkdir()
+    result = run("init", "--book", str(path))
+    assert result.returncode == 0, result.stderr
+    editor = WorkbookEditor(path, load_schema())
+    for person in (
+        ("Maria Lopez", "maria@example.com", "manager", "Yes"),
+        ("Dmitry Volkov", "dmitry@example.com", "director", "Yes"),
+        ("Irina K", "irina@example.com", "accountant", "Yes"),
+        ("Sergey Popov", "sergey@example.com", "accountant", "Yes"),
+    ):
+        editor.add_row(
+            "people", dict(zip(("name", "email", "role", "active"), person, strict=True))
+        )
+    return path
+
+
+def tick(book: Path, now: str) -> str:
+    result = run("tick", "--book", str(book), "--now", now)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_whole_invoice_story_through_the_cli(book: Path) -> None:
+    edit = WorkbookEditor(book, load_schema())
+    edit.add_row(
+        "invoices",
+        {
+            "manager": "Maria Lopez",
+            "supplier": "Acme <Steel>",
+            "supplier_email": "b@acme.example",
+            "invoice_no": "A-17",
+            "invoice_date": "20.11.2026",
+            "amount": "1 234,50",
+            "invoice_file": "https://files.example/A-17.pdf",
+            "signer": "Dmitry Volkov",
+        },
+    )
+    out = tick(book, "2026-11-28T09:00+01:00")
+    assert "INV-000001" in out
+    assert "Awaiting decision" in out
+    assert "dmitry@example.com" in out
+
+    edit.set("invoices", "INV-000001", {"decision": "Rework"})
+    out = tick(book, "2026-11-28T09:10+01:00")
+    assert "Rework needs a Comment" in out
+    edit.set("invoices", "INV-000001", {"comment": "Wrong VAT"})
+    assert "Rework" in tick(book, "2026-11-28T09:20+01:00")
+    edit.set("invoices", "INV-000001", {"invoice_file": "https://files.example/A-17-v2.pdf"})
+    tick(book, "2026-11-28T09:30+01:00")
+    assert edit.row("invoices", "INV-000001")["decision"] is None
+    edit.set("invoices", "INV-000001", {"decision": "Approve"})
+    tick(book, "2026-11-28T09:40+01:00")
+    edit.set("invoices", "INV-000001", {"accountant": "Irina K"})
+    assert "In payment" in tick(book, "2026-11-28T09:50+01:00")
+    edit.set("invoices", "INV-000001", {"accountant": "Sergey Popov"})
+    out = tick(book, "2026-11-28T10:00+01:00")
+    assert "conflict" in out
+    assert edit.row("invoices", "INV-000001")["accountant"] == "Irina K"
+    edit.set("invoices", "INV-000001", {"paid_on": "28.11.2026"})
+    tick(book, "2026-11-28T10:10+01:00")
+    edit.set("invoices", "INV-000001", {"closing_docs": "https://files.example/waybill.pdf"})
+    tick(book, "2026-11-28T10:20+01:00")
+
+    row = edit.row("invoices", "INV-000001")
+    assert row["status"] == "Closed"
+    assert row["amount"] == "1 234,50"  # the typed text is untouched
+    messages = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted((book.parent / "outbox").glob("*.eml"))
+    ]
+    subjects_to = [(str(m["To"]), str(m["Subject"])) for m in messages]
+    assert len(messages) == 8, subjects_to
+    supplier = [m for m in messages if "b@acme.example" in str(m["To"])]
+    assert len(supplier) == 1
+    assert len({str(m["Message-ID"]) for m in messages}) == 8
+    log_events = [r["event"] for r in edit.rows("log")]
+    assert log_events.count("transition") == 7
+    assert "conflict" in log_events
+
+    idle = tick(book, "2026-11-28T10:30+01:00")
+    assert "idle" in idle
+
+
+def test_tick_on_a_missing_file_fails_with_one_line(tmp_path: Path) -> None:
+    result = run("tick", "--book", str(tmp_path / "nope.xlsx"))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_tick_on_a_file_that_is_not_a_workbook_fails_with_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.xlsx"
+    bogus.write_text("just text")
+    result = run("tick", "--book", str(bogus))
+    assert result.returncode == 1
+    assert "not" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_init_refuses_to_overwrite_without_force(book: Path) -> None:
+    before = book.read_bytes()
+    result = run("init", "--book", str(book))
+    assert result.returncode == 1
+    assert "--force" in result.stderr
+    assert book.read_bytes() == before
+    assert run("init", "--book", str(book), "--force").returncode == 0
+
+
+def test_the_book_can_come_from_the_environment(book: Path) -> None:
+    result = run("tick", env={"SHEETFLOW_BOOK": str(book)})
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_renamed_header_stops_the_tick_and_names_it(book: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Invoices"]
+    for cell in ws[1]:
+        if cell.value == "Signer":
+            cell.value = "Approver"
+    wb.save(book)
+    before = book.read_bytes()
+    result = run("tick", "--book", str(book))
+    assert result.returncode == 1
+    assert "Signer" in result.stderr
+    assert book.read_bytes() == before
