@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
@@ -160,19 +159,14 @@ def diagram(
 def main() -> None:
     """Console entry: one-line errors, no tracebacks (SHEETFLOW_DEBUG=1 shows them)."""
     try:
-        app(standalone_mode=False)
+        app()  # typer reports usage errors and exits by itself
     except SheetflowError as exc:
         err.print(f"error: {exc}", markup=False)
         sys.exit(1)
-    except click.ClickException as exc:  # usage errors: click's own clear message
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         err.print("aborted")
         sys.exit(130)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence for a person at a terminal
+    except Exception as exc:  # the last line of defence for a person at a terminal
         if os.environ.get("SHEETFLOW_DEBUG"):
             raise
         err.print(
