@@ -82,7 +82,7 @@ def init(
     if locale not in LOCALES:
         raise ConfigError(f"--locale must be one of {', '.join(LOCALES)}")
     path = book_path(book)
-    create_workbook(path, load_schema(), locale, force=force)  # type: ignore[arg-type]
+    create_workbook(path, load_schema(), locale, force=force)
     out.print(
         f"created {path}: fill in People and Settings, then run: sheetflow tick --book {path}"
     )

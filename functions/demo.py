@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -51,73 +50,62 @@ def _invoice(
     }
 
 
-def _story(edit: WorkbookEditor) -> list[tuple[str, Callable[[], object]]]:
-    inv = "invoices"
+# Each step: what happens, then the cells people change ("new" adds a row; else a record ID).
+Edit = tuple[str, dict[str, object]]
+
+
+def _story() -> list[tuple[str, list[Edit]]]:
+    today = datetime.now(ZONE).strftime("%d.%m.%Y")
+    v2 = "https://files.northwind.example/invoices/BP-88-v2.pdf"
     return [
         (
             "Maria adds three supplier invoices (the third has no supplier email)",
-            lambda: (
-                edit.add_row(
-                    inv,
+            [
+                (
+                    "new",
                     _invoice(
                         "Acme Steel", "billing@acme.example", "A-1017", "1 234,50", "Dmitry Volkov"
                     ),
                 ),
-                edit.add_row(
-                    inv,
+                (
+                    "new",
                     _invoice(
                         "Baltic Paper", "accounts@baltic.example", "BP-88", 5600, "Elena Sokolova"
                     ),
                 ),
-                edit.add_row(
-                    inv, {**_invoice("Crown Tools", "", "CT-3", "980.00", "Dmitry Volkov")}
-                ),
-            ),
+                ("new", _invoice("Crown Tools", "", "CT-3", "980.00", "Dmitry Volkov")),
+            ],
         ),
         (
             "Dmitry approves INV-000001; Elena picks Rework for INV-000002 but forgets the comment",
-            lambda: (
-                edit.set(inv, "INV-000001", {"decision": "Approve"}),
-                edit.set(inv, "INV-000002", {"decision": "Rework"}),
-            ),
+            [("INV-000001", {"decision": "Approve"}), ("INV-000002", {"decision": "Rework"})],
         ),
         (
             "Elena adds her comment; Maria fills in the missing supplier email of INV-000003",
-            lambda: (
-                edit.set(inv, "INV-000002", {"comment": "Wrong VAT rate, ask for a new invoice"}),
-                edit.set(inv, "INV-000003", {"supplier_email": "sales@crown.example"}),
-            ),
+            [
+                ("INV-000002", {"comment": "Wrong VAT rate, please ask for a corrected invoice"}),
+                ("INV-000003", {"supplier_email": "sales@crown.example"}),
+            ],
         ),
         (
             "Maria uploads the supplier's corrected scan for INV-000002",
-            lambda: edit.set(
-                inv,
-                "INV-000002",
-                {"invoice_file": "https://files.northwind.example/invoices/BP-88-v2.pdf"},
-            ),
+            [("INV-000002", {"invoice_file": v2})],
         ),
-        ("Elena approves INV-000002", lambda: edit.set(inv, "INV-000002", {"decision": "Approve"})),
-        (
-            "Irina takes INV-000001 first",
-            lambda: edit.set(inv, "INV-000001", {"accountant": "Irina Kuznetsova"}),
-        ),
+        ("Elena approves INV-000002", [("INV-000002", {"decision": "Approve"})]),
+        ("Irina takes INV-000001 first", [("INV-000001", {"accountant": "Irina Kuznetsova"})]),
         (
             "Sergey, a minute late, overwrites the Accountant cell of INV-000001 with his name",
-            lambda: edit.set(inv, "INV-000001", {"accountant": "Sergey Popov"}),
+            [("INV-000001", {"accountant": "Sergey Popov"})],
         ),
-        (
-            "Irina pays INV-000001 and writes the payment date",
-            lambda: edit.set(
-                inv, "INV-000001", {"paid_on": datetime.now(ZONE).strftime("%d.%m.%Y")}
-            ),
-        ),
+        ("Irina pays INV-000001 and writes the payment date", [("INV-000001", {"paid_on": today})]),
         (
             "Maria attaches the closing documents of INV-000001",
-            lambda: edit.set(
-                inv,
-                "INV-000001",
-                {"closing_docs": "https://files.northwind.example/closing/A-1017-waybill.pdf"},
-            ),
+            [
+                (
+                    "INV-000001",
+                    {"closing_docs": "https://files.northwind.example/closing/A-1017.pdf"},
+                )
+            ],
         ),
     ]
 
@@ -137,10 +125,14 @@ def play(directory: Path, console: Console) -> None:
     engine = build_engine(Config(str(book)))
     edit = WorkbookEditor(book, schema)
     clock = datetime.now(ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
-    for step, (what, act) in enumerate(_story(edit), start=1):
+    for step, (what, edits) in enumerate(_story(), start=1):
         console.print()
         console.print(f"[bold]{step}. {what}[/bold]")
-        act()
+        for record, values in edits:
+            if record == "new":
+                edit.add_row("invoices", values)
+            else:
+                edit.set("invoices", record, values)
         clock += timedelta(minutes=37)
         print_report(engine.tick(clock), console)
     _summary(edit, book, console)

@@ -69,13 +69,13 @@ def diff_table(
 
     changed: dict[str, FieldChanges] = {}
     for record, row in chosen.items():
-        before = snapshot.get(record)
-        if before is None:
+        known = snapshot.get(record)
+        if known is None:
             continue
         fields = {
-            key: (before.get(key), now)
+            key: (known.get(key), now)
             for key in columns
-            if (now := stored(row.get(key))) != before.get(key)
+            if (now := stored(row.get(key))) != known.get(key)
         }
         if fields:
             changed[record] = fields

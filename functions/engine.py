@@ -133,7 +133,7 @@ class Engine:
         self.checkpoint("before_commit")
         self.state.commit_journal(journal["snapshot"], journal["meta"])  # type: ignore[arg-type]
         self.checkpoint("committed")
-        report.transitions += [tuple(t) for t in journal["transitions"]]  # type: ignore[attr-defined,misc]
+        report.transitions += [tuple(t) for t in journal["transitions"]]  # type: ignore[attr-defined]
         report.conflicts += list(journal["conflicts"])  # type: ignore[call-overload]
 
     def deliver(self, report: TickReport) -> None:

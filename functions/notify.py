@@ -74,9 +74,9 @@ def clean_header_text(value: str) -> str:
 
 def checked_address(address: str) -> str:
     """An address to put in a header or an SMTP envelope; MailError if it is not one."""
+    if "\r" in address or "\n" in address:
+        raise MailError(f"email address {address!r} contains a line break")
     candidate = address.strip()
-    if "\r" in candidate or "\n" in candidate:
-        raise MailError(f"email address {candidate!r} contains a line break")
     if any(unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in candidate):
         raise MailError(f"email address {candidate!r} contains control characters")
     if not _ADDRESS.fullmatch(candidate):

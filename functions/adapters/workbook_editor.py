@@ -45,7 +45,7 @@ class WorkbookEditor:
         for key, value in values.items():
             ws.cell(row, columns[key]).value = value
         self._save(wb)
-        return row
+        return int(row)
 
     def set(self, tab: str, record: str, values: dict[str, Any]) -> None:
         """Change cells of the row whose ID column holds `record`."""
