@@ -40,7 +40,7 @@ TEMPLATE_NAMES: tuple[str, ...] = (
 )
 # The three files each template name has in every locale.
 TEMPLATE_SUFFIXES: tuple[str, ...] = (".subject.txt", ".txt", ".html")
-DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 MESSAGE_ID_DOMAIN = "sheetflow.invalid"
 MAX_NAME_LENGTH = 100
 # Subject and address headers are written pre-folded with `set_raw` and go out exactly as
