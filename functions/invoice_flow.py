@@ -19,7 +19,6 @@ from .transitions import TRANSITIONS, Transition, outgoing
 
 FLOW = "invoice"
 _CHAIN_LIMIT = len(TRANSITIONS)  # a row can move at most this many steps in one tick
-_REQUIRED_TEXT = ("supplier", "invoice_no", "invoice_file")
 
 
 @dataclass(frozen=True)
@@ -92,20 +91,30 @@ class RowOutcome:
 
 def check_fields(values: dict[str, Stored], ctx: FlowContext) -> list[str]:
     """Problems with the manager's part of the row, in plain words."""
-    missing = [ctx.header(k) for k in ("manager", *_REQUIRED_TEXT) if not text(values.get(k))]
-    problems = [f"Fill in: {', '.join(missing)}"] if missing else []
-    manager = values.get("manager")
-    if text(manager) and ctx.people.find(manager, "manager") is None:
-        problems.append(f"Manager “{text(manager)}” is not an active manager in People")
     checks: list[tuple[str, Callable[[Stored, str], tuple[object, str | None]]]] = [
         ("supplier_email", parse_email),
         ("invoice_date", parse_date),
         ("amount", lambda v, label: parse_amount(v, label, ctx.locale)),
     ]
+    required = (
+        "manager",
+        "supplier",
+        "supplier_email",
+        "invoice_no",
+        "invoice_date",
+        "amount",
+        "invoice_file",
+    )
+    missing = [ctx.header(k) for k in required if not text(values.get(k))]
+    problems = [f"Fill in: {', '.join(missing)}"] if missing else []
+    manager = values.get("manager")
+    if text(manager) and ctx.people.find(manager, "manager") is None:
+        problems.append(f"Manager “{text(manager)}” is not an active manager in People")
     for column, parse in checks:
-        _, problem = parse(values.get(column), ctx.header(column))
-        if problem:
-            problems.append(problem)
+        if text(values.get(column)):
+            _, problem = parse(values.get(column), ctx.header(column))
+            if problem:
+                problems.append(problem)
     return problems
 
 

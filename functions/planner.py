@@ -127,7 +127,7 @@ def _apply_outcome(plan: TickPlan, out: RowOutcome, row: int, new: bool) -> None
     plan.emails += out.emails
     plan.transitions += [(out.record, a, b) for a, b in out.transitions]
     plan.conflicts += [f"{out.record}: {c}" for c in out.conflicts]
-    if out.note and (new or out.writes.get("note")):
+    if out.note and not out.conflicts and (new or out.writes.get("note")):
         plan.problems.append(f"{out.record}: {out.note}")
     plan.snapshot.setdefault("invoices", {})[out.record] = {
         "values": out.values,

@@ -49,7 +49,7 @@ def test_missing_fields_are_listed_by_header_in_the_note() -> None:
         (-5, "must be more than zero"),
         ("-1 000,00", "must be more than zero"),
         ("#DIV/0!", "formula error #DIV/0!"),
-        (None, "Amount is empty"),
+        (None, "Fill in: Amount"),
     ],
 )
 def test_bad_amount_keeps_row_new_and_explains(amount: object, why: str) -> None:
