@@ -87,7 +87,9 @@ class WorkbookBook:
                 locale = self._locale(wb.sheetnames)
                 tables = {}
                 for key in READ_TABS:
-                    ws = self._sheet(wb, key, locale, required=key not in OPTIONAL_TABS)
+                    ws = _find_sheet(
+                        wb, self.schema.tab(key), locale, required=key not in OPTIONAL_TABS
+                    )
                     if ws is not None:
                         tables[key] = _read_table(ws, self.schema.tab(key), locale)
             finally:
@@ -111,7 +113,7 @@ class WorkbookBook:
         except _BROKEN as exc:
             raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
         locale = self._locale(wb.sheetnames)
-        active = wb.active
+        active = wb.active.title if wb.active is not None else ""
         skipped = _Writer(self, wb, locale).apply(changes, fingerprint)
         if changes.queues is not None:
             write_queues(wb, self.schema, locale, changes.queues)
@@ -146,13 +148,6 @@ class WorkbookBook:
             f"{self.path} is not a sheetflow workbook: no Invoices tab (looked for {looked_for})"
         )
 
-    def _sheet(self, wb: Book, key: str, locale: Locale, *, required: bool) -> Sheet | None:
-        title = self.schema.tab(key).title[locale]
-        found = _find_title(wb.sheetnames, title)
-        if found is None and required:
-            raise SchemaError(f'the workbook has no "{title}" tab (was it renamed?)', tab=title)
-        return None if found is None else wb[found]
-
 
 class _Writer:
     """One apply: finds tabs, columns (by header) and rows (by ID), then changes cells."""
@@ -171,7 +166,7 @@ class _Writer:
 
     def cursor(self, key: str) -> _TabCursor:
         if key not in self.tabs:
-            ws = self.book._sheet(self.wb, key, self.locale, required=True)
+            ws = _find_sheet(self.wb, self.book.schema.tab(key), self.locale, required=True)
             self.tabs[key] = _TabCursor(ws, self.book.schema.tab(key), self.locale)
         return self.tabs[key]
 
@@ -205,7 +200,7 @@ class _Writer:
     def append_log(self, entries: Sequence[LogEntry], replay: bool) -> None:
         """Append below the last filled row; a replayed plan whose rows are there adds none."""
         tab = self.book.schema.tab("log")
-        ws = self.book._sheet(self.wb, "log", self.locale, required=False)
+        ws = _find_sheet(self.wb, tab, self.locale, required=False)
         if ws is None:
             ws = self.wb.create_sheet(tab.title[self.locale])
             prepare_tab(ws, tab, self.locale, protected=True)
@@ -315,6 +310,14 @@ def _column_positions(
     return positions
 
 
+def _find_sheet(wb: Book, tab: Tab, locale: Locale, *, required: bool) -> Sheet | None:
+    title = tab.title[locale]
+    found = _find_title(wb.sheetnames, title)
+    if found is None and required:
+        raise SchemaError(f'the workbook has no "{title}" tab (was it renamed?)', tab=title)
+    return None if found is None else wb[found]
+
+
 def _find_title(titles: Sequence[str], wanted: str) -> str | None:
     if wanted in titles:
         return wanted
@@ -330,13 +333,14 @@ def _cell(value: object) -> Cell:
     return str(value)  # durations, array formulas and other rarities: as text
 
 
-def _keep_active(wb: Book, active: Any, fallback: str) -> None:
-    """Keep the tab a person had open selected, even though tabs were added or removed."""
-    kept = active is not None and active.title in wb.sheetnames and wb[active.title] is active
-    if kept and active.sheet_state == "visible":
-        wb.active = active
-    elif fallback in wb.sheetnames:
-        wb.active = wb[fallback]
+def _keep_active(wb: Book, title: str, fallback: str) -> None:
+    """Keep the tab a person had open selected, though tabs were added or removed before it."""
+    if title not in wb.sheetnames or wb[title].sheet_state != "visible":
+        title = fallback
+    if title in wb.sheetnames:
+        wb.active = wb[title]
+        for ws in wb.worksheets:  # several selected tabs would be grouped: one edit, many tabs
+            ws.sheet_view.tabSelected = ws.title == title
 
 
 def _sha256(data: bytes) -> str:

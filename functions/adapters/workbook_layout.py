@@ -25,7 +25,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 
-from ..errors import ConfigError, SchemaError
+from ..errors import ConfigError
 from ..model import QueueView, Stored
 from ..schema import Locale, Schema, Tab
 
@@ -200,12 +200,7 @@ def write_queues(wb: Book, schema: Schema, locale: Locale, views: Sequence[Queue
     position = max((wb.sheetnames.index(t) for t in main if t in wb.sheetnames), default=-1) + 1
     widths = {c.header[locale]: c.width for c in schema.tab("invoices").columns}
     for offset, view in enumerate(views):
-        if view.title in wb.sheetnames:
-            raise SchemaError(
-                f'cannot write the queue tab "{view.title}": a tab with that title exists',
-                tab=view.title,
-            )
-        ws = wb.create_sheet(view.title, position + offset)
+        ws = wb.create_sheet(_unique_title(view.title, wb.sheetnames), position + offset)
         for col, header in enumerate(view.headers, start=1):
             ws.cell(row=1, column=col, value=header).font = _BOLD
             ws.column_dimensions[get_column_letter(col)].width = widths.get(header, 14)
@@ -214,6 +209,17 @@ def write_queues(wb: Book, schema: Schema, locale: Locale, views: Sequence[Queue
                 put(ws.cell(row=row, column=col), value)
         ws.freeze_panes = "A2"
         ws.protection = SheetProtection(sheet=True, autoFilter=False, formatColumns=False)
+
+
+def _unique_title(title: str, taken: Iterable[str]) -> str:
+    """Long names cut to 31 characters may clash: number the later ones, as a person would."""
+    used = {t.casefold() for t in taken}
+    candidate, number = title, 1
+    while candidate.casefold() in used:
+        number += 1
+        suffix = f" ({number})"
+        candidate = title[: 31 - len(suffix)] + suffix
+    return candidate
 
 
 def put(cell: Any, value: Stored) -> None:
