@@ -102,10 +102,10 @@ def test_the_whole_invoice_story_through_the_cli(book: Path) -> None:
         for p in sorted((book.parent / "outbox").glob("*.eml"))
     ]
     subjects_to = [(str(m["To"]), str(m["Subject"])) for m in messages]
-    assert len(messages) == 8, subjects_to
+    assert len(messages) == 9, subjects_to
     supplier = [m for m in messages if "b@acme.example" in str(m["To"])]
     assert len(supplier) == 1
-    assert len({str(m["Message-ID"]) for m in messages}) == 8
+    assert len({str(m["Message-ID"]) for m in messages}) == 9
     log_events = [r["event"] for r in edit.rows("log")]
     assert log_events.count("transition") == 7
     assert "conflict" in log_events
