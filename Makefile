@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/sheetflow demo --dir demo
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
