@@ -100,6 +100,12 @@ class Engine:
         self.deliver(report)
         return report
 
+    def _idle(self, report: TickReport) -> TickReport:
+        self.deliver(report)
+        report.outcome = report.outcome if report.transitions else "idle"
+        report.message = report.message or "idle: nothing changed"
+        return report
+
     def _journal(self, plan: TickPlan, locale: str, now: datetime) -> dict[str, object]:
         emails = [
             self.renderer.render(i, locale=locale, sender=plan.sender, sent_at=now)

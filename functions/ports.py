@@ -18,6 +18,9 @@ class SpreadsheetBook(Protocol):
     def busy_reason(self) -> str | None:
         """Why writing now is unsafe (e.g. open in LibreOffice), or None."""
 
+    def version(self) -> str:
+        """A cheap token that changes whenever anyone edits the book (no read of the cells)."""
+
     def read(self) -> BookRead:
         """Read every watched tab; raise SchemaError naming a missing tab or header."""
 

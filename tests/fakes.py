@@ -25,6 +25,8 @@ class FakeBook:
         self.lists: dict[str, list[str]] = {}
         self.busy: str | None = None
         self.applies = 0
+        self.reads = 0
+        self.version_checks = 0
         for name, email, role, active in people or []:
             self.tabs["people"].append(
                 {"name": name, "email": email, "role": role, "active": active}
@@ -36,7 +38,12 @@ class FakeBook:
     def busy_reason(self) -> str | None:
         return self.busy
 
+    def version(self) -> str:
+        self.version_checks += 1
+        return self.fingerprint()
+
     def read(self) -> BookRead:
+        self.reads += 1
         schema = load_schema()
         tables = {}
         for tab, rows in self.tabs.items():

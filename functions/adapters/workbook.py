@@ -79,6 +79,14 @@ class WorkbookBook:
                 )
         return None
 
+    def version(self) -> str:
+        """Changes whenever the file is saved: size and modification time, no read."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return ""
+        return f"{st.st_mtime_ns}-{st.st_size}"
+
     def read(self) -> BookRead:
         data = self._bytes()
         try:

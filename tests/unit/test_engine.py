@@ -126,6 +126,12 @@ def test_an_idle_tick_writes_nothing(book: FakeBook, tmp_path: Path) -> None:
     report = engine.tick(NOW + timedelta(minutes=1))
     assert report.outcome == "idle"
     assert book.applies == applies
+    reads = book.reads
+    assert engine.tick(NOW + timedelta(minutes=2)).outcome == "idle"
+    assert book.reads == reads  # nothing was edited: the version check alone decides
+    book.row("INV-000001")["comment"] = "edited"
+    engine.tick(NOW + timedelta(minutes=3))
+    assert book.reads == reads + 1
 
 
 def test_a_second_tick_while_one_runs_is_skipped(book: FakeBook, tmp_path: Path) -> None:
