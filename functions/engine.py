@@ -81,15 +81,19 @@ class Engine:
             self.deliver(report)
             report.outcome, report.message = "busy", f"nothing written: {busy}"
             return report
+        meta = self.state.load_meta()
+        version = self.book.version()
+        if version and meta.get("book_version") == version:
+            return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
         self.checkpoint("read")
-        plan = plan_tick(read, self.state.load_snapshot(), self.state.load_meta(), self.schema, now)
+        plan = plan_tick(read, self.state.load_snapshot(), meta, self.schema, now)
+        plan.meta["book_version"] = version
         report.problems += plan.problems
-        if plan.is_empty() and plan.meta == self.state.load_meta():
-            self.deliver(report)
-            report.outcome = report.outcome if report.transitions else "idle"
-            report.message = report.message or "idle: nothing changed"
-            return report
+        if plan.is_empty():
+            if plan.meta != meta:
+                self.state.commit_journal({}, plan.meta)
+            return self._idle(report)
         journal = self._journal(plan, read.locale, now)
         try:
             self._finish(journal, read.fingerprint, report)
