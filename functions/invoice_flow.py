@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .directory import Directory, Person, Settings
+from .messages import say
 from .model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
 from .parsing import format_money, parse_amount, parse_date, parse_email, same_text, text
 from .schema import Locale, Schema
@@ -34,6 +35,15 @@ class FlowContext:
 
     def header(self, column: str) -> str:
         return self.schema.tab("invoices").column(column).header[self.locale]
+
+    def say(self, key: str, **fields: object) -> str:
+        return say(self.locale, key, **fields)
+
+    def role(self, role: str) -> str:
+        return self.schema.labels.choices["roles"][role][self.locale][0]
+
+    def word(self, list_name: str, choice: str) -> str:
+        return self.schema.labels.choices[list_name][choice][self.locale][0]
 
     @property
     def local_now(self) -> datetime:
@@ -91,10 +101,10 @@ class RowOutcome:
 
 def check_fields(values: dict[str, Stored], ctx: FlowContext) -> list[str]:
     """Problems with the manager's part of the row, in plain words."""
-    checks: list[tuple[str, Callable[[Stored, str], tuple[object, str | None]]]] = [
+    checks: list[tuple[str, Callable[[Stored, str, str], tuple[object, str | None]]]] = [
         ("supplier_email", parse_email),
         ("invoice_date", parse_date),
-        ("amount", lambda v, label: parse_amount(v, label, ctx.locale)),
+        ("amount", parse_amount),
     ]
     required = (
         "manager",
@@ -106,13 +116,20 @@ def check_fields(values: dict[str, Stored], ctx: FlowContext) -> list[str]:
         "invoice_file",
     )
     missing = [ctx.header(k) for k in required if not text(values.get(k))]
-    problems = [f"Fill in: {', '.join(missing)}"] if missing else []
+    problems = [ctx.say("fill_in", fields=", ".join(missing))] if missing else []
     manager = values.get("manager")
     if text(manager) and ctx.people.find(manager, "manager") is None:
-        problems.append(f"Manager “{text(manager)}” is not an active manager in People")
+        problems.append(
+            ctx.say(
+                "not_active_person",
+                label=ctx.header("manager"),
+                value=text(manager),
+                role=ctx.role("manager"),
+            )
+        )
     for column, parse in checks:
         if text(values.get(column)):
-            _, problem = parse(values.get(column), ctx.header(column))
+            _, problem = parse(values.get(column), ctx.header(column), ctx.locale)
             if problem:
                 problems.append(problem)
     return problems
@@ -167,19 +184,24 @@ class _Row:
             self.problems += field_problems
             signer = self.person("signer", "director")
             if signer is None:
-                self.problems.append(self._unknown("signer", "director", "Choose a Signer"))
+                self.problems.append(self._unknown("signer", "director"))
             return bool(signer) and not field_problems
         decision = self.ctx.schema.choice_key("decisions", text(v.get("decision")))
         if t.trigger == "approved":
             if text(v.get("decision")) and decision is None:
                 self.problems.append(
-                    f"{self.ctx.header('decision')} “{text(v.get('decision'))}”"
-                    " is not Approve or Rework"
+                    self.ctx.say(
+                        "bad_decision",
+                        label=self.ctx.header("decision"),
+                        value=text(v.get("decision")),
+                        approve=self.ctx.word("decisions", "approve"),
+                        rework=self.ctx.word("decisions", "rework"),
+                    )
                 )
             return decision == "approve"
         if t.trigger == "sent_to_rework":
             if decision == "rework" and not text(v.get("comment")):
-                self.problems.append("Rework needs a Comment: write what the manager must fix")
+                self.problems.append(self.ctx.say("rework_needs_comment"))
             return decision == "rework" and bool(text(v.get("comment")))
         if t.trigger == "resubmitted":
             return bool(text(v.get("invoice_file"))) and text(v.get("invoice_file")) != (
@@ -188,7 +210,7 @@ class _Row:
         if t.trigger == "claimed":
             accountant = self.person("accountant", "accountant")
             if text(v.get("accountant")) and accountant is None:
-                self.problems.append(self._unknown("accountant", "accountant", ""))
+                self.problems.append(self._unknown("accountant", "accountant"))
             return accountant is not None
         if t.trigger == "paid":
             return self._paid_on_ok()
@@ -196,17 +218,22 @@ class _Row:
             return bool(text(v.get("closing_docs")))
         raise AssertionError(f"no guard for {t.trigger}")  # check_definition keeps this unreachable
 
-    def _unknown(self, column: str, role: str, when_blank: str) -> str:
+    def _unknown(self, column: str, role: str) -> str:
         typed = text(self.out.values.get(column))
         if not typed:
-            return f"{when_blank} ({role})"
-        return f"{self.ctx.header(column)} “{typed}” is not an active {role} in People"
+            return self.ctx.say("choose_signer", role=self.ctx.role(role))
+        return self.ctx.say(
+            "not_active_person",
+            label=self.ctx.header(column),
+            value=typed,
+            role=self.ctx.role(role),
+        )
 
     def _paid_on_ok(self) -> bool:
         typed = self.out.values.get("paid_on")
         if not text(typed):
             return False
-        paid_on, problem = parse_date(typed, self.ctx.header("paid_on"))
+        paid_on, problem = parse_date(typed, self.ctx.header("paid_on"), self.ctx.locale)
         if problem or not isinstance(paid_on, date):
             self.problems.append(problem or "")
             return False
@@ -215,8 +242,12 @@ class _Row:
             approved_day = approved.astimezone(self.ctx.settings.zone).date()
             if paid_on < approved_day:
                 self.problems.append(
-                    f"{self.ctx.header('paid_on')} {paid_on.isoformat()} is before"
-                    f" the invoice was approved ({approved_day.isoformat()})"
+                    self.ctx.say(
+                        "paid_before_approval",
+                        label=self.ctx.header("paid_on"),
+                        paid=paid_on.isoformat(),
+                        approved=approved_day.isoformat(),
+                    )
                 )
                 return False
         return True
@@ -288,9 +319,7 @@ class _Row:
         intents = []
         for person, round_ in targets:
             if person is None:
-                self.effect_problems.append(
-                    f"No email address for {template.replace('_', ' ')}: check People"
-                )
+                self.effect_problems.append(self.ctx.say("no_email_address", what=template))
                 continue
             key = f"{FLOW}:{self.record}:{template}:{round_}:{person.email.casefold()}"
             context = {
@@ -327,11 +356,11 @@ class _Row:
             return
         header = self.ctx.header(column)
         why = (
-            f"{header} is locked: {text(kept)} took this invoice first"
+            self.ctx.say("locked_by", label=header, kept=text(kept))
             if column == "accountant"
-            else f"{header} is filled in by sheetflow"
+            else self.ctx.say("automation_cell", label=header)
         )
-        notice = f"{why}; “{text(typed)}” was replaced by “{text(kept)}” (kept in the Log)"
+        notice = self.ctx.say("restored", why=why, typed=text(typed), kept=text(kept))
         self.out.conflicts.append(notice)
         self.out.log.append(
             self.ctx.log(

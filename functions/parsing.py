@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from .messages import say
 from .model import Cell
 
 Parsed = tuple[object, None] | tuple[None, str]
@@ -75,21 +76,21 @@ def parse_decimal(value: Cell, locale: str = "en") -> Decimal | None:
 def parse_amount(value: Cell, label: str, locale: str = "en") -> Parsed:
     """A positive money amount."""
     if value is None or text(value) == "":
-        return None, f"{label} is empty"
+        return None, say(locale, "fill_in", fields=label)
     if is_formula_error(value):
-        return None, f"{label} shows the formula error {text(value)}"
+        return None, say(locale, "formula_error", label=label, value=text(value))
     number = parse_decimal(value, locale)
     if number is None:
-        return None, f"{label} “{text(value)[:40]}” is not a number"
+        return None, say(locale, "not_a_number", label=label, value=text(value)[:40])
     if number <= 0:
-        return None, f"{label} must be more than zero (it is {number})"
+        return None, say(locale, "not_positive", label=label, value=number)
     return number, None
 
 
-def parse_date(value: Cell, label: str) -> Parsed:
+def parse_date(value: Cell, label: str, locale: str = "en") -> Parsed:
     """A calendar date from a date cell, an Excel serial number or text (28.11.2026, 2026-11-28)."""
     if value is None or text(value) == "":
-        return None, f"{label} is empty"
+        return None, say(locale, "fill_in", fields=label)
     if isinstance(value, datetime):
         return value.date(), None
     if isinstance(value, date):
@@ -97,22 +98,22 @@ def parse_date(value: Cell, label: str) -> Parsed:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 1 <= value < 2958466:  # Excel's valid serial range (1900-01-01 .. 9999-12-31)
             return _EXCEL_EPOCH + timedelta(days=int(value)), None
-        return None, f"{label} {value} is not a date"
+        return None, say(locale, "not_a_date", label=label, value=value)
     raw = str(value).strip()
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(raw, fmt).date(), None
         except ValueError:
             continue
-    return None, f"{label} “{raw[:40]}” is not a date: write it as 28.11.2026 or 2026-11-28"
+    return None, say(locale, "not_a_date", label=label, value=raw[:40])
 
 
-def parse_email(value: Cell, label: str) -> Parsed:
+def parse_email(value: Cell, label: str, locale: str = "en") -> Parsed:
     raw = text(value)
     if not raw:
-        return None, f"{label} is empty"
+        return None, say(locale, "fill_in", fields=label)
     if not _EMAIL.fullmatch(raw):
-        return None, f"{label} “{raw[:60]}” is not a valid email address"
+        return None, say(locale, "bad_email", label=label, value=raw[:60])
     return raw, None
 
 

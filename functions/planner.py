@@ -139,10 +139,7 @@ def _mark_copies(diff: TableDiff, ctx: FlowContext, plan: TickPlan) -> None:
     for record, rows in diff.copies.items():
         keeper = diff.rows[record].number
         for row in rows:
-            note = (
-                f"ID {record} is already used by row {keeper}: this row looks like a copy."
-                " Clear its ID cell and a new ID will be assigned"
-            )
+            note = ctx.say("copy_row", record=record, keeper=keeper)
             if text(row.get("note")) != note:
                 plan.changes.writes.append(
                     CellWrite("invoices", None, row.number, "note", note, stored(row.get("note")))
