@@ -115,15 +115,11 @@ class Engine:
             self.renderer.render(i, locale=locale, sender=plan.sender, sent_at=now)
             for i in plan.emails
         ]
-        labels = self.schema.labels.statuses
         journal: dict[str, object] = {
             "changes": encode_changes(plan.changes),
             "snapshot": plan.snapshot,
             "meta": plan.meta,
-            "transitions": [
-                (r, labels[a][plan.locale] if a else "", labels[b][plan.locale])
-                for r, a, b in plan.transitions
-            ],
+            "transitions": plan.transitions,
             "conflicts": plan.conflicts,
             "applied": False,
         }

@@ -49,9 +49,9 @@ class FlowContext:
     def local_now(self) -> datetime:
         return self.now.astimezone(self.settings.zone)
 
-    def log(self, record: str, event: str, **fields: str) -> LogEntry:
+    def log(self, record: str, event: str, flow: str = FLOW, **fields: str) -> LogEntry:
         stamp = self.local_now.isoformat(sep=" ", timespec="seconds")
-        return LogEntry(time=stamp, flow=FLOW, record=record, event=event, **fields)
+        return LogEntry(time=stamp, flow=flow, record=record, event=event, **fields)
 
 
 @dataclass
@@ -91,6 +91,7 @@ class RowOutcome:
     conflicts: list[str] = field(default_factory=list)
     note: str | None = None
     read: dict[str, Stored] = field(default_factory=dict)  # the cells as read, for compare-and-set
+    labels: dict[str, str] = field(default_factory=dict)  # status key → the sheet's word
 
     def set(self, column: str, value: Stored) -> None:
         """Write a cell (only if it changes) and keep `values` as the sheet will be."""
@@ -160,7 +161,9 @@ class _Row:
         self.before: dict[str, Stored] = dict((previous or {}).get("values") or {})
         self.state = InvoiceState.from_json((previous or {}).get("state"))
         cells = {k: stored(v) for k, v in row.values.items()}
-        self.out = RowOutcome(record, dict(cells), self.state, read=cells)
+        self.out = RowOutcome(
+            record, dict(cells), self.state, read=cells, labels=ctx.schema.labels_for(ctx.locale)
+        )
         self.problems: list[str] = []  # why the row cannot move on (re-checked each step)
         self.effect_problems: list[str] = []  # what went wrong while moving it
         self.is_new = previous is None

@@ -30,7 +30,7 @@ from jinja2 import (
 from .errors import ConfigError, MailError
 from .model import EmailIntent, Recipient, RenderedEmail
 
-TEMPLATE_NAMES: tuple[str, ...] = (
+INVOICE_TEMPLATES: tuple[str, ...] = (
     "signer_request",
     "rework_to_manager",
     "accountants_approved",
@@ -38,6 +38,8 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "manager_paid",
     "closed",
 )
+DEAL_TEMPLATES: tuple[str, ...] = ("deal_payment",)
+TEMPLATE_NAMES: tuple[str, ...] = INVOICE_TEMPLATES + DEAL_TEMPLATES
 # The three files each template name has in every locale.
 TEMPLATE_SUFFIXES: tuple[str, ...] = (".subject.txt", ".txt", ".html")
 DEFAULT_TEMPLATES_DIR = Path(__file__).parent.parent / "templates"

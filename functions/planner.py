@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .deal_watch import plan_deal
 from .diff import TableDiff, diff_table, row_values
 from .directory import read_directory, read_settings
 from .invoice_flow import FlowContext, InvoiceState, RowOutcome, plan_invoice
@@ -15,6 +16,7 @@ from .parsing import same_text, text
 from .schema import Locale, Schema
 
 Snapshot = dict[str, dict[str, dict[str, Any]]]
+TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}
 QUEUE_COLUMNS = (
     "id",
     "supplier",
@@ -72,6 +74,8 @@ def plan_tick(
     plan.meta["context"] = repr(context_key)
     ctx = FlowContext(schema, locale, directory, settings, now)
     _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
+    if "deals" in read.tables:
+        _plan_deals(read, snapshot.get("deals", {}), ctx, plan)
     if context_changed:
         plan.changes.lists = {
             role + "s": [p.name for p in directory.active(role)]
@@ -125,7 +129,9 @@ def _apply_outcome(plan: TickPlan, out: RowOutcome, row: int, new: bool) -> None
     plan.changes.locks += [CellLock("invoices", out.record, c, locked) for c, locked in out.locks]
     plan.changes.log += out.log
     plan.emails += out.emails
-    plan.transitions += [(out.record, a, b) for a, b in out.transitions]
+    plan.transitions += [
+        (out.record, out_label(out, a), out_label(out, b)) for a, b in out.transitions
+    ]
     plan.conflicts += [f"{out.record}: {c}" for c in out.conflicts]
     if out.note and not out.conflicts and (new or out.writes.get("note")):
         plan.problems.append(f"{out.record}: {out.note}")
@@ -133,6 +139,65 @@ def _apply_outcome(plan: TickPlan, out: RowOutcome, row: int, new: bool) -> None
         "values": out.values,
         "state": out.state.to_json(),
     }
+
+
+def out_label(out: RowOutcome, status: str) -> str:
+    return out.labels.get(status, status) if status else ""
+
+
+def _plan_deals(
+    read: BookRead, previous: dict[str, dict[str, Any]], ctx: FlowContext, plan: TickPlan
+) -> None:
+    table = read.table("deals")
+    live = {k: v["values"] for k, v in previous.items() if not v.get("deleted")}
+    diff = diff_table(live, table.rows, "deal_id", table.columns)
+    silent = not plan.meta.get("deals_baseline")
+    label = ctx.schema.tab("deals").column("deal_id").header[ctx.locale]
+    for record in sorted(set(diff.added) | set(diff.changed), key=lambda r: diff.rows[r].number):
+        row = diff.rows[record]
+        out = plan_deal(record, row, previous.get(record), ctx, silent=silent)
+        for column, value in out.writes.items():
+            plan.changes.writes.append(
+                CellWrite("deals", record, row.number, column, value, stored(row.get(column)))
+            )
+        plan.changes.log += out.log
+        plan.emails += out.emails
+        if out.change:
+            plan.transitions.append((record, f"{out.change[0]} %", f"{out.change[1]} %"))
+        if out.note and "note" in out.writes:
+            plan.problems.append(f"{record}: {out.note}")
+        plan.snapshot.setdefault("deals", {})[record] = {"values": out.values, "state": out.state}
+    notes = [(row, ctx.say("deal_no_id", label=label)) for row in diff.unidentified]
+    notes += [
+        (
+            row,
+            ctx.say(
+                "deal_duplicate_id", label=label, record=record, keeper=diff.rows[record].number
+            ),
+        )
+        for record, rows in diff.copies.items()
+        for row in rows
+    ]
+    for row, note in notes:
+        if text(row.get("note")) != note:
+            plan.changes.writes.append(
+                CellWrite("deals", None, row.number, "note", note, stored(row.get("note")))
+            )
+            plan.problems.append(f"{table.title} row {row.number}: {note}")
+    _mark_removed(diff, previous, ctx, plan, "deals")
+    if silent:
+        plan.meta["deals_baseline"] = True
+        plan.changes.log.append(
+            ctx.log(
+                "*",
+                "baseline",
+                flow="deal",
+                details=(
+                    f"{len(diff.rows)} deals recorded as they are; alerts start with the next"
+                    " change"
+                ),
+            )
+        )
 
 
 def _mark_copies(diff: TableDiff, ctx: FlowContext, plan: TickPlan) -> None:
@@ -149,7 +214,11 @@ def _mark_copies(diff: TableDiff, ctx: FlowContext, plan: TickPlan) -> None:
 
 
 def _mark_removed(
-    diff: TableDiff, previous: dict[str, dict[str, Any]], ctx: FlowContext, plan: TickPlan
+    diff: TableDiff,
+    previous: dict[str, dict[str, Any]],
+    ctx: FlowContext,
+    plan: TickPlan,
+    tab: str = "invoices",
 ) -> None:
     for record in diff.removed:
         entry = previous[record]
@@ -159,11 +228,12 @@ def _mark_removed(
             ctx.log(
                 record,
                 "removed",
+                flow=TAB_FLOWS[tab],
                 from_=text(values.get("status")),
                 details=f"row deleted; last values: {summary}"[:2000],
             )
         )
-        plan.snapshot.setdefault("invoices", {})[record] = {**entry, "deleted": True}
+        plan.snapshot.setdefault(tab, {})[record] = {**entry, "deleted": True}
         plan.problems.append(f"{record}: row deleted (its last values are in the Log)")
 
 

@@ -77,6 +77,9 @@ class Schema(_Strict):
     def status_label(self, status: str, locale: Locale) -> str:
         return self.labels.statuses[status][locale]
 
+    def labels_for(self, locale: Locale) -> dict[str, str]:
+        return {key: names[locale] for key, names in self.labels.statuses.items()}
+
     def status_key(self, label: str) -> str | None:
         """Status key for a label in any locale (None when the text is not a status)."""
         wanted = label.strip().casefold()

@@ -1,0 +1,201 @@
+"""The deal payment watcher: a pure function of (deal row, snapshot, settings, now) → a plan.
+
+When a paid deal's Paid % differs from the snapshot, the directors get one email with the
+deal, this change and the total paid, Paid %, order and invoice numbers and stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .directory import Person
+from .invoice_flow import FlowContext
+from .model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
+from .parsing import format_money, is_formula_error, parse_decimal, text
+
+FLOW = "deal"
+HUNDRED = Decimal(100)
+
+
+@dataclass
+class DealOutcome:
+    record: str
+    values: dict[str, Stored]
+    state: dict[str, Any]
+    note: str | None = None
+    writes: dict[str, Stored] = field(default_factory=dict)
+    emails: list[EmailIntent] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
+    change: tuple[str, str] | None = None  # Paid % before → after, for the summary
+
+
+def _label(ctx: FlowContext, column: str) -> str:
+    return ctx.schema.tab("deals").column(column).header[ctx.locale]
+
+
+def _money(value: Stored, column: str, ctx: FlowContext, problems: list[str]) -> Decimal | None:
+    if value is None:
+        return None
+    number = None if is_formula_error(value) else parse_decimal(value, ctx.locale)
+    if number is None:
+        problems.append(
+            ctx.say("deal_not_a_number", label=_label(ctx, column), value=text(value)[:40])
+        )
+    elif number < 0:
+        problems.append(ctx.say("deal_negative", label=_label(ctx, column), value=number))
+        return None
+    return number
+
+
+def read_percent(
+    value: Stored,
+    paid: Decimal | None,
+    amount: Decimal | None,
+    ctx: FlowContext,
+    problems: list[str],
+) -> Decimal | None:
+    """Paid % as typed (45, 45%, "45,5 %"), as a 0.455 fraction, or computed from a formula.
+
+    A number up to 1 may be a fraction in a percent-formatted cell or a tiny percentage: the
+    reading closer to Paid / Amount wins; without them, a fraction is assumed.
+    """
+    computed = paid / amount * HUNDRED if paid is not None and amount else None
+    if isinstance(value, str) and value.strip().startswith("="):
+        if computed is None:
+            problems.append(ctx.say("deal_no_percent"))
+            return None
+        problems.append(ctx.say("deal_formula_computed", pct=_pct(computed)))
+        return computed
+    if value is None:
+        return computed
+    if isinstance(value, str):
+        number = parse_decimal(value.replace("%", ""), ctx.locale)
+        if number is None or is_formula_error(value):
+            problems.append(
+                ctx.say("deal_not_a_number", label=_label(ctx, "paid_pct"), value=text(value)[:40])
+            )
+        return number
+    number = parse_decimal(value, ctx.locale)
+    if number is None or number > 1:
+        return number
+    readings = [number * HUNDRED, number]
+    if computed is not None:
+        return min(readings, key=lambda r: abs(r - computed))
+    return readings[0]
+
+
+def _pct(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.quantize(Decimal('0.1')).normalize():f}"
+
+
+def alert_recipients(ctx: FlowContext) -> list[Person]:
+    """Settings `Deal alerts to` (names or emails, comma-separated), else active directors."""
+    wanted = [w.strip() for w in ctx.settings.deal_alerts_to.replace(";", ",").split(",")]
+    chosen: list[Person] = []
+    for typed in filter(None, wanted):
+        person = next(
+            (
+                p
+                for p in ctx.people.people
+                if p.active and typed.casefold() in (p.name.casefold(), p.email.casefold())
+            ),
+            None,
+        )
+        chosen.append(person or Person(typed, typed, "director", True))
+    return chosen or ctx.people.active("director")
+
+
+def plan_deal(
+    record: str, row: SheetRow, previous: dict[str, Any] | None, ctx: FlowContext, *, silent: bool
+) -> DealOutcome:
+    """Watch one deal. `silent` records it without alerting (the first look at a pipeline)."""
+    values = {k: stored(v) for k, v in row.values.items()}
+    state = dict((previous or {}).get("state") or {})
+    out = DealOutcome(record, values, state)
+    problems: list[str] = []
+    amount = _money(values.get("amount"), "amount", ctx, problems)
+    paid = _money(values.get("paid"), "paid", ctx, problems)
+    pct = read_percent(values.get("paid_pct"), paid, amount, ctx, problems)
+    if paid is not None and paid > 0 and amount is None and values.get("amount") is None:
+        problems.append(ctx.say("deal_paid_without_amount", label=_label(ctx, "amount")))
+    if paid is not None and amount is not None and paid > amount:
+        problems.append(
+            ctx.say("deal_overpaid", paid=format_money(paid), amount=format_money(amount))
+        )
+    before_pct = Decimal(state["pct"]) if state.get("pct") is not None else Decimal(0)
+    before_paid = Decimal(state["paid"]) if state.get("paid") is not None else Decimal(0)
+    received = paid is not None and (paid > 0 or before_paid > 0)  # a full refund counts too
+    if pct is not None and received and pct != before_pct and not silent:
+        assert paid is not None
+        _alert(out, ctx, paid, before_paid, pct, before_pct, problems)
+    if pct is not None and paid is not None:
+        state.update(pct=str(pct), paid=str(paid))
+    note = ". ".join(dict.fromkeys(problems)) or None
+    if note != values.get("note"):
+        out.writes["note"] = note
+        values["note"] = note
+        if note:
+            out.log.append(ctx.log(record, "problem", flow=FLOW, details=note))
+    out.note = note
+    return out
+
+
+def _alert(
+    out: DealOutcome,
+    ctx: FlowContext,
+    paid: Decimal,
+    before_paid: Decimal,
+    pct: Decimal,
+    before_pct: Decimal,
+    problems: list[str],
+) -> None:
+    state, v = out.state, out.values
+    state["changes"] = int(state.get("changes", 0)) + 1
+    delta = paid - before_paid
+    deal = {key: text(value) for key, value in v.items()}
+    deal.update(
+        id=out.record,
+        paid=format_money(paid),
+        change=format_money(abs(delta)),
+        pct=_pct(pct),
+        previous_pct=_pct(before_pct),
+        direction="decrease" if pct < before_pct else "increase",
+    )
+    recipients = alert_recipients(ctx)
+    if not recipients:
+        problems.append(ctx.say("deal_no_recipients"))
+    for person in recipients:
+        key = f"{FLOW}:{out.record}:payment:{state['changes']}:{person.email.casefold()}"
+        out.emails.append(
+            EmailIntent(
+                key=key,
+                template="deal_payment",
+                to=(Recipient(person.name, person.email),),
+                context={
+                    "company": ctx.settings.company,
+                    "recipient_name": person.name,
+                    "deal": deal,
+                },
+                record=out.record,
+            )
+        )
+    # From/To keep the money paid before and after, so reports can sum what was received.
+    out.log.append(
+        ctx.log(
+            out.record,
+            "payment",
+            from_=f"{before_paid:f}",
+            to=f"{paid:f}",
+            by=text(v.get("manager")),
+            details=f"Paid % {_pct(before_pct)} → {_pct(pct)}",
+        )
+    )
+    for intent in out.emails:
+        out.log.append(
+            ctx.log(out.record, "email", flow=FLOW, to=intent.to[0].email, details=intent.template)
+        )
+    out.change = (_pct(before_pct), _pct(pct))
