@@ -86,6 +86,11 @@ def read_percent(
     return readings[0]
 
 
+def _plain(value: Decimal) -> str:
+    """`30`, `45.5`, `3000.25`: no exponent, no trailing zeros."""
+    return f"{value.normalize():f}"
+
+
 def _pct(value: Decimal | None) -> str:
     if value is None:
         return ""
@@ -133,7 +138,7 @@ def plan_deal(
         assert paid is not None
         _alert(out, ctx, paid, before_paid, pct, before_pct, problems)
     if pct is not None and paid is not None:
-        state.update(pct=str(pct), paid=str(paid))
+        state.update(pct=_plain(pct), paid=_plain(paid))
     note = ". ".join(dict.fromkeys(problems)) or None
     if note != values.get("note"):
         out.writes["note"] = note
@@ -188,8 +193,9 @@ def _alert(
         ctx.log(
             out.record,
             "payment",
-            from_=f"{before_paid:f}",
-            to=f"{paid:f}",
+            flow=FLOW,
+            from_=_plain(before_paid),
+            to=_plain(paid),
             by=text(v.get("manager")),
             details=f"Paid % {_pct(before_pct)} → {_pct(pct)}",
         )

@@ -9,7 +9,7 @@ from functions.errors import BookBusyError, BookChangedError
 from functions.model import BookRead, RenderedEmail, SheetChanges, SheetRow, TableRead, stored
 from functions.schema import load_schema
 
-TABS = ("invoices", "people", "settings")
+TABS = ("invoices", "deals", "people", "settings")
 
 
 class FakeBook:
@@ -70,10 +70,11 @@ class FakeBook:
         for write in changes.writes:
             rows = self.tabs[write.tab]
             at = rows[write.row - 2] if len(rows) > write.row - 2 else {}
-            if write.record is None or at.get("id") == write.record:
+            id_key = "deal_id" if write.tab == "deals" else "id"
+            if write.record is None or at.get(id_key) == write.record:
                 row = at  # the row the plan saw, if it still holds the record
             else:
-                row = next(r for r in rows if r.get("id") == write.record)
+                row = next(r for r in rows if r.get(id_key) == write.record)
             current = stored(row.get(write.column))
             if current in (write.expected, write.value):
                 row[write.column] = write.value
