@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from openpyxl.styles import Protection
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ..errors import BookBusyError, BookChangedError, NotAWorkbookError, SchemaError
@@ -45,6 +44,7 @@ from .workbook_layout import (
     prepare_tab,
     put,
     save_atomically,
+    set_locked,
     with_cached_values,
     workbook_bytes,
     write_lists,
@@ -102,9 +102,41 @@ class WorkbookBook:
                         tables[key] = _read_table(ws, self.schema.tab(key), locale)
             finally:
                 wb.close()
+            if "deals" in tables:
+                tables["deals"] = self._uncomputed_formulas(data, tables["deals"])
         except _BROKEN as exc:
             raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
         return BookRead(locale, tables, _sha256(data))
+
+    def _uncomputed_formulas(self, data: bytes, table: TableRead) -> TableRead:
+        """Blank cells that hold a formula nobody computed yet come back as the formula text.
+
+        openpyxl keeps no results: a file last saved by openpyxl has formulas without values
+        until LibreOffice or Excel recalculates it; the deal watcher then computes Paid % itself.
+        """
+        blanks = {row.number for row in table.rows if row.get("paid_pct") is None}
+        if not blanks:
+            return table
+        wb = load(data, read_only=True, data_only=False)
+        try:
+            ws = wb[table.title]
+            column = _column_positions(
+                _header(ws), self.schema.tab("deals"), self._locale(wb.sheetnames), ws.title
+            )["paid_pct"]
+            formulas = {
+                number: values[column]
+                for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), 2)
+                if number in blanks and column < len(values) and isinstance(values[column], str)
+            }
+        finally:
+            wb.close()
+        rows = tuple(
+            SheetRow(row.number, {**row.values, "paid_pct": formulas[row.number]})
+            if formulas.get(row.number, "").startswith("=")
+            else row
+            for row in table.rows
+        )
+        return TableRead(table.tab, table.title, table.columns, rows)
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
         if changes.is_empty():
@@ -203,7 +235,7 @@ class _Writer:
         tab = self.cursor(lock.tab)
         row = tab.row_of(lock.record, None)
         if row is not None:
-            tab.cell(row, lock.column).protection = Protection(locked=lock.locked)
+            set_locked(tab.cell(row, lock.column), lock.locked)
 
     def append_log(self, entries: Sequence[LogEntry], replay: bool) -> None:
         """Append below the last filled row; a replayed plan whose rows are there adds none."""
