@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .model import CellLock, CellWrite, LogEntry, QueueView, SheetChanges
+from .model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, SheetChanges
 
 
 def encode_changes(changes: SheetChanges) -> dict[str, Any]:
@@ -15,6 +15,7 @@ def encode_changes(changes: SheetChanges) -> dict[str, Any]:
         "log": [asdict(entry) for entry in changes.log],
         "queues": None if changes.queues is None else [asdict(q) for q in changes.queues],
         "lists": changes.lists,
+        "reports": None if changes.reports is None else [asdict(r) for r in changes.reports],
     }
 
 
@@ -36,4 +37,16 @@ def decode_changes(data: dict[str, Any]) -> SheetChanges:
             for q in queues
         ],
         lists=data.get("lists"),
+        reports=None
+        if data.get("reports") is None
+        else [
+            ReportTab(
+                r["title"],
+                tuple(r["headers"]),
+                tuple(r["formats"]),
+                tuple(tuple(row) for row in r["rows"]),
+                r["chart_column"],
+            )
+            for r in data["reports"]
+        ],
     )

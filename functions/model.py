@@ -158,6 +158,17 @@ class QueueView:
     rows: tuple[tuple[Stored, ...], ...]
 
 
+@dataclass(frozen=True)
+class ReportTab:
+    """A `Report YYYY-MM` tab: rewritten whole, never duplicated; the last row holds totals."""
+
+    title: str
+    headers: tuple[str, ...]
+    formats: tuple[str, ...]  # per column: text | int | money | hours
+    rows: tuple[tuple[Stored, ...], ...]
+    chart_column: int  # the column charted per manager (deal payments received)
+
+
 @dataclass
 class SheetChanges:
     """Everything one tick writes to the spreadsheet, applied in one save / one batch."""
@@ -167,6 +178,7 @@ class SheetChanges:
     log: list[LogEntry] = field(default_factory=list)
     queues: list[QueueView] | None = None
     lists: dict[str, list[str]] | None = None
+    reports: list[ReportTab] | None = None
 
     def is_empty(self) -> bool:
         return not (
@@ -175,4 +187,5 @@ class SheetChanges:
             or self.log
             or self.queues is not None
             or self.lists is not None
+            or self.reports
         )

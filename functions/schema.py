@@ -59,12 +59,25 @@ class Tab(_Strict):
         return frozenset(c.key for c in self.columns if c.owner == "automation")
 
 
+class ReportColumn(_Strict):
+    key: str
+    format: Literal["text", "int", "money", "hours"]
+    en: str
+    ru: str
+
+    def header(self, locale: Locale) -> str:
+        return self.en if locale == "en" else self.ru
+
+
 class Labels(_Strict):
     statuses: dict[str, dict[Locale, str]]
     choices: dict[str, dict[str, dict[Locale, tuple[str, ...]]]]
     settings_keys: dict[str, dict[Locale, str]]
     queue_title: dict[Locale, str]
     lists_title: dict[Locale, str]
+    report_title: dict[Locale, str]
+    report_total: dict[Locale, str]
+    report_columns: tuple[ReportColumn, ...]
 
 
 class Schema(_Strict):

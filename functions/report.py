@@ -1,0 +1,175 @@
+"""Monthly per-manager report, computed with pandas from the Log and the current rows.
+
+Pure: takes what was read, returns a table. Month boundaries are in the Settings time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from .directory import Directory
+from .model import BookRead, Cell, ReportTab, Stored
+from .parsing import parse_decimal, text
+from .schema import Locale, Schema
+
+LOG_COLUMNS = ("time", "flow", "record", "event", "from", "to", "by", "details")
+_PCT = re.compile(r"→\s*([\d.]+)\s*$")
+_PCT_BEFORE = re.compile(r"([\d.]+)\s*→")
+
+
+def month_bounds(month: str, zone: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = pd.Timestamp(datetime.strptime(month, "%Y-%m")).tz_localize(zone)
+    return start, start + pd.DateOffset(months=1)
+
+
+def previous_month(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def log_frame(rows: Sequence[Sequence[Cell]], zone: ZoneInfo) -> pd.DataFrame:
+    """The Log tab as a frame with aware local times (rows with a bad time are dropped)."""
+    frame = pd.DataFrame(
+        [[text(v) for v in row[: len(LOG_COLUMNS)]] for row in rows],
+        columns=list(LOG_COLUMNS[: max((len(r) for r in rows), default=8)]),
+    )
+    for column in LOG_COLUMNS:
+        if column not in frame:
+            frame[column] = ""
+    frame["at"] = pd.to_datetime(frame["time"], utc=True, errors="coerce", format="ISO8601")
+    frame = frame.dropna(subset=["at"])
+    frame["at"] = frame["at"].dt.tz_convert(zone)
+    return frame.sort_values("at", kind="stable")
+
+
+def _status_keys(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    keys = {label: schema.status_key(label) for label in set(frame["from"]) | set(frame["to"])}
+    return frame.assign(src=frame["from"].map(keys), dst=frame["to"].map(keys))
+
+
+def _money(value: Cell) -> float:
+    number = parse_decimal(value)
+    return float(number) if number is not None else 0.0
+
+
+def _hours_since(events: pd.DataFrame, starts: pd.DataFrame) -> pd.Series:
+    """For each event, hours since the latest start of the same record before it."""
+    if events.empty or starts.empty:
+        return pd.Series(dtype=float, index=events.index)
+    merged = pd.merge_asof(
+        events.reset_index().sort_values("at"),
+        starts[["at", "record"]].rename(columns={"at": "start"}).sort_values("start"),
+        left_on="at",
+        right_on="start",
+        by="record",
+        allow_exact_matches=True,
+    ).set_index("index")
+    return ((merged["at"] - merged["start"]).dt.total_seconds() / 3600).reindex(events.index)
+
+
+def compute_report(
+    log: pd.DataFrame, read: BookRead, people: Directory, schema: Schema, zone: ZoneInfo, month: str
+) -> pd.DataFrame:
+    """One row per manager (every active manager, plus anyone with activity); no totals."""
+    start, end = month_bounds(month, zone)
+    invoices = {text(r.get("id")): r for r in read.table("invoices").rows if text(r.get("id"))}
+    canonical = {p.name.casefold(): p.name for p in people.people}
+
+    def manager_of(record: str, fallback: str) -> str:
+        row = invoices.get(record)
+        name = text(row.get("manager")) if row else fallback
+        return canonical.get(name.casefold(), name) or "—"
+
+    inv = _status_keys(log[log["flow"] == "invoice"], schema)
+    moves = inv[inv["event"] == "transition"]
+    submitted_by = moves[moves["src"] == "new"].groupby("record")["by"].first()
+    moves = moves.assign(manager=[manager_of(r, submitted_by.get(r, "")) for r in moves["record"]])
+    in_month = moves[(moves["at"] >= start) & (moves["at"] < end)]
+    decisions = in_month[
+        (in_month["src"] == "awaiting_decision")
+        & in_month["dst"].isin(["awaiting_accountant", "rework"])
+    ]
+    paid = in_month[in_month["dst"] == "awaiting_closing_docs"]
+    hours_decision = _hours_since(decisions, moves[moves["dst"] == "awaiting_decision"])
+    hours_payment = _hours_since(paid, moves[moves["dst"] == "awaiting_accountant"])
+    amounts = {record: _money(row.get("amount")) for record, row in invoices.items()}
+
+    deals = log[
+        (log["flow"] == "deal")
+        & (log["event"] == "payment")
+        & (log["at"] >= start)
+        & (log["at"] < end)
+    ]
+    delta = deals["to"].map(_money) - deals["from"].map(_money)
+    after = deals["details"].str.extract(_PCT, expand=False).astype(float)
+    before = deals["details"].str.extract(_PCT_BEFORE, expand=False).astype(float)
+    deals = deals.assign(
+        manager=[canonical.get(b.casefold(), b) or "—" for b in deals["by"]],
+        received=delta.clip(lower=0),
+        refunds=(-delta).clip(lower=0),
+        full=((after >= 100) & (before < 100)).astype(int),
+    )
+
+    names = sorted(
+        {p.name for p in people.active("manager")}
+        | set(in_month["manager"])
+        | set(deals["manager"])
+    )
+    table = pd.DataFrame(index=pd.Index(names, name="manager"))
+    table["submitted"] = in_month[in_month["src"] == "new"].groupby("manager").size()
+    table["approved"] = in_month[in_month["dst"] == "awaiting_accountant"].groupby("manager").size()
+    table["reworked"] = in_month[in_month["dst"] == "rework"].groupby("manager").size()
+    table["paid_count"] = paid.groupby("manager").size()
+    table["paid_sum"] = paid.assign(sum=paid["record"].map(amounts)).groupby("manager")["sum"].sum()
+    table["closed"] = in_month[in_month["dst"] == "closed"].groupby("manager").size()
+    table["hours_to_decision"] = hours_decision.groupby(decisions["manager"]).median()
+    table["hours_to_payment"] = hours_payment.groupby(paid["manager"]).median()
+    table["deal_received"] = deals.groupby("manager")["received"].sum()
+    table["deal_refunds"] = deals.groupby("manager")["refunds"].sum()
+    table["deals_fully_paid"] = deals.groupby("manager")["full"].sum()
+    counts = [c for c in table.columns if not c.startswith("hours")]
+    table[counts] = table[counts].fillna(0)
+    table.attrs["all_hours"] = (hours_decision.median(), hours_payment.median())
+    return table
+
+
+def _cell(value: object, fmt: str) -> Stored:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if fmt == "int":
+        return int(str(value).split(".")[0])
+    if fmt in ("money", "hours"):
+        return float(Decimal(str(value)).quantize(Decimal("0.01" if fmt == "money" else "0.1")))
+    return str(value)
+
+
+def report_tab(table: pd.DataFrame, schema: Schema, locale: Locale, month: str) -> ReportTab:
+    """The report as a tab: one row per manager and a totals row."""
+    columns = schema.labels.report_columns
+    keys = [c.key for c in columns]
+    body = table.reset_index()
+    totals: dict[str, object] = {
+        key: body[key].sum() for key in keys[1:] if not key.startswith("hours")
+    }
+    totals["hours_to_decision"], totals["hours_to_payment"] = table.attrs.get(
+        "all_hours", (None, None)
+    )
+    totals["manager"] = schema.labels.report_total[locale]
+    rows = [
+        tuple(_cell(record[c.key], c.format) for c in columns) for record in body.to_dict("records")
+    ]
+    rows.append(tuple(_cell(totals[c.key], c.format) for c in columns))
+    return ReportTab(
+        title=schema.labels.report_title[locale].format(month=month),
+        headers=tuple(c.header(locale) for c in columns),
+        formats=tuple(c.format for c in columns),
+        rows=tuple(rows),
+        chart_column=keys.index("deal_received"),
+    )
