@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv as csv_module
 import os
+import re
 import sys
 import time
 from datetime import datetime
@@ -11,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from .bootstrap import Config, book_path, build_engine
 from .console import print_report
@@ -125,6 +128,34 @@ def run(
             time.sleep(every)
     except KeyboardInterrupt:
         out.print("stopped")
+
+
+@app.command()
+def report(
+    book: BookOption,
+    month: Annotated[str, typer.Option(help="The month, YYYY-MM.", show_default=False)],
+    csv: Annotated[bool, typer.Option("--csv", help="Print the table as CSV.")] = False,
+    state: StateOption = None,
+) -> None:
+    """Write (or rewrite) the monthly per-manager report tab `Report YYYY-MM`.
+
+    Example:  sheetflow report --book books/sheetflow.xlsx --month 2026-11 --csv
+    """
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise ConfigError(f"--month {month!r} must look like 2026-11")
+    tab = build_engine(Config(book, None, state)).monthly_report(month)
+    if csv:
+        writer = csv_module.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(tab.headers)
+        writer.writerows(tab.rows)
+        return
+    table = Table(*tab.headers, title=tab.title, header_style="bold")
+    for row in tab.rows:
+        table.add_row(
+            *("" if v is None else f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row)
+        )
+    out.print(table)
+    out.print(f"written to the tab “{tab.title}” of {book}")
 
 
 @app.command()

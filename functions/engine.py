@@ -10,16 +10,19 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from .errors import BookBusyError, BookChangedError, MailError
+from .directory import read_directory, read_settings
+from .errors import BookBusyError, BookChangedError, LockHeldError, MailError
 from .journal import decode_changes, encode_changes
-from .model import EmailIntent, RenderedEmail
+from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
 from .planner import TickPlan, plan_tick
 from .ports import MailSender, SpreadsheetBook, StateStore
+from .report import compute_report, log_frame, previous_month, report_tab
 from .schema import Schema
 
 LEASE_SECONDS = 300.0
@@ -42,6 +45,15 @@ class TickReport:
     emails: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+
+
+def report_due(meta: dict[str, object], now: datetime) -> str | None:
+    """Last month, once the first tick of a month (Settings time zone) comes round."""
+    last, zone = meta.get("last_report"), meta.get("time_zone")
+    if not isinstance(last, str) or not isinstance(zone, str):
+        return None
+    month = previous_month(now, ZoneInfo(zone))
+    return month if month > last else None
 
 
 def _no_checkpoint(step: str) -> None:
@@ -83,12 +95,17 @@ class Engine:
             return report
         meta = self.state.load_meta()
         version = self.book.version()
-        if version and meta.get("book_version") == version:
+        due = report_due(meta, now)
+        if version and meta.get("book_version") == version and not due:
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
         self.checkpoint("read")
         plan = plan_tick(read, self.state.load_snapshot(), meta, self.schema, now)
         plan.meta["book_version"] = version
+        if due:
+            plan.changes.reports = [self._report_tab(read, due, plan.changes.log)]
+            plan.changes.log.append(self._report_logged(due, read, now))
+            plan.meta["last_report"] = due
         report.problems += plan.problems
         if plan.is_empty():
             if plan.meta != meta:
@@ -103,6 +120,36 @@ class Engine:
             return report
         self.deliver(report)
         return report
+
+    def monthly_report(self, month: str, now: datetime | None = None) -> ReportTab:
+        """Write (or rewrite) the `Report YYYY-MM` tab now, under the tick lock."""
+        if not self.state.acquire_lock(self.owner, LEASE_SECONDS):
+            raise LockHeldError("another tick is running; try again in a minute")
+        try:
+            journal = self.state.load_journal()
+            if journal:
+                self._finish(journal, None, TickReport())
+            read = self.book.read()
+            tab = self._report_tab(read, month, [])
+            entry = self._report_logged(month, read, now or datetime.now(UTC))
+            self.book.apply(SheetChanges(log=[entry], reports=[tab]), read.fingerprint)
+            return tab
+        finally:
+            self.state.release_lock(self.owner)
+
+    def _report_tab(self, read: BookRead, month: str, pending: list[LogEntry]) -> ReportTab:
+        settings, _ = read_settings(read.table("settings"), self.schema, read.locale)
+        people = read_directory(read.table("people"), self.schema)
+        rows: list[Sequence[Cell]] = [*self.book.read_log(), *(e.as_row() for e in pending)]
+        table = compute_report(
+            log_frame(rows, settings.zone), read, people, self.schema, settings.zone, month
+        )
+        return report_tab(table, self.schema, "ru" if read.locale == "ru" else "en", month)
+
+    def _report_logged(self, month: str, read: BookRead, now: datetime) -> LogEntry:
+        settings, _ = read_settings(read.table("settings"), self.schema, read.locale)
+        stamp = now.astimezone(settings.zone).isoformat(sep=" ", timespec="seconds")
+        return LogEntry(stamp, "report", month, "report", details="monthly report written")
 
     def _idle(self, report: TickReport) -> TickReport:
         self.deliver(report)

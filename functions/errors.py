@@ -6,6 +6,7 @@
     │   └── NotAWorkbookError  the file is not a sheetflow workbook (or not a workbook at all)
     ├── BookBusyError          the workbook is open in LibreOffice/Excel: nothing written
     ├── BookChangedError       the workbook changed between the tick's read and its write
+    ├── LockHeldError          another tick holds the lock
     └── MailError              an email could not be handed to the mail server
 
 Each carries the tab / column / record it is about, so the CLI and the Cloud Function can
@@ -50,6 +51,10 @@ class BookBusyError(SheetflowError):
 
 class BookChangedError(SheetflowError):
     """The workbook was saved by someone else after the tick read it."""
+
+
+class LockHeldError(SheetflowError):
+    """Another tick is running on this book."""
 
 
 class MailError(SheetflowError):

@@ -13,6 +13,7 @@ from .directory import read_directory, read_settings
 from .invoice_flow import FlowContext, InvoiceState, RowOutcome, plan_invoice
 from .model import BookRead, CellLock, CellWrite, EmailIntent, QueueView, SheetChanges, stored
 from .parsing import same_text, text
+from .report import previous_month
 from .schema import Locale, Schema
 
 Snapshot = dict[str, dict[str, dict[str, Any]]]
@@ -73,6 +74,8 @@ def plan_tick(
     context_changed = meta.get("context") != repr(context_key)
     plan.meta["context"] = repr(context_key)
     ctx = FlowContext(schema, locale, directory, settings, now)
+    plan.meta["time_zone"] = settings.time_zone
+    plan.meta.setdefault("last_report", previous_month(now, settings.zone))
     _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
     if "deals" in read.tables:
         _plan_deals(read, snapshot.get("deals", {}), ctx, plan)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from .model import BookRead, RenderedEmail, SheetChanges
+from .model import BookRead, Cell, RenderedEmail, SheetChanges
 
 JSON = dict[str, Any]
 
@@ -23,6 +23,9 @@ class SpreadsheetBook(Protocol):
 
     def read(self) -> BookRead:
         """Read every watched tab; raise SchemaError naming a missing tab or header."""
+
+    def read_log(self) -> list[list[Cell]]:
+        """The Log tab's rows (only for monthly reports: a plain tick never reads the Log)."""
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
         """Apply all changes in one save/batch; return writes skipped because a person edited.

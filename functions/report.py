@@ -122,20 +122,28 @@ def compute_report(
         | set(in_month["manager"])
         | set(deals["manager"])
     )
+
+    def count(frame: pd.DataFrame) -> pd.Series:
+        return frame.groupby("manager").size().reindex(names, fill_value=0).astype(int)
+
+    def total(values: pd.Series, by: pd.Series) -> pd.Series:
+        return values.astype(float).groupby(by).sum().reindex(names, fill_value=0.0)
+
+    def median(values: pd.Series, by: pd.Series) -> pd.Series:
+        return values.astype(float).groupby(by).median().reindex(names)
+
     table = pd.DataFrame(index=pd.Index(names, name="manager"))
-    table["submitted"] = in_month[in_month["src"] == "new"].groupby("manager").size()
-    table["approved"] = in_month[in_month["dst"] == "awaiting_accountant"].groupby("manager").size()
-    table["reworked"] = in_month[in_month["dst"] == "rework"].groupby("manager").size()
-    table["paid_count"] = paid.groupby("manager").size()
-    table["paid_sum"] = paid.assign(sum=paid["record"].map(amounts)).groupby("manager")["sum"].sum()
-    table["closed"] = in_month[in_month["dst"] == "closed"].groupby("manager").size()
-    table["hours_to_decision"] = hours_decision.groupby(decisions["manager"]).median()
-    table["hours_to_payment"] = hours_payment.groupby(paid["manager"]).median()
-    table["deal_received"] = deals.groupby("manager")["received"].sum()
-    table["deal_refunds"] = deals.groupby("manager")["refunds"].sum()
-    table["deals_fully_paid"] = deals.groupby("manager")["full"].sum()
-    counts = [c for c in table.columns if not c.startswith("hours")]
-    table[counts] = table[counts].fillna(0)
+    table["submitted"] = count(in_month[in_month["src"] == "new"])
+    table["approved"] = count(in_month[in_month["dst"] == "awaiting_accountant"])
+    table["reworked"] = count(in_month[in_month["dst"] == "rework"])
+    table["paid_count"] = count(paid)
+    table["paid_sum"] = total(paid["record"].map(amounts), paid["manager"])
+    table["closed"] = count(in_month[in_month["dst"] == "closed"])
+    table["hours_to_decision"] = median(hours_decision, decisions["manager"])
+    table["hours_to_payment"] = median(hours_payment, paid["manager"])
+    table["deal_received"] = total(deals["received"], deals["manager"])
+    table["deal_refunds"] = total(deals["refunds"], deals["manager"])
+    table["deals_fully_paid"] = total(deals["full"], deals["manager"]).astype(int)
     table.attrs["all_hours"] = (hours_decision.median(), hours_payment.median())
     return table
 

@@ -23,6 +23,7 @@ class FakeBook:
         self.locked: set[tuple[str, str]] = set()
         self.queues: dict[str, list[tuple[Any, ...]]] = {}
         self.lists: dict[str, list[str]] = {}
+        self.reports: dict[str, Any] = {}
         self.busy: str | None = None
         self.applies = 0
         self.reads = 0
@@ -60,6 +61,9 @@ class FakeBook:
             )
         return BookRead("en", tables, self.fingerprint())
 
+    def read_log(self) -> list[list[Any]]:
+        return [list(row) for row in self.log]
+
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
         if self.busy:
             raise BookBusyError(self.busy)
@@ -90,6 +94,8 @@ class FakeBook:
             self.queues = {q.accountant: list(q.rows) for q in changes.queues}
         if changes.lists is not None:
             self.lists = changes.lists
+        for report in changes.reports or ():
+            self.reports[report.title] = report
         return skipped
 
     def row(self, record: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     key TEXT PRIMARY KEY, message_id TEXT NOT NULL, sender TEXT NOT NULL,
     recipients TEXT NOT NULL, subject TEXT NOT NULL, raw BLOB NOT NULL,
     status TEXT NOT NULL, queued_at REAL NOT NULL, sent_at REAL);
+CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, claimed_at REAL NOT NULL);
 """
 # Ledger statuses: queued (journal not committed) → pending → sending → sent | uncertain.
 
@@ -160,6 +161,15 @@ class SqliteState:
     def ledger_status(self, key: str) -> str | None:
         row = self._db.execute("SELECT status FROM ledger WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
+
+    # -- scheduled runs --------------------------------------------------------------------
+    def claim_scheduled_run(self, key: str) -> bool:
+        """True the first time a scheduled run (its schedule time) is seen, then False."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO runs (key, claimed_at) VALUES (?, ?)", (key, self._clock())
+            )
+            return cursor.rowcount == 1
 
     def close(self) -> None:
         self._db.close()

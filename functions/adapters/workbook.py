@@ -49,6 +49,7 @@ from .workbook_layout import (
     workbook_bytes,
     write_lists,
     write_queues,
+    write_report,
 )
 
 __all__ = ["WorkbookBook", "create_workbook"]
@@ -108,6 +109,28 @@ class WorkbookBook:
             raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
         return BookRead(locale, tables, _sha256(data))
 
+    def read_log(self) -> list[list[Cell]]:
+        """Every Log row below the header (read only for reports, never by a plain tick)."""
+        data = self._bytes()
+        try:
+            wb = load(data, read_only=True, data_only=True)
+            try:
+                locale = self._locale(wb.sheetnames)
+                title = self.schema.tab("log").title[locale]
+                if title not in wb.sheetnames:
+                    return []
+                ws = wb[title]
+                ws.reset_dimensions()
+                return [
+                    [_cell(v) for v in row]
+                    for row in ws.iter_rows(min_row=2, values_only=True)
+                    if any(v not in (None, "") for v in row)
+                ]
+            finally:
+                wb.close()
+        except _BROKEN as exc:
+            raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
+
     def _uncomputed_formulas(self, data: bytes, table: TableRead) -> TableRead:
         """Blank cells that hold a formula nobody computed yet come back as the formula text.
 
@@ -159,6 +182,8 @@ class WorkbookBook:
             write_queues(wb, self.schema, locale, changes.queues)
         if changes.lists is not None:
             write_lists(wb, self.schema.labels.lists_title[locale], changes.lists)
+        for report in changes.reports or ():
+            write_report(wb, report)
         _keep_active(wb, active, self.schema.tab("invoices").title[locale])
         out = with_cached_values(workbook_bytes(wb), wb, cached)
         save_atomically(self.path, out, before_replace=lambda: self._check_unchanged(data))

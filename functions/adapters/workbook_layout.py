@@ -19,14 +19,15 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font, Protection
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 
 from ..errors import ConfigError
-from ..model import QueueView, Stored
+from ..model import QueueView, ReportTab, Stored
 from ..schema import Locale, Schema, Tab
 
 Sheet = Any  # openpyxl is untyped: a Worksheet
@@ -38,7 +39,10 @@ LIST_KEYS = ("directors", "accountants", "managers")
 MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
 PROTECTED_TABS = frozenset({"invoices", "deals", "log"})
 UNLOCKED = Protection(locked=False)
-_BOLD = Font(bold=True)
+# Bottom is already the default vertical alignment in Excel and LibreOffice: no visible change.
+_OWN_STYLE = Alignment(vertical="bottom")
+# Name and size too: a font with only `bold` set falls back to a serif 10 pt in LibreOffice.
+_BOLD = Font(name="Calibri", size=11, bold=True)
 _MAX_TEXT = 32767
 _PLAIN_TITLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DROPDOWN_HINT: dict[Locale, tuple[str, str]] = {
@@ -211,6 +215,46 @@ def write_queues(wb: Book, schema: Schema, locale: Locale, views: Sequence[Queue
         ws.protection = SheetProtection(sheet=True, autoFilter=False, formatColumns=False)
 
 
+_NUMBER_FORMATS = {"int": "0", "money": "#,##0.00", "hours": "0.0"}
+
+
+def write_report(wb: Book, report: ReportTab) -> None:
+    """(Re)write one `Report YYYY-MM` tab: formatted table, bold totals, a bar chart."""
+    position = len(wb.sheetnames)
+    if report.title in wb.sheetnames:
+        position = wb.sheetnames.index(report.title)
+        wb.remove(wb[report.title])
+    ws = wb.create_sheet(report.title, position)
+    for col, header in enumerate(report.headers, start=1):
+        cell = ws.cell(row=1, column=col, value=header)
+        cell.font = _BOLD
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(col)].width = 22 if col == 1 else 15
+    for row, values in enumerate(report.rows, start=2):
+        for col, (value, fmt) in enumerate(zip(values, report.formats, strict=True), start=1):
+            cell = ws.cell(row=row, column=col)
+            put(cell, value)
+            if fmt in _NUMBER_FORMATS:
+                cell.number_format = _NUMBER_FORMATS[fmt]
+            if row == len(report.rows) + 1:
+                cell.font = _BOLD
+    ws.freeze_panes = "B2"
+    managers = len(report.rows) - 1  # the last row is the totals row
+    if managers > 0:
+        chart = BarChart()
+        chart.title = report.headers[report.chart_column]
+        chart.y_axis.title = report.headers[report.chart_column]
+        chart.legend = None
+        column = report.chart_column + 1
+        chart.add_data(
+            Reference(ws, min_col=column, min_row=1, max_row=managers + 1), titles_from_data=True
+        )
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=managers + 1))
+        chart.width, chart.height = 18, 9
+        ws.add_chart(chart, f"A{len(report.rows) + 4}")
+    ws.protection = SheetProtection(sheet=True, autoFilter=False, formatColumns=False)
+
+
 def _unique_title(title: str, taken: Iterable[str]) -> str:
     """Long names cut to 31 characters may clash: number the later ones, as a person would."""
     used = {t.casefold() for t in taken}
@@ -229,6 +273,20 @@ def put(cell: Any, value: Stored) -> None:
         cell.data_type = "s"
     else:
         cell.value = value
+
+
+def set_locked(cell: Any, locked: bool) -> None:
+    """Lock or unlock one cell, so that Excel and LibreOffice both see it that way.
+
+    A locked cell with otherwise default formatting has an all-default style, which openpyxl
+    saves without a style id. Excel then uses the default (locked) style, but LibreOffice
+    gives such a cell its column's style, and people's columns are unlocked: a locked
+    Accountant cell would stay editable in LibreOffice and lose its lock when LibreOffice
+    saves. An alignment equal to the default gives the cell a style of its own.
+    """
+    cell.protection = Protection(locked=locked)
+    if not cell.has_style:
+        cell.alignment = _OWN_STYLE
 
 
 def workbook_bytes(wb: Book) -> bytes:
