@@ -13,10 +13,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from .bootstrap import Config, book_path, build_engine
-from .console import print_report
+from .console import print_report, print_report_tab
 from .errors import ConfigError, SheetflowError
 from .schema import LOCALES, load_schema
 
@@ -149,12 +148,7 @@ def report(
         writer.writerow(tab.headers)
         writer.writerows(tab.rows)
         return
-    table = Table(*tab.headers, title=tab.title, header_style="bold")
-    for row in tab.rows:
-        table.add_row(
-            *("" if v is None else f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row)
-        )
-    out.print(table)
+    print_report_tab(tab, out)
     out.print(f"written to the tab “{tab.title}” of {book}")
 
 

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .engine import TickReport
+from .model import ReportTab
 
 _STYLE = {"done": "green", "idle": "dim", "skipped": "yellow", "busy": "yellow", "retry": "yellow"}
 
@@ -29,3 +30,22 @@ def print_report(report: TickReport, console: Console, *, title: str = "tick") -
         console.print(f"  [red]⚠ conflict[/red] {conflict}", highlight=False)
     for problem in report.problems:
         console.print(f"  [yellow]• {problem}[/yellow]", highlight=False)
+
+
+def print_report_tab(tab: ReportTab, console: Console) -> None:
+    """A report turned on its side: one line per figure, one column per manager, fits a terminal."""
+    table = Table(title=tab.title, header_style="bold", title_style="bold")
+    table.add_column("")
+    for row in tab.rows:
+        table.add_column(str(row[0]), justify="right")
+    for index, header in enumerate(tab.headers[1:], start=1):
+        table.add_row(header, *(_shown(row[index], tab.formats[index]) for row in tab.rows))
+    console.print(table)
+
+
+def _shown(value: object, fmt: str) -> str:
+    if value is None:
+        return "—"
+    if fmt == "money" and isinstance(value, int | float):
+        return f"{value:,.2f}".replace(",", "\u00a0")
+    return str(value)

@@ -13,7 +13,8 @@ from rich.table import Table
 from .adapters.workbook import create_workbook
 from .adapters.workbook_editor import WorkbookEditor
 from .bootstrap import Config, build_engine
-from .console import print_report
+from .console import print_report, print_report_tab
+from .engine import Engine
 from .schema import load_schema
 
 ZONE = ZoneInfo("Europe/Berlin")
@@ -23,6 +24,30 @@ PEOPLE = [
     ("Elena Sokolova", "elena.sokolova@northwind.example", "director", True),
     ("Irina Kuznetsova", "irina.k@northwind.example", "accountant", True),
     ("Sergey Popov", "sergey.popov@northwind.example", "accountant", True),
+]
+DEALS = [
+    {
+        "deal_id": "D-1001",
+        "deal": "Steel beams for Acme",
+        "manager": "Maria Lopez",
+        "stage": "Contract signed",
+        "amount": 20000,
+        "paid": 0,
+        "paid_pct": 0,
+        "order_no": "ORD-5521",
+        "invoice_no": "S-3301",
+    },
+    {
+        "deal_id": "D-1002",
+        "deal": "Paper stock for Baltic",
+        "manager": "Maria Lopez",
+        "stage": "Shipped",
+        "amount": 10000,
+        "paid": 5000,
+        "paid_pct": 50,
+        "order_no": "ORD-5530",
+        "invoice_no": "S-3307",
+    },
 ]
 SETTINGS = {
     "company": "Northwind Trading",
@@ -50,8 +75,8 @@ def _invoice(
     }
 
 
-# Each step: what happens, then the cells people change ("new" adds a row; else a record ID).
-Edit = tuple[str, dict[str, object]]
+# Each step: what happens, then the cells people change.
+Edit = tuple[str, str, dict[str, object]]  # tab, record ID or "new", cells
 
 
 def _story() -> list[tuple[str, list[Edit]]]:
@@ -62,50 +87,78 @@ def _story() -> list[tuple[str, list[Edit]]]:
             "Maria adds three supplier invoices (the third has no supplier email)",
             [
                 (
+                    "invoices",
                     "new",
                     _invoice(
                         "Acme Steel", "billing@acme.example", "A-1017", "1 234,50", "Dmitry Volkov"
                     ),
                 ),
                 (
+                    "invoices",
                     "new",
                     _invoice(
                         "Baltic Paper", "accounts@baltic.example", "BP-88", 5600, "Elena Sokolova"
                     ),
                 ),
-                ("new", _invoice("Crown Tools", "", "CT-3", "980.00", "Dmitry Volkov")),
+                ("invoices", "new", _invoice("Crown Tools", "", "CT-3", "980.00", "Dmitry Volkov")),
             ],
         ),
         (
             "Dmitry approves INV-000001; Elena picks Rework for INV-000002 but forgets the comment",
-            [("INV-000001", {"decision": "Approve"}), ("INV-000002", {"decision": "Rework"})],
+            [
+                ("invoices", "INV-000001", {"decision": "Approve"}),
+                ("invoices", "INV-000002", {"decision": "Rework"}),
+            ],
         ),
         (
             "Elena adds her comment; Maria fills in the missing supplier email of INV-000003",
             [
-                ("INV-000002", {"comment": "Wrong VAT rate, please ask for a corrected invoice"}),
-                ("INV-000003", {"supplier_email": "sales@crown.example"}),
+                (
+                    "invoices",
+                    "INV-000002",
+                    {"comment": "Wrong VAT rate, please ask for a corrected invoice"},
+                ),
+                ("invoices", "INV-000003", {"supplier_email": "sales@crown.example"}),
             ],
         ),
         (
             "Maria uploads the supplier's corrected scan for INV-000002",
-            [("INV-000002", {"invoice_file": v2})],
+            [("invoices", "INV-000002", {"invoice_file": v2})],
         ),
-        ("Elena approves INV-000002", [("INV-000002", {"decision": "Approve"})]),
-        ("Irina takes INV-000001 first", [("INV-000001", {"accountant": "Irina Kuznetsova"})]),
+        ("Elena approves INV-000002", [("invoices", "INV-000002", {"decision": "Approve"})]),
+        (
+            "Irina takes INV-000001 first",
+            [("invoices", "INV-000001", {"accountant": "Irina Kuznetsova"})],
+        ),
         (
             "Sergey, a minute late, overwrites the Accountant cell of INV-000001 with his name",
-            [("INV-000001", {"accountant": "Sergey Popov"})],
+            [("invoices", "INV-000001", {"accountant": "Sergey Popov"})],
         ),
-        ("Irina pays INV-000001 and writes the payment date", [("INV-000001", {"paid_on": today})]),
+        (
+            "Irina pays INV-000001 and writes the payment date",
+            [("invoices", "INV-000001", {"paid_on": today})],
+        ),
         (
             "Maria attaches the closing documents of INV-000001",
             [
                 (
+                    "invoices",
                     "INV-000001",
                     {"closing_docs": "https://files.northwind.example/closing/A-1017.pdf"},
                 )
             ],
+        ),
+        (
+            "Acme pays 30 % of deal D-1001 (the CRM export updates Paid and Paid %)",
+            [("deals", "D-1001", {"paid": 6000, "paid_pct": "30%"})],
+        ),
+        (
+            "Acme pays the rest of D-1001",
+            [("deals", "D-1001", {"paid": 20000, "paid_pct": 1.0})],
+        ),
+        (
+            "Baltic Paper gets 1 000 back on D-1002 (a refund)",
+            [("deals", "D-1002", {"paid": 4000, "paid_pct": 40})],
         ),
     ]
 
@@ -124,18 +177,34 @@ def play(directory: Path, console: Console) -> None:
     console.print(f"Created {book} with People and Settings for {SETTINGS['company']}.")
     engine = build_engine(Config(str(book)))
     edit = WorkbookEditor(book, schema)
+    for deal in DEALS:  # the pipeline already in the CRM: the first tick records it silently
+        edit.add_row("deals", deal)
+    console.print(f"The Deals tab starts with {len(DEALS)} deals from the CRM.")
     clock = datetime.now(ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
     for step, (what, edits) in enumerate(_story(), start=1):
         console.print()
         console.print(f"[bold]{step}. {what}[/bold]")
-        for record, values in edits:
+        for tab, record, values in edits:
             if record == "new":
-                edit.add_row("invoices", values)
+                edit.add_row(tab, values)
             else:
-                edit.set("invoices", record, values)
+                edit.set(tab, record, values)
         clock += timedelta(minutes=37)
         print_report(engine.tick(clock), console)
     _summary(edit, book, console)
+    title = _report(engine, clock, console)
+    console.print(
+        f"Open [bold]{book}[/bold] in LibreOffice or Excel: tabs Invoices, Deals, Log,"
+        f" Queue — … and “{title}” (with its chart). The emails are in "
+        f"[bold]{book.parent / 'outbox'}[/bold]."
+    )
+
+
+def _report(engine: Engine, clock: datetime, console: Console) -> str:
+    tab = engine.monthly_report(clock.strftime("%Y-%m"), clock)
+    console.print()
+    print_report_tab(tab, console)
+    return tab.title
 
 
 def _summary(edit: WorkbookEditor, book: Path, console: Console) -> None:
@@ -151,7 +220,4 @@ def _summary(edit: WorkbookEditor, book: Path, console: Console) -> None:
         )
     console.print(table)
     outbox = sorted((book.parent / "outbox").glob("*.eml"))
-    console.print(
-        f"Open [bold]{book}[/bold] in LibreOffice or Excel (tabs Invoices, Log, "
-        f"Queue — …), and read the {len(outbox)} emails in [bold]{book.parent / 'outbox'}[/bold]."
-    )
+    console.print(f"{len(outbox)} emails were sent.")
