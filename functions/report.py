@@ -36,13 +36,9 @@ def previous_month(moment: datetime, zone: ZoneInfo) -> str:
 
 def log_frame(rows: Sequence[Sequence[Cell]], zone: ZoneInfo) -> pd.DataFrame:
     """The Log tab as a frame with aware local times (rows with a bad time are dropped)."""
-    frame = pd.DataFrame(
-        [[text(v) for v in row[: len(LOG_COLUMNS)]] for row in rows],
-        columns=list(LOG_COLUMNS[: max((len(r) for r in rows), default=8)]),
-    )
-    for column in LOG_COLUMNS:
-        if column not in frame:
-            frame[column] = ""
+    width = len(LOG_COLUMNS)
+    cells = [[text(v) for v in row[:width]] + [""] * (width - len(row)) for row in rows]
+    frame = pd.DataFrame(cells, columns=list(LOG_COLUMNS))
     frame["at"] = pd.to_datetime(frame["time"], utc=True, errors="coerce", format="ISO8601")
     frame = frame.dropna(subset=["at"])
     frame["at"] = frame["at"].dt.tz_convert(zone)

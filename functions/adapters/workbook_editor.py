@@ -33,6 +33,7 @@ class WorkbookEditor:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".xlsx")
         os.close(fd)
         wb.save(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; a workbook is meant to be shared
         os.replace(tmp, self.path)
 
     def add_row(self, tab: str, values: dict[str, Any]) -> int:
