@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv as csv_module
 import os
 import re
+import signal
 import sys
-import time
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -117,16 +118,26 @@ def run(
     Example:  sheetflow run --book books/sheetflow.xlsx --every 60
     """
     engine = build_engine(Config(book, mail, state))
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: object) -> None:
+        # A tick is never cut in half: Ctrl-C takes effect once the current tick is done.
+        out.print("stopping after this tick…" if not stop.is_set() else "stopping…")
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     out.print(f"ticking {book} every {every:g} s; Ctrl-C to stop")
     try:
-        while True:
+        while not stop.is_set():
             try:
                 print_report(engine.tick(), out, title=datetime.now().strftime("%H:%M:%S"))
             except SheetflowError as exc:  # a bad edit must not stop the loop: say it, go on
-                err.print(f"error: {exc}")
-            time.sleep(every)
-    except KeyboardInterrupt:
-        out.print("stopped")
+                err.print(f"error: {exc}", markup=False)
+            stop.wait(every)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    out.print("stopped")
 
 
 @app.command()

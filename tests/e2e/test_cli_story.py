@@ -159,3 +159,42 @@ def test_a_renamed_header_stops_the_tick_and_names_it(book: Path) -> None:
     assert result.returncode == 1
     assert "Signer" in result.stderr
     assert book.read_bytes() == before
+
+
+def test_run_ticks_until_ctrl_c_and_stops_cleanly(book: Path) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [str(SHEETFLOW), "run", "--book", str(book), "--every", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        state = book.with_name("sheetflow.state.sqlite")
+        while not state.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)  # at least one tick done, maybe one running
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "tick" in out or "idle" in out or ":" in out
+    assert out.strip().endswith("stopped")
+    assert "Traceback" not in err
+
+
+def test_a_tick_while_another_holds_the_lock_says_skipped_and_exits_0(book: Path) -> None:
+    from functions.adapters.sqlite_state import SqliteState
+
+    state = SqliteState(book.with_name("sheetflow.state.sqlite"))
+    assert state.acquire_lock("another-process", 300)
+    try:
+        result = run("tick", "--book", str(book))
+    finally:
+        state.release_lock("another-process")
+    assert result.returncode == 0
+    assert "skipped: another tick is running" in result.stdout
