@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from .directory import read_directory, read_settings
 from .errors import BookBusyError, BookChangedError, LockHeldError, MailError
 from .journal import decode_changes, encode_changes
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
-from .planner import TickPlan, plan_tick
+from .planner import ALL_FLOWS, TickPlan, plan_tick
 from .ports import MailSender, SpreadsheetBook, StateStore
 from .report import compute_report, log_frame, previous_month, report_tab
 from .schema import Schema
@@ -75,15 +76,29 @@ class Engine:
         self.checkpoint = checkpoint
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-    def tick(self, now: datetime | None = None) -> TickReport:
-        if not self.state.acquire_lock(self.owner, LEASE_SECONDS):
+    def tick(
+        self,
+        now: datetime | None = None,
+        flows: frozenset[str] = ALL_FLOWS,
+        wait_seconds: float = 0.0,
+    ) -> TickReport:
+        """One pass over `flows`; if another tick holds the lock, wait up to `wait_seconds`."""
+        if not self._lock(wait_seconds):
             return TickReport("skipped", "skipped: another tick is running")
         try:
-            return self._locked_tick(now or datetime.now(UTC))
+            return self._locked_tick(now or datetime.now(UTC), flows)
         finally:
             self.state.release_lock(self.owner)
 
-    def _locked_tick(self, now: datetime) -> TickReport:
+    def _lock(self, wait_seconds: float) -> bool:
+        deadline = time.monotonic() + wait_seconds
+        while not self.state.acquire_lock(self.owner, LEASE_SECONDS):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        return True
+
+    def _locked_tick(self, now: datetime, flows: frozenset[str]) -> TickReport:
         report = TickReport()
         journal = self.state.load_journal()
         busy = self.book.busy_reason()
@@ -96,12 +111,13 @@ class Engine:
         meta = self.state.load_meta()
         version = self.book.version()
         due = report_due(meta, now)
-        if version and meta.get("book_version") == version and not due:
+        version_key = "book_version" + ("" if flows == ALL_FLOWS else ":" + "+".join(sorted(flows)))
+        if version and meta.get(version_key) == version and not due:
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
         self.checkpoint("read")
-        plan = plan_tick(read, self.state.load_snapshot(), meta, self.schema, now)
-        plan.meta["book_version"] = version
+        plan = plan_tick(read, self.state.load_snapshot(), meta, self.schema, now, flows)
+        plan.meta[version_key] = version
         if due:
             plan.changes.reports = [self._report_tab(read, due, plan.changes.log)]
             plan.changes.log.append(self._report_logged(due, read, now))
@@ -133,6 +149,9 @@ class Engine:
             tab = self._report_tab(read, month, [])
             entry = self._report_logged(month, read, now or datetime.now(UTC))
             self.book.apply(SheetChanges(log=[entry], reports=[tab]), read.fingerprint)
+            meta = self.state.load_meta()
+            if month > str(meta.get("last_report", "")):
+                self.state.commit_journal({}, {**meta, "last_report": month})
             return tab
         finally:
             self.state.release_lock(self.owner)

@@ -18,6 +18,7 @@ from .schema import Locale, Schema
 
 Snapshot = dict[str, dict[str, dict[str, Any]]]
 TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}
+ALL_FLOWS = frozenset(TAB_FLOWS.values())
 QUEUE_COLUMNS = (
     "id",
     "supplier",
@@ -58,7 +59,12 @@ def _fingerprint(table_rows: list[dict[str, Any]]) -> list[Any]:
 
 
 def plan_tick(
-    read: BookRead, snapshot: Snapshot, meta: dict[str, Any], schema: Schema, now: datetime
+    read: BookRead,
+    snapshot: Snapshot,
+    meta: dict[str, Any],
+    schema: Schema,
+    now: datetime,
+    flows: frozenset[str] = ALL_FLOWS,
 ) -> TickPlan:
     locale: Locale = "ru" if read.locale == "ru" else "en"
     people_table, settings_table = read.table("people"), read.table("settings")
@@ -72,14 +78,16 @@ def plan_tick(
         _fingerprint([row_values(r, settings_table.columns) for r in settings_table.rows]),
     ]
     context_changed = meta.get("context") != repr(context_key)
-    plan.meta["context"] = repr(context_key)
+    if "invoice" in flows:  # the invoice flow is the one that re-evaluates on People changes
+        plan.meta["context"] = repr(context_key)
     ctx = FlowContext(schema, locale, directory, settings, now)
     plan.meta["time_zone"] = settings.time_zone
     plan.meta.setdefault("last_report", previous_month(now, settings.zone))
-    _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
-    if "deals" in read.tables:
+    if "invoice" in flows:
+        _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
+    if "deal" in flows and "deals" in read.tables:
         _plan_deals(read, snapshot.get("deals", {}), ctx, plan)
-    if context_changed:
+    if context_changed and "invoice" in flows:
         plan.changes.lists = {
             role + "s": [p.name for p in directory.active(role)]
             for role in ("director", "accountant", "manager")

@@ -186,3 +186,18 @@ def test_deleted_and_duplicate_deals_are_explained_without_a_crash(tmp_path: Pat
     assert "each deal needs its own ID" in book.tabs["deals"][1]["note"]
     assert "Fill in: Deal ID" in book.tabs["deals"][2]["note"]
     assert report.outcome == "done"
+
+
+def test_a_deal_only_tick_leaves_invoices_for_the_invoice_flow(tmp_path: Path) -> None:
+    from tests.unit.test_engine import new_invoice
+
+    book = FakeBook(DIRECTORS)
+    book.tabs["invoices"].append(new_invoice())
+    book.tabs["deals"].append(deal(paid=10, paid_pct=1))
+    engine, mail = make_engine(book, tmp_path)
+    engine.tick(NOW, flows=frozenset({"deal"}))
+    assert book.tabs["invoices"][0]["id"] is None
+    assert [r[3] for r in book.log] == ["baseline"]
+    engine.tick(NOW + timedelta(minutes=1), flows=frozenset({"invoice"}))
+    assert book.tabs["invoices"][0]["id"] == "INV-000001"
+    assert mail.sent[0].key.startswith("invoice:INV-000001:signer_request")
