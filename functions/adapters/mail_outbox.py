@@ -7,9 +7,7 @@ key (so the same email is never written twice): `20240501-120000-invoices-inv-00
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -17,6 +15,7 @@ from pathlib import Path
 
 from ..errors import MailError
 from ..model import RenderedEmail
+from .files import write_atomically
 
 _SLUG_LENGTH = 60
 _NO_DATE = "00000000-000000"
@@ -62,7 +61,7 @@ class OutboxSender:
         target = self.path_for(email)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(target, email.raw)
+            write_atomically(target, email.raw)
         except OSError as exc:
             raise MailError(
                 f"could not write email {email.subject!r} to {target}: {exc.strerror or exc}"
@@ -70,17 +69,3 @@ class OutboxSender:
 
     def was_sent(self, email: RenderedEmail) -> bool | None:
         return self.existing(email) is not None
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Readers (and a crash) see either no file or the whole email, never half of one."""
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

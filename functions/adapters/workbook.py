@@ -31,6 +31,7 @@ from ..model import (
 )
 from ..parsing import text
 from ..schema import LOCALES, Locale, Schema, Tab
+from .files import write_atomically
 from .workbook_layout import (
     DATA_ROWS,
     PROTECTED_TABS,
@@ -43,7 +44,6 @@ from .workbook_layout import (
     load,
     prepare_tab,
     put,
-    save_atomically,
     set_locked,
     with_cached_values,
     workbook_bytes,
@@ -186,7 +186,7 @@ class WorkbookBook:
             write_report(wb, report)
         _keep_active(wb, active, self.schema.tab("invoices").title[locale])
         out = with_cached_values(workbook_bytes(wb), wb, cached)
-        save_atomically(self.path, out, before_replace=lambda: self._check_unchanged(data))
+        write_atomically(self.path, out, before_replace=lambda: self._check_unchanged(data))
         return skipped
 
     def _check_unchanged(self, data: bytes) -> None:

@@ -5,14 +5,14 @@ Used by the demo and the tests to play managers, directors and accountants.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 
 from ..schema import Locale, Schema
+from .files import write_atomically
 
 
 class WorkbookEditor:
@@ -30,11 +30,9 @@ class WorkbookEditor:
         return ws, columns
 
     def _save(self, wb: Any) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".xlsx")
-        os.close(fd)
-        wb.save(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; a workbook is meant to be shared
-        os.replace(tmp, self.path)
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        write_atomically(self.path, buffer.getvalue())
 
     def add_row(self, tab: str, values: dict[str, Any]) -> int:
         """Type a new row below the last one; returns its sheet row number."""

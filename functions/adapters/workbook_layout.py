@@ -6,12 +6,10 @@ Shared by `create_workbook` and by `WorkbookBook.apply`, which rewrites the gene
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -29,6 +27,7 @@ from openpyxl.worksheet.protection import SheetProtection
 from ..errors import ConfigError
 from ..model import QueueView, ReportTab, Stored
 from ..schema import Locale, Schema, Tab
+from .files import write_atomically
 
 Sheet = Any  # openpyxl is untyped: a Worksheet
 Book = Any  # an openpyxl Workbook
@@ -88,7 +87,7 @@ def create_workbook(
         put(settings_ws.cell(row=row, column=2), value)
     write_lists(wb, lists_title, people_lists(schema, people))
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_atomically(path, workbook_bytes(wb))
+    write_atomically(path, workbook_bytes(wb))
 
 
 def prepare_tab(ws: Sheet, tab: Tab, locale: Locale, *, protected: bool) -> None:
@@ -293,40 +292,6 @@ def workbook_bytes(wb: Book) -> bytes:
     buffer = BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-def save_atomically(
-    path: Path, data: bytes, before_replace: Callable[[], None] | None = None
-) -> None:
-    """Write a temp file beside `path`, fsync it, then swap it in: never a half-written book."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        if before_replace is not None:
-            before_replace()
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows cannot open a folder; the rename is durable enough there
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --- keeping formula results ------------------------------------------------------------

@@ -549,7 +549,7 @@ def test_saving_leaves_no_temp_files_and_a_failed_swap_keeps_the_old_book(
     def fail(source: str, target: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(os, "replace", fail)
+    monkeypatch.setattr(os, "replace", fail)  # os is shared: files.write_atomically uses it too
     with pytest.raises(OSError, match="disk full"):
         book.apply(changes(log=[LogEntry("t", "invoice", "INV-000001", "y")]), None)
     assert sorted(p.name for p in book_path.parent.iterdir()) == ["sheetflow.xlsx"]
