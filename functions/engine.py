@@ -227,7 +227,8 @@ class Engine:
             try:
                 self.mail.send(email)
             except MailError as exc:
-                self.state.mark_sent(email.key, "pending")
+                # Maybe delivered: stay at "sending" so the next tick asks the sender first.
+                self.state.mark_sent(email.key, "sending" if exc.maybe_sent else "pending")
                 report.problems.append(f"{exc}; will retry next tick")
                 return
             self.state.mark_sent(email.key)

@@ -58,4 +58,12 @@ class LockHeldError(SheetflowError):
 
 
 class MailError(SheetflowError):
-    """The mail server refused or could not be reached."""
+    """The mail server refused or could not be reached.
+
+    `maybe_sent` is True when the message may have arrived anyway (the connection was lost
+    while handing it over): the ledger then checks before any resend.
+    """
+
+    def __init__(self, message: str, *, maybe_sent: bool = False, **where: str | None) -> None:
+        super().__init__(message, **where)
+        self.maybe_sent = maybe_sent

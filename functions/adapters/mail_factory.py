@@ -12,14 +12,14 @@ from .mail_smtp import SCHEMES, SmtpSender
 
 USAGE = (
     "use outbox:FOLDER, a folder path, smtp://HOST:PORT, "
-    "smtp+starttls://USER@HOST:587 or smtps://USER@HOST:465"
+    "smtp+starttls://USER@HOST:587, smtps://USER@HOST:465 or gmail:SENDER@DOMAIN"
 )
 # `name:` at the start, but not a Windows drive letter like `C:`.
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 
 
 def sender_from_url(spec: str) -> MailSender:
-    """`outbox:DIR`, a plain folder path, or an SMTP URL; ConfigError for anything else."""
+    """`outbox:DIR`, a folder path, an SMTP URL or `gmail:ADDRESS`; else ConfigError."""
     text = spec.strip()
     if not text:
         raise ConfigError(f"no mail sender given: {USAGE}")
@@ -32,6 +32,11 @@ def sender_from_url(spec: str) -> MailSender:
         return _outbox(Path(folder))
     if scheme in SCHEMES:
         return SmtpSender(text)
+    if scheme == "gmail":
+        # Imported here: the Google client libraries are slow to import and local runs skip them.
+        from .mail_gmail import gmail_sender_from_credentials
+
+        return gmail_sender_from_credentials(text[len("gmail:") :])
     if scheme is not None:
         # The spec may hold credentials: name only its scheme.
         raise ConfigError(f"unknown mail sender {scheme + ':'!r}: {USAGE}")

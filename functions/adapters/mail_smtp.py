@@ -89,17 +89,24 @@ class SmtpSender:
 
     def send(self, email: RenderedEmail) -> None:
         envelope_from = parseaddr(email.sender)[1] or email.sender
+        handed_over = False
         try:
             with self._connect() as smtp:
                 if self.target.scheme == "smtp+starttls":
                     smtp.starttls(context=ssl.create_default_context())
                 if self.target.user and self._password:
                     smtp.login(self.target.user, self._password)
+                handed_over = True
                 refused = smtp.sendmail(envelope_from, list(email.to), email.raw)
         except (smtplib.SMTPException, OSError) as exc:
+            # A refusal is a clear "not sent"; a connection lost mid-message may have been sent.
+            refused_outright = isinstance(
+                exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
+            )
             raise MailError(
                 f"could not send email {email.subject!r} to {', '.join(email.to)}: "
-                f"{self._reason(exc)}"
+                f"{self._reason(exc)}",
+                maybe_sent=handed_over and not refused_outright,
             ) from exc
         if refused:
             # Some recipients were accepted: raising would make the retry send them a copy.

@@ -244,3 +244,36 @@ def test_queues_show_unclaimed_and_own_invoices_never_others(
     engine.tick(NOW + timedelta(minutes=1))
     assert [row[0] for row in book.queues["Sergey Popov"]] == ["INV-000002"]
     assert [row[0] for row in book.queues["Irina K"]] == ["INV-000001"]
+
+
+class FlakyMail(FakeMail):
+    """Fails the first send; `arrived` says whether that failed send reached the server."""
+
+    def __init__(self, *, maybe_sent: bool, arrived: bool) -> None:
+        super().__init__()
+        self.maybe_sent, self.arrived, self.failed = maybe_sent, arrived, False
+
+    def send(self, email):  # noqa: ANN001, ANN201
+        from functions.errors import MailError
+
+        if not self.failed:
+            self.failed = True
+            if self.arrived:
+                super().send(email)
+            raise MailError("connection lost", maybe_sent=self.maybe_sent)
+        super().send(email)
+
+
+@pytest.mark.parametrize(
+    ("maybe_sent", "arrived", "copies"), [(False, False, 1), (True, True, 1), (True, False, 1)]
+)
+def test_a_failed_send_is_retried_only_when_it_cannot_have_arrived(
+    book: FakeBook, tmp_path: Path, maybe_sent: bool, arrived: bool, copies: int
+) -> None:
+    book.tabs["invoices"].append(new_invoice())
+    mail = FlakyMail(maybe_sent=maybe_sent, arrived=arrived)
+    engine, _ = make_engine(book, tmp_path, mail)
+    first = engine.tick(NOW)
+    assert any("will retry" in p for p in first.problems)
+    engine.tick(NOW + timedelta(minutes=1))
+    assert len(mail.sent) == copies
