@@ -49,7 +49,7 @@ def diff_table(
     by_id: dict[str, list[SheetRow]] = {}
     unidentified: list[SheetRow] = []
     for row in rows:
-        record = text(row.get(id_column))
+        record = text(row.values.get(id_column))
         if record:
             by_id.setdefault(record, []).append(row)
         else:
@@ -72,13 +72,15 @@ def diff_table(
         known = snapshot.get(record)
         if known is None:
             continue
-        fields = {
+        cells = row.values
+        # Hot path (every row, every tick): one list comparison, details only on a change.
+        if [stored(cells.get(k)) for k in columns] == [known.get(k) for k in columns]:
+            continue
+        changed[record] = {
             key: (known.get(key), now)
             for key in columns
-            if (now := stored(row.get(key))) != known.get(key)
+            if (now := stored(cells.get(key))) != known.get(key)
         }
-        if fields:
-            changed[record] = fields
     return TableDiff(
         rows=chosen,
         added=tuple(r for r in chosen if r not in snapshot),

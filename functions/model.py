@@ -14,10 +14,10 @@ Stored = str | int | float | bool | None
 
 def stored(value: Cell) -> Stored:
     """Normalise a cell for comparison and storage: blank strings are empty, dates are ISO text."""
-    if value is None:
-        return None
-    if isinstance(value, str):
+    if isinstance(value, str):  # the common case first: this runs for every cell of every tick
         return value if value.strip() else None
+    if value is None or isinstance(value, bool | int):
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

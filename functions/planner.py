@@ -107,7 +107,8 @@ def _plan_invoices(
     live = {k: v["values"] for k, v in previous.items() if not v.get("deleted")}
     diff = diff_table(live, table.rows, "id", table.columns)
     prefix = tab.id_prefix or ""
-    seen = [*previous, *diff.rows]
+    # IDs already known were counted by earlier ticks; only new ones can raise the counter.
+    seen = [*previous, *diff.rows] if "next_invoice_no" not in plan.meta else diff.added
     next_no = max([plan.meta.get("next_invoice_no", 1)] + [_id_number(r, prefix) + 1 for r in seen])
     snap_out = plan.snapshot.setdefault("invoices", {})
     due = set(diff.added) | set(diff.changed) | (set(diff.rows) if everything else set())
@@ -257,8 +258,9 @@ def queue_views(
     """Per active accountant: approved unclaimed invoices plus their own, never others'."""
     rows: list[tuple[InvoiceState, dict[str, Any]]] = []
     for entry in {**previous, **updated}.values():
-        if entry and not entry.get("deleted"):
-            rows.append((InvoiceState.from_json(entry.get("state")), entry["values"]))
+        state = (entry or {}).get("state") or {}
+        if entry and not entry.get("deleted") and state.get("status") in _QUEUE_STATUSES:
+            rows.append((InvoiceState.from_json(state), entry["values"]))
     tab = ctx.schema.tab("invoices")
     headers = tuple(tab.column(c).header[ctx.locale] for c in QUEUE_COLUMNS)
     views = []
