@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,9 @@ from .adapters.sqlite_state import SqliteState
 from .adapters.workbook import WorkbookBook
 from .engine import Checkpoint, Engine, _no_checkpoint
 from .errors import ConfigError
+from .google_wiring import firestore_state, google_book, spreadsheet_id
 from .notify import EmailRenderer
+from .ports import SpreadsheetBook, StateStore
 from .schema import load_schema
 
 
@@ -22,11 +25,9 @@ class Config:
 
 
 def book_path(spec: str) -> Path:
-    if spec.startswith(("gsheet:", "https://")):
-        raise ConfigError(f"{spec}: Google Sheets are not supported by this build yet")
     path = Path(spec).expanduser()
     if path.suffix.lower() != ".xlsx":
-        raise ConfigError(f"{spec}: the workbook must be an .xlsx file")
+        raise ConfigError(f"{spec}: the book must be an .xlsx file, gsheet:ID or a Sheets URL")
     return path
 
 
@@ -39,16 +40,41 @@ def default_state(path: Path) -> Path:
     return path.with_name(path.stem + ".state.sqlite")
 
 
+def open_state(spec: str | None, default: Callable[[], StateStore]) -> StateStore:
+    """`firestore`, `sqlite:PATH` or a plain PATH; the backend's default when not given."""
+    if not spec:
+        return default()
+    if spec == "firestore":
+        raise ConfigError("--state firestore needs a Google Sheet as --book")
+    return SqliteState(Path(spec.removeprefix("sqlite:")).expanduser())
+
+
 def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Engine:
-    path = book_path(config.book)
-    if not path.exists():
-        raise ConfigError(f"{path} does not exist; create it with: sheetflow init --book {path}")
     schema = load_schema()
-    state = SqliteState(Path(config.state) if config.state else default_state(path))
+    sheet_id = spreadsheet_id(config.book)
+    book: SpreadsheetBook
+    if sheet_id:
+        book = google_book(sheet_id, schema)
+        if config.state == "firestore":
+            state = firestore_state(sheet_id)
+        else:
+            state = open_state(config.state, lambda: firestore_state(sheet_id))
+        if not config.mail:
+            raise ConfigError("a Google Sheet needs --mail (gmail:SENDER or an smtp:// URL)")
+        mail = config.mail
+    else:
+        path = book_path(config.book)
+        if not path.exists():
+            raise ConfigError(
+                f"{path} does not exist; create it with: sheetflow init --book {path}"
+            )
+        book = WorkbookBook(path, schema)
+        state = open_state(config.state, lambda: SqliteState(default_state(path)))
+        mail = config.mail or default_mail(path)
     return Engine(
-        book=WorkbookBook(path, schema),
+        book=book,
         state=state,
-        mail=sender_from_url(config.mail or default_mail(path)),
+        mail=sender_from_url(mail),
         renderer=EmailRenderer(),
         schema=schema,
         checkpoint=checkpoint,

@@ -37,7 +37,10 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 BookOption = Annotated[
     str,
     typer.Option(
-        "--book", envvar="SHEETFLOW_BOOK", help="The workbook (.xlsx).", show_default=False
+        "--book",
+        envvar="SHEETFLOW_BOOK",
+        help="The workbook (.xlsx), or a Google Sheet: gsheet:ID or its URL.",
+        show_default=False,
     ),
 ]
 MailOption = Annotated[
@@ -45,13 +48,15 @@ MailOption = Annotated[
     typer.Option(
         "--mail",
         envvar="SHEETFLOW_MAIL",
-        help="outbox:DIR (default: outbox/ beside the book) or smtp://HOST:PORT.",
+        help="outbox:DIR (default: outbox/ beside the book), smtp://HOST:PORT or gmail:SENDER.",
     ),
 ]
 StateOption = Annotated[
     str | None,
     typer.Option(
-        "--state", envvar="SHEETFLOW_STATE", help="SQLite state file (default: beside the book)."
+        "--state",
+        envvar="SHEETFLOW_STATE",
+        help="A SQLite file (default: beside the workbook) or firestore (default for Sheets).",
     ),
 ]
 
@@ -81,9 +86,15 @@ def init(
     Example:  sheetflow init --book books/sheetflow.xlsx --locale en
     """
     from .adapters.workbook import create_workbook
+    from .google_wiring import create_google_sheet, spreadsheet_id
 
     if locale not in LOCALES:
         raise ConfigError(f"--locale must be one of {', '.join(LOCALES)}")
+    sheet_id = spreadsheet_id(book)
+    if sheet_id:
+        create_google_sheet(sheet_id, load_schema(), locale, force=force)
+        out.print(f"set up the Google Sheet {sheet_id}: fill in People and Settings")
+        return
     path = book_path(book)
     create_workbook(path, load_schema(), locale, force=force)
     out.print(

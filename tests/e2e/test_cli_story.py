@@ -198,3 +198,30 @@ def test_a_tick_while_another_holds_the_lock_says_skipped_and_exits_0(book: Path
         state.release_lock("another-process")
     assert result.returncode == 0
     assert "skipped: another tick is running" in result.stdout
+
+
+def test_a_google_sheet_without_credentials_fails_with_a_clear_line(tmp_path: Path) -> None:
+    env = {
+        "GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "missing-key.json"),
+        "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
+        "NO_GCE_CHECK": "True",
+    }
+    result = run(
+        "tick",
+        "--book",
+        "gsheet:1AbCdEfGhIjKlMnOpQrStUvWxYz",
+        "--mail",
+        "gmail:flow@example.com",
+        env=env,
+    )
+    assert result.returncode == 1
+    assert "Google credentials" in result.stderr or "GOOGLE_APPLICATION_CREDENTIALS" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_google_address_is_refused(tmp_path: Path) -> None:
+    result = run("tick", "--book", "gsheet:bad id")
+    assert result.returncode == 1
+    assert "not a Google Sheet address" in result.stderr
