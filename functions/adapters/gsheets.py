@@ -1,0 +1,226 @@
+"""The Google Sheets backend: the same SpreadsheetBook as the workbook, in few API requests.
+
+Requests per tick, whatever the number of rows:
+
+- `version()`: one Drive `files.get?fields=version` (an idle tick stops here);
+- `read()`: one `values:batchGet` of Invoices, Deals, People, Settings and the Log's header
+  row (unformatted values, dates as serial numbers); the tab titles, ids, protections and
+  filter views come from one `spreadsheets.get` cached on the instance, fetched again only
+  when a range no longer parses (a tab was renamed) or a write met a stale id;
+- `apply()`: ONE atomic `spreadsheets:batchUpdate` carrying every cell write (updateCells with
+  stringValue for text, so a text starting with `=` is never a formula), the Log rows
+  (appendCells), the lock protections, the queue filter views and the dropdown lists. It asks
+  for the updated tab metadata in its response, so the cache stays current for free.
+
+A person's concurrent edit, without reading again before writing:
+
+1. every cell write is compare-and-set against the values the read saw (the plan's
+   `expected`): a cell a person changed before the read is kept and reported;
+2. the cells the automation writes are protected (ID, Status, Note, Updated and locked
+   Accountant cells: only the service account may edit them), so people cannot race us there;
+3. when the tick's budget allows (metadata cached: version + read = 2 requests so far), the
+   Drive version is checked again right before the batch and a change raises
+   BookChangedError, writing nothing; the engine drops the plan and the next tick re-plans;
+4. the batch is atomic: it is applied entirely or not at all, so no half-written tick exists.
+   The only window left is on a tick that had to fetch metadata (first tick of an instance):
+   between the read and the batch (about a second) a person's edit of a Decision or Comment
+   that a resubmission clears in that same batch would be overwritten; the Log keeps the
+   cleared values.
+
+Without a fingerprint (a journal replayed after a crash) apply reads the tabs and the whole Log
+in one batchGet, writes only cells still holding their `expected` value, and skips Log rows
+that already end the Log: at most 3 requests (metadata, batchGet, batchUpdate).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import BookChangedError
+from ..model import BookRead, SheetChanges
+from ..schema import Locale, Schema
+from .gsheets_api import ApiFailure, GoogleApiError, SheetsApi, Tab
+from .gsheets_changes import ChangeBuilder, Seen
+from .gsheets_grid import (
+    OPTIONAL_TABS,
+    READ_TABS,
+    TabGrid,
+    book_locale,
+    column_positions,
+    find_tab,
+    quote,
+    required_tab,
+)
+from .gsheets_layout import create_google_book
+
+__all__ = ["GoogleApiError", "GoogleSheetBook", "create_google_book"]
+
+BUDGET = 4  # requests per busy tick
+CHANGED = "the Google Sheet was edited during the tick; nothing written, the next tick will retry"
+STALE = (
+    "the Google Sheet's tabs, protections or filter views changed during the tick;"
+    " nothing written, the next tick will retry"
+)
+_STALE_MARKERS = ("No grid with id", "No protected range with id", "No filter with id")
+
+
+class GoogleSheetBook:
+    """A SpreadsheetBook backed by one Google Sheet, shared with the service account."""
+
+    def __init__(
+        self,
+        spreadsheet_id: str,
+        client: Any,
+        schema: Schema,
+        service_account_email: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        attempts: int = 5,
+        max_wait: float = 30.0,
+    ) -> None:
+        self.schema = schema
+        self.service_account = service_account_email
+        self.name = f"Google Sheet {spreadsheet_id}"
+        self.api = SheetsApi(
+            client, spreadsheet_id, attempts=attempts, max_wait=max_wait, sleep=sleep
+        )
+        self._tabs: list[Tab] | None = None
+        self._seen: Seen | None = None
+        self._version: str | None = None  # seen by version(), used by the next read()
+        self._tick_start: int | None = None
+
+    def busy_reason(self) -> str | None:
+        return None  # a Google Sheet is never locked by someone having it open
+
+    def version(self) -> str:
+        self._tick_start = self.api.requests
+        self._version = self._drive_version()
+        return self._version
+
+    def _drive_version(self) -> str:
+        try:
+            return self.api.drive_version()
+        except ApiFailure as exc:
+            raise self._explain(exc) from exc
+
+    def read(self) -> BookRead:
+        if self._version is None:
+            self.version()
+        version, self._version = self._version or "", None
+        self._seen = self._load(version, whole_log=False)
+        tables = {key: grid.table() for key, grid in self._seen.grids.items()}
+        return BookRead(self._seen.locale, tables, version)
+
+    def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        if changes.is_empty():
+            return []
+        seen = self._seen if self._seen and self._seen.version == fingerprint else None
+        self._seen = None  # whatever happens next, the cells read are no longer current
+        if fingerprint is None:
+            seen = self._load("", whole_log=True)
+        elif seen is None or self._can_recheck():
+            if self._drive_version() != fingerprint:
+                raise BookChangedError(CHANGED)
+            seen = seen or self._load(fingerprint, whole_log=False)
+        builder = ChangeBuilder(
+            self.schema, seen, self._metadata(), self.service_account, replay=fingerprint is None
+        )
+        skipped = builder.build(
+            changes.writes, changes.locks, changes.log, changes.queues, changes.lists
+        )
+        if builder.requests:
+            self._write(builder.requests, fingerprint)
+        return skipped
+
+    def _write(self, requests: list[dict[str, Any]], fingerprint: str | None) -> None:
+        try:
+            _answer, self._tabs = self.api.batch_update(requests, unchanged_since=fingerprint)
+        except ApiFailure as exc:
+            if exc.status == 400 and any(m in exc.google_message for m in _STALE_MARKERS):
+                self._tabs = None
+                raise BookChangedError(STALE) from exc
+            if exc.status == 403:
+                raise GoogleApiError(
+                    f"{exc.google_message} — share {self.name} with {self.service_account}"
+                    " as an editor and keep it among the editors of every protected range"
+                ) from exc
+            raise
+
+    def _can_recheck(self) -> bool:
+        """Whether one more Drive request still fits this tick's request budget."""
+        if self._tick_start is None:
+            return False
+        return self.api.requests - self._tick_start + 2 <= BUDGET
+
+    def _metadata(self) -> list[Tab]:
+        if self._tabs is None:
+            self._tabs = self._fetch_tabs()
+        return self._tabs
+
+    def _fetch_tabs(self) -> list[Tab]:
+        try:
+            return self.api.tabs()
+        except ApiFailure as exc:
+            raise self._explain(exc) from exc
+
+    def _explain(self, exc: ApiFailure) -> GoogleApiError:
+        if exc.status in (403, 404):
+            return GoogleApiError(
+                f"{exc.google_message} — is {self.name} shared with"
+                f" {self.service_account} as an editor?"
+            )
+        return exc
+
+    def _load(self, version: str, *, whole_log: bool) -> Seen:
+        """One batchGet of the watched tabs (and the Log); refreshes stale titles once."""
+        for attempt in (1, 2):
+            tabs = self._metadata()
+            locale = book_locale(tabs, self.schema, self.name)
+            wanted = self._watched(tabs, locale)
+            log_tab = find_tab(tabs, self.schema.tab("log").title[locale])
+            ranges = [quote(tab.title) for tab in wanted.values()]
+            if log_tab is not None:
+                ranges.append(quote(log_tab.title) + ("" if whole_log else "!1:1"))
+            try:
+                grids = self.api.batch_get(ranges)
+            except ApiFailure as exc:
+                if exc.status == 400 and attempt == 1:
+                    self._tabs = None  # a tab was renamed or deleted since we cached titles
+                    continue
+                raise
+            return self._seen_from(version, locale, wanted, grids, log_tab is not None)
+        raise AssertionError("unreachable")
+
+    def _watched(self, tabs: list[Tab], locale: Locale) -> dict[str, Tab]:
+        found = {}
+        for key in READ_TABS:
+            spec = self.schema.tab(key)
+            if key in OPTIONAL_TABS:
+                tab = find_tab(tabs, spec.title[locale])
+                if tab is not None:
+                    found[key] = tab
+            else:
+                found[key] = required_tab(tabs, spec, locale)
+        return found
+
+    def _seen_from(
+        self,
+        version: str,
+        locale: Locale,
+        wanted: dict[str, Tab],
+        grids: list[list[list[Any]]],
+        has_log: bool,
+    ) -> Seen:
+        tables = {}
+        for (key, tab), rows in zip(wanted.items(), grids, strict=False):
+            spec = self.schema.tab(key)
+            header = rows[0] if rows else []
+            columns = column_positions(header, spec, locale, tab.title)
+            tables[key] = TabGrid(key, tab, spec, columns, [list(r) for r in rows])
+        log = grids[len(wanted)] if has_log and len(grids) > len(wanted) else None
+        log_header: list[object] | None = None
+        if has_log:
+            log_header = list(log[0]) if log else []
+        return Seen(version, locale, tables, log_header, log)

@@ -1,0 +1,271 @@
+"""The few Google API calls the Sheets backend makes, with retries and request counting.
+
+Calls go through gspread's HTTP client (its authorised session). Transient failures — 429
+and 5xx, dropped connections — are retried with exponential backoff and jitter (tenacity),
+at most `attempts` times and never waiting more than `max_wait` seconds at once. A
+`spreadsheets.batchUpdate` is not idempotent (it appends Log rows, adds protections), so after
+a 5xx it is retried only when the Drive version shows the spreadsheet untouched since before
+the attempt; otherwise the error surfaces and the tick's journal finishes the job next time.
+
+The parsers here take Google's JSON as documented and recorded (see the parity tests).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from gspread.exceptions import APIError
+from gspread.urls import (
+    DRIVE_FILES_API_V3_URL,
+    SPREADSHEET_BATCH_UPDATE_URL,
+    SPREADSHEET_URL,
+    SPREADSHEET_VALUES_BATCH_URL,
+)
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from ..errors import SheetflowError
+
+JSON = dict[str, Any]
+Cell = str | int | float | bool | None
+Grid = list[list[Cell]]
+TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+TAB_FIELDS = (
+    "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount,"
+    "frozenRowCount)),protectedRanges(protectedRangeId,range,description,warningOnly,editors,"
+    "unprotectedRanges),filterViews(filterViewId,title,range,filterSpecs))"
+)
+
+
+class GoogleApiError(SheetflowError):
+    """Google refused a request (or kept failing): the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Protection:
+    id: int
+    description: str
+    range: JSON
+    editors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FilterView:
+    id: int
+    title: str
+    range: JSON
+    criteria: str = ""  # the per-column criteria, comparable with `criteria_key`
+
+
+def criteria_key(filter_specs: list[JSON]) -> str:
+    return repr(
+        sorted((int(s.get("columnIndex", 0)), repr(s.get("filterCriteria"))) for s in filter_specs)
+    )
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One tab's metadata (no cells)."""
+
+    sheet_id: int
+    title: str
+    rows: int
+    columns: int
+    hidden: bool = False
+    protections: tuple[Protection, ...] = ()
+    filter_views: tuple[FilterView, ...] = field(default=())
+
+
+def parse_tabs(answer: JSON) -> list[Tab]:
+    """Tabs from a `spreadsheets.get` (or `updatedSpreadsheet`) answer, in tab order."""
+    tabs = []
+    for sheet in answer.get("sheets", []):
+        props = sheet.get("properties", {})
+        grid = props.get("gridProperties", {})
+        protections = tuple(
+            Protection(
+                int(p["protectedRangeId"]),
+                str(p.get("description", "")),
+                dict(p.get("range", {})),
+                tuple(p.get("editors", {}).get("users", [])),
+            )
+            for p in sheet.get("protectedRanges", [])
+        )
+        views = tuple(
+            FilterView(
+                int(v["filterViewId"]),
+                str(v.get("title", "")),
+                dict(v.get("range", {})),
+                criteria_key(v.get("filterSpecs", [])),
+            )
+            for v in sheet.get("filterViews", [])
+        )
+        tabs.append(
+            Tab(
+                int(props.get("sheetId", 0)),
+                str(props.get("title", "")),
+                int(grid.get("rowCount", 0)),
+                int(grid.get("columnCount", 0)),
+                bool(props.get("hidden", False)),
+                protections,
+                views,
+            )
+        )
+    return tabs
+
+
+def parse_value_ranges(answer: JSON) -> list[Grid]:
+    """Rows of cells per requested range; missing trailing cells are simply absent."""
+    grids = []
+    for value_range in answer.get("valueRanges", []):
+        rows = value_range.get("values", [])
+        grids.append([[_cell(v) for v in row] for row in rows])
+    return grids
+
+
+def _cell(value: object) -> Cell:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def parse_version(answer: JSON) -> str:
+    """Drive's file version (changes on every edit); modifiedTime if version is absent."""
+    return str(answer.get("version") or answer.get("modifiedTime") or "")
+
+
+def new_protection_ids(answer: JSON) -> list[int]:
+    return [
+        int(reply["addProtectedRange"]["protectedRange"]["protectedRangeId"])
+        for reply in answer.get("replies", [])
+        if "addProtectedRange" in reply
+    ]
+
+
+def error_message(code: int, answer: object) -> str:
+    """Google's own explanation of an error answer, with the status code."""
+    message = ""
+    if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
+        message = str(answer["error"].get("message", ""))
+    return f"Google answered {code}: {message or 'no explanation'}"
+
+
+def _status(exc: BaseException) -> int | None:
+    if isinstance(exc, APIError):
+        return int(exc.response.status_code)
+    return None
+
+
+def transient(exc: BaseException) -> bool:
+    status = _status(exc)
+    if status is not None:
+        return status in TRANSIENT
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
+
+
+class SheetsApi:
+    """One spreadsheet's Sheets + Drive calls; `requests` counts every HTTP attempt."""
+
+    def __init__(
+        self,
+        client: Any,
+        spreadsheet_id: str,
+        *,
+        attempts: int = 5,
+        max_wait: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._http = client.http_client
+        self.spreadsheet_id = spreadsheet_id
+        self.attempts, self.max_wait, self._sleep = attempts, max_wait, sleep
+        self.requests = 0
+
+    def drive_version(self) -> str:
+        url = f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}"
+        params = {"fields": "version,modifiedTime", "supportsAllDrives": "true"}
+        return parse_version(self._send("get", url, params=params))
+
+    def tabs(self) -> list[Tab]:
+        url = SPREADSHEET_URL % self.spreadsheet_id
+        return parse_tabs(self._send("get", url, params={"fields": TAB_FIELDS}))
+
+    def batch_get(self, ranges: Sequence[str]) -> list[Grid]:
+        """Unformatted values (numbers as numbers, dates as serial numbers) of every range."""
+        params: JSON = {
+            "ranges": list(ranges),
+            "valueRenderOption": "UNFORMATTED_VALUE",
+            "dateTimeRenderOption": "SERIAL_NUMBER",
+            "majorDimension": "ROWS",
+        }
+        url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
+        return parse_value_ranges(self._send("get", url, params=params))
+
+    def batch_update(
+        self, requests_: list[JSON], *, unchanged_since: str | None = None
+    ) -> tuple[JSON, list[Tab]]:
+        """One atomic batchUpdate; the replies and the tabs as they are afterwards."""
+        body = {
+            "requests": requests_,
+            "includeSpreadsheetInResponse": True,
+            "responseIncludeGridData": False,
+        }
+        params = {"fields": f"replies,updatedSpreadsheet({TAB_FIELDS})"}
+
+        def may_retry(exc: BaseException) -> bool:
+            if _status(exc) == 429:
+                return True  # refused before it ran: safe to send again
+            if not transient(exc) or unchanged_since is None:
+                return False
+            return self.drive_version() == unchanged_since
+
+        url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
+        answer = self._send("post", url, params=params, body=body, may_retry=may_retry)
+        return answer, parse_tabs(answer.get("updatedSpreadsheet", {}))
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: JSON | None = None,
+        body: JSON | None = None,
+        may_retry: Callable[[BaseException], bool] = transient,
+    ) -> JSON:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_random_exponential(multiplier=0.5, max=self.max_wait),
+            retry=retry_if_exception(may_retry),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self.requests += 1
+                    answer: JSON = self._http.request(method, url, params=params, json=body).json()
+                    return answer
+        except APIError as exc:
+            raise ApiFailure(exc) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ApiFailure(exc) from exc
+        raise AssertionError("tenacity stopped without an outcome")
+
+
+class ApiFailure(GoogleApiError):
+    """A request that failed for good; `status` is Google's HTTP status (None: no answer)."""
+
+    def __init__(self, cause: Exception) -> None:
+        self.status = _status(cause)
+        if isinstance(cause, APIError):
+            try:
+                answer: object = cause.response.json()
+            except ValueError:
+                answer = None
+            message = error_message(int(cause.response.status_code), answer)
+        else:
+            message = f"Google could not be reached: {cause}"
+        super().__init__(message)
+        self.google_message = message

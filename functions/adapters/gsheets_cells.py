@@ -1,0 +1,82 @@
+"""Building blocks of `spreadsheets.batchUpdate` requests shared by apply and init."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..model import Stored
+
+JSON = dict[str, Any]
+DATA_ROWS = 1000  # rows prepared with dropdowns (as in the workbook)
+LIST_ROWS = 200
+LIST_KEYS = ("directors", "accountants", "managers")
+PROTECTED_TABS = ("invoices", "deals", "log")
+MAX_TEXT = 50_000  # Google's limit for one cell
+LOCK = "sheetflow lock: "  # description prefix of a lock protection: tab/record/column
+TAB_LOCK = "sheetflow: only the automation edits these cells"
+
+
+def cell(value: Stored) -> JSON:
+    """CellData for a value; text is always a stringValue, so `=...` never becomes a formula."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": str(value)[:MAX_TEXT]}}
+
+
+def bold(value: str) -> JSON:
+    return {**cell(value), "userEnteredFormat": {"textFormat": {"bold": True}}}
+
+
+def rows(values: Iterable[Iterable[Stored]]) -> list[JSON]:
+    return [{"values": [cell(v) for v in row]} for row in values]
+
+
+def grid(sheet_id: int, row0: int, row1: int | None, col0: int, col1: int) -> JSON:
+    """A GridRange (0-based, end exclusive); `row1=None` runs to the end of the tab."""
+    out: JSON = {
+        "sheetId": sheet_id,
+        "startRowIndex": row0,
+        "startColumnIndex": col0,
+        "endColumnIndex": col1,
+    }
+    if row1 is not None:
+        out["endRowIndex"] = row1
+    return out
+
+
+def same_range(a: JSON, b: JSON) -> bool:
+    keys = ("startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex")
+    return a.get("sheetId", 0) == b.get("sheetId", 0) and all(a.get(k) == b.get(k) for k in keys)
+
+
+def lock_description(tab: str, record: str, column: str) -> str:
+    return f"{LOCK}{tab}/{record}/{column}"
+
+
+def parse_lock(description: str) -> tuple[str, str, str] | None:
+    """(tab, record, column) of one of our lock protections, else None."""
+    if not description.startswith(LOCK):
+        return None
+    tab, _, rest = description[len(LOCK) :].partition("/")
+    record, _, column = rest.rpartition("/")
+    return (tab, record, column) if tab and record and column else None
+
+
+def column_letter(index: int) -> str:
+    letters, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def free_sheet_id(taken: Iterable[int], start: int = 1_000_001) -> int:
+    used = set(taken)
+    while start in used:
+        start += 1
+    return start

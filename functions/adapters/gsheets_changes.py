@@ -1,0 +1,340 @@
+"""Turns one tick's SheetChanges into the sub-requests of a single atomic batchUpdate.
+
+Cell writes are compare-and-set against the cells as read (a person's newer value is kept
+and reported); ID assignments go first so later writes find their row; Log rows are one
+`appendCells` (skipped when a replayed journal finds them already ending the Log); locks are
+one-cell protected ranges named after their record, kept on the record's row when people sort
+and removed when no longer needed; queues are filter views; dropdown lists are cell updates
+of the hidden Lists tab.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..errors import SchemaError
+from ..model import CellLock, CellWrite, LogEntry, QueueView, stored
+from ..parsing import text
+from ..schema import Locale, Schema
+from .gsheets_api import Grid, Protection, Tab, criteria_key
+from .gsheets_cells import (
+    JSON,
+    LIST_KEYS,
+    LIST_ROWS,
+    TAB_LOCK,
+    cell,
+    column_letter,
+    free_sheet_id,
+    grid,
+    lock_description,
+    parse_lock,
+    rows,
+    same_range,
+)
+from .gsheets_grid import TabGrid, column_positions, find_tab
+
+
+@dataclass
+class Seen:
+    """Everything one read returned, for writing without reading again."""
+
+    version: str
+    locale: Locale
+    grids: dict[str, TabGrid]
+    log_header: list[object] | None  # None: there is no Log tab
+    log_rows: Grid | None = None  # the whole Log, read only to replay a journal
+
+
+class ChangeBuilder:
+    def __init__(
+        self, schema: Schema, seen: Seen, tabs: Sequence[Tab], robot: str, *, replay: bool
+    ) -> None:
+        self.schema, self.seen, self.tabs, self.robot = schema, seen, list(tabs), robot
+        self.replay = replay
+        self.requests: list[JSON] = []
+
+    def build(
+        self,
+        writes: list[CellWrite],
+        locks: list[CellLock],
+        log: list[LogEntry],
+        queues: list[QueueView] | None,
+        lists: dict[str, list[str]] | None,
+    ) -> list[str]:
+        skipped = [m for w in self._ids_first(writes) if (m := self.write(w))]
+        self.locks(locks)
+        if log:
+            self.append_log(log)
+        if queues is not None:
+            self.queues(queues)
+        if lists is not None:
+            self.lists(lists)
+        return skipped
+
+    def grid(self, key: str) -> TabGrid:
+        found = self.seen.grids.get(key)
+        if found is None:
+            title = self.schema.tab(key).title[self.seen.locale]
+            raise SchemaError(f'the spreadsheet has no "{title}" tab (was it renamed?)', tab=title)
+        return found
+
+    # -- cells -------------------------------------------------------------------------------
+    def _ids_first(self, writes: Iterable[CellWrite]) -> list[CellWrite]:
+        def assigns_id(write: CellWrite) -> bool:
+            return write.record is None and write.column == self.schema.tab(write.tab).id_column
+
+        return sorted(writes, key=lambda write: not assigns_id(write))
+
+    def write(self, write: CellWrite) -> str | None:
+        """Compare-and-set one cell; a sentence when a person's newer value was kept."""
+        tab = self.grid(write.tab)
+        header = tab.spec.column(write.column).header[self.seen.locale]
+        label = f"{write.record or f'row {write.row}'} {header}"
+        row = write.row if write.record is None else tab.row_of(write.record, write.row)
+        if row is None:
+            return f"{label}: the row is gone (deleted meanwhile?); nothing written"
+        current = stored(tab.value(row, write.column))
+        if current == stored(write.value):
+            return None
+        if current != write.expected:
+            return f"{label}: kept the value a person typed meanwhile"
+        tab.put(row, write.column, write.value)
+        self.requests.append(
+            {
+                "updateCells": {
+                    "start": {
+                        "sheetId": tab.tab.sheet_id,
+                        "rowIndex": row - 1,
+                        "columnIndex": tab.columns[write.column],
+                    },
+                    "rows": [{"values": [cell(write.value)]}],
+                    "fields": "userEnteredValue",
+                }
+            }
+        )
+        return None
+
+    # -- locks -------------------------------------------------------------------------------
+    def locks(self, locks: Sequence[CellLock]) -> None:
+        """Reconcile lock protections with the changes and with where records are now."""
+        wanted: dict[tuple[str, str, str], CellLock] = {}
+        for lock in locks:
+            wanted[(lock.tab, lock.record, lock.column)] = lock
+        existing: dict[tuple[str, str, str], list[Protection]] = {}
+        for tab in self.tabs:
+            for protection in tab.protections:
+                key = parse_lock(protection.description)
+                if key is not None and key[0] in self.seen.grids:
+                    existing.setdefault(key, []).append(protection)
+        for key in sorted(set(wanted) | set(existing)):
+            self._lock(key, wanted.get(key), existing.get(key, []))
+
+    def _lock(
+        self, key: tuple[str, str, str], lock: CellLock | None, found: list[Protection]
+    ) -> None:
+        tab = self.seen.grids.get(key[0])
+        row = tab.row_of(key[1], None) if tab is not None else None
+        if tab is None or row is None or (lock is not None and not lock.locked):
+            for protection in found:  # unlocked, or the record's row is gone
+                self.requests.append({"deleteProtectedRange": {"protectedRangeId": protection.id}})
+            return
+        col = tab.columns[key[2]]
+        target = grid(tab.tab.sheet_id, row - 1, row, col, col + 1)
+        editors = [self.robot, *(lock.editors if lock else ())]
+        for extra in found[1:]:
+            self.requests.append({"deleteProtectedRange": {"protectedRangeId": extra.id}})
+        if not found:
+            self.requests.append(
+                {
+                    "addProtectedRange": {
+                        "protectedRange": {
+                            "range": target,
+                            "description": lock_description(*key),
+                            "warningOnly": False,
+                            "editors": {"users": editors},
+                        }
+                    }
+                }
+            )
+            return
+        current = found[0]
+        widen = lock is not None and not set(editors) <= set(current.editors)
+        if widen or not same_range(current.range, target):
+            self.requests.append(
+                {
+                    "updateProtectedRange": {
+                        "protectedRange": {
+                            "protectedRangeId": current.id,
+                            "range": target,
+                            "editors": {"users": sorted({*current.editors, *editors})},
+                        },
+                        "fields": "range,editors",
+                    }
+                }
+            )
+
+    # -- the Log -----------------------------------------------------------------------------
+    def append_log(self, entries: Sequence[LogEntry]) -> None:
+        spec = self.schema.tab("log")
+        title = spec.title[self.seen.locale]
+        header = self.seen.log_header
+        log_tab = find_tab(self.tabs, title)
+        if log_tab is None or header is None:
+            sheet_id = self._add_tab(title, spec.headers(self.seen.locale), hidden=False)
+            header = list(spec.headers(self.seen.locale))
+        else:
+            sheet_id = log_tab.sheet_id
+        try:
+            positions = column_positions(header, spec, self.seen.locale, title)
+        except SchemaError:  # the Log is append-only history: fall back to the schema's order
+            positions = {column.key: index for index, column in enumerate(spec.columns)}
+        order = [positions[column.key] for column in spec.columns]
+        wanted = [entry.as_row() for entry in entries]
+        if self.replay and self._log_ends_with(order, wanted):
+            return
+        width = max(order) + 1
+        appended = []
+        for values in wanted:
+            cells: list[str | None] = [None] * width
+            for col, value in zip(order, values, strict=True):
+                cells[col] = value
+            appended.append(cells)
+        self.requests.append(
+            {
+                "appendCells": {
+                    "sheetId": sheet_id,
+                    "rows": rows(appended),
+                    "fields": "userEnteredValue",
+                }
+            }
+        )
+
+    def _log_ends_with(self, order: list[int], wanted: list[list[str]]) -> bool:
+        existing = [r for r in (self.seen.log_rows or [])[1:] if any(text(v) for v in r)]
+        if len(existing) < len(wanted):
+            return False
+        tail = existing[len(existing) - len(wanted) :]
+        got = [[text(r[c]) if c < len(r) else "" for c in order] for r in tail]
+        return got == [[text(v) for v in row] for row in wanted]
+
+    def _add_tab(self, title: str, header: Sequence[str], *, hidden: bool) -> int:
+        sheet_id = free_sheet_id(t.sheet_id for t in self.tabs)
+        properties: JSON = {
+            "sheetId": sheet_id,
+            "title": title,
+            "gridProperties": {"rowCount": max(LIST_ROWS, 1000), "columnCount": len(header)},
+        }
+        if hidden:
+            properties["hidden"] = True
+        else:
+            properties["gridProperties"]["frozenRowCount"] = 1
+        self.requests += [
+            {"addSheet": {"properties": properties}},
+            {
+                "updateCells": {
+                    "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                    "rows": rows([header]),
+                    "fields": "userEnteredValue",
+                }
+            },
+            {
+                "addProtectedRange": {
+                    "protectedRange": {
+                        "range": {"sheetId": sheet_id},
+                        "description": TAB_LOCK,
+                        "warningOnly": False,
+                        "editors": {"users": [self.robot]},
+                    }
+                }
+            },
+        ]
+        self.tabs.append(Tab(sheet_id, title, 1000, len(header), hidden))
+        return sheet_id
+
+    # -- queues: one filter view per accountant ---------------------------------------------
+    def queues(self, views: Sequence[QueueView]) -> None:
+        invoices = self.grid("invoices")
+        prefix = self.schema.labels.queue_title[self.seen.locale].split("{name}")[0]
+        id_header = invoices.spec.column("id").header[self.seen.locale]
+        id_col = invoices.columns["id"]
+        mine = {v.title: v for v in invoices.tab.filter_views if v.title.startswith(prefix)}
+        used: set[str] = set()
+        for view in views:
+            title = _unique(view.title, used)
+            index = view.headers.index(id_header) if id_header in view.headers else 0
+            ids = sorted({text(row[index]) for row in view.rows if text(row[index])})
+            spec = self._filter_view(invoices, title, id_col, ids)
+            existing = mine.pop(title, None)
+            if existing is None:
+                self.requests.append({"addFilterView": {"filter": spec}})
+            elif existing.criteria != criteria_key(spec["filterSpecs"]) or not _whole_tab(
+                existing.range, invoices
+            ):
+                spec["filterViewId"] = existing.id
+                self.requests.append(
+                    {"updateFilterView": {"filter": spec, "fields": "range,filterSpecs,sortSpecs"}}
+                )
+        for stale in mine.values():
+            self.requests.append({"deleteFilterView": {"filterId": stale.id}})
+
+    def _filter_view(self, invoices: TabGrid, title: str, col: int, ids: list[str]) -> JSON:
+        pattern = "|".join(re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\1", i) for i in ids)
+        letter = column_letter(col)
+        formula = (
+            f'=REGEXMATCH(TO_TEXT(${letter}2),"^({pattern.replace(chr(34), chr(34) * 2)})$")'
+            if ids
+            else "=FALSE"
+        )
+        return {
+            "title": title,
+            "range": {"sheetId": invoices.tab.sheet_id},
+            "filterSpecs": [
+                {
+                    "columnIndex": col,
+                    "filterCriteria": {
+                        "condition": {
+                            "type": "CUSTOM_FORMULA",
+                            "values": [{"userEnteredValue": formula}],
+                        }
+                    },
+                }
+            ],
+            "sortSpecs": [{"dimensionIndex": col, "sortOrder": "ASCENDING"}],
+        }
+
+    # -- dropdown lists ----------------------------------------------------------------------
+    def lists(self, lists: dict[str, list[str]]) -> None:
+        title = self.schema.labels.lists_title[self.seen.locale]
+        tab = find_tab(self.tabs, title)
+        sheet_id = tab.sheet_id if tab else self._add_tab(title, LIST_KEYS, hidden=True)
+        height = min(LIST_ROWS, tab.rows) if tab else LIST_ROWS
+        for col, key in enumerate(LIST_KEYS):
+            names = lists.get(key)
+            if names is None:
+                continue
+            self.requests.append(
+                {
+                    "updateCells": {
+                        "range": grid(sheet_id, 0, height, col, col + 1),
+                        "rows": rows([[key], *[[n] for n in names[: height - 1]]]),
+                        "fields": "userEnteredValue",
+                    }
+                }
+            )
+
+
+def _unique(title: str, used: set[str]) -> str:
+    candidate, number = title, 1
+    while candidate.casefold() in used:
+        number += 1
+        candidate = f"{title} ({number})"
+    used.add(candidate.casefold())
+    return candidate
+
+
+def _whole_tab(grid_range: JSON, tab: TabGrid) -> bool:
+    """Whether a filter view still spans every row (the tab may have grown since)."""
+    end = int(grid_range.get("endRowIndex", tab.tab.rows))
+    return end >= tab.tab.rows and int(grid_range.get("startRowIndex", 0)) == 0

@@ -1,0 +1,267 @@
+"""What only the Google backend does: init, retries, protections, filter views, stale titles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gspread
+import pytest
+
+from functions.adapters.gsheets import GoogleApiError, GoogleSheetBook, create_google_book
+from functions.errors import BookChangedError, ConfigError, SchemaError
+from functions.model import CellLock, CellWrite, LogEntry, QueueView, SheetChanges
+from functions.schema import Locale, Schema, load_schema
+from tests.google_double import OWNER, SERVICE_ACCOUNT, GoogleDouble
+from tests.google_double.people import SheetEditor, new_google_book, no_sleep
+
+SCHEMA: Schema = load_schema()
+SA = SERVICE_ACCOUNT
+PEOPLE = [
+    ("Dana Director", "dana@example.com", "director", True),
+    ("Axel Accountant", "axel@example.com", "accountant", True),
+    ("Old Accountant", "old@example.com", "accountant", False),
+    ("Mia Manager", "mia@example.com", "manager", True),
+]
+WRITERS = [email for _n, email, _r, _a in PEOPLE]
+BATCH_GET = "sheets.spreadsheets.values.batchGet"
+BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
+
+
+@pytest.fixture
+def double() -> GoogleDouble:
+    return GoogleDouble()
+
+
+def made(double: GoogleDouble, locale: Locale = "en") -> tuple[str, GoogleSheetBook, SheetEditor]:
+    sid, book = new_google_book(double, SCHEMA, locale, PEOPLE, {"company": "N"}, writers=WRITERS)
+    editor = SheetEditor(double, sid, SCHEMA, locale)
+    editor.put("invoices", 2, {"id": "INV-000001", "manager": "Mia"})
+    editor.put("invoices", 3, {"id": "INV-000002", "manager": "Mia"})
+    return sid, book, editor
+
+
+def sheet(double: GoogleDouble, sid: str, title: str) -> Any:
+    return double.book(sid).sheet_by_title(title)
+
+
+# --- init ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+def test_init_lays_out_tabs_headers_dropdowns_frozen_rows_and_protections(
+    double: GoogleDouble, locale: Locale
+) -> None:
+    sid, _book = new_google_book(double, SCHEMA, locale, PEOPLE)
+    book = double.book(sid)
+    main = [SCHEMA.tab(k).title[locale] for k in ("invoices", "deals", "people", "settings", "log")]
+    lists = SCHEMA.labels.lists_title[locale]
+    assert [s.title for s in book.ordered()] == [*main, lists]  # the blank Sheet1 is gone
+    assert sheet(double, sid, lists).hidden
+    invoices = sheet(double, sid, main[0])
+    assert invoices.frozen_rows == 1
+    headers = SCHEMA.tab("invoices").headers(locale)
+    assert [invoices.cell(0, c).entered["stringValue"] for c in range(len(headers))] == headers
+    assert invoices.cell(0, 0).fmt == {"textFormat": {"bold": True}}
+    signer = headers.index(SCHEMA.tab("invoices").column("signer").header[locale])
+    rule = invoices.cell(1, signer).validation
+    assert rule["condition"]["type"] == "ONE_OF_RANGE"
+    assert rule["condition"]["values"][0]["userEnteredValue"] == f"='{lists}'!$A$2:$A$200"
+    assert rule["strict"] is False  # a warning: an email typed instead of a name is kept
+    decision = headers.index(SCHEMA.tab("invoices").column("decision").header[locale])
+    words = [
+        v["userEnteredValue"] for v in invoices.cell(1, decision).validation["condition"]["values"]
+    ]
+    assert words == SCHEMA.choice_words("decisions", locale)
+    (protection,) = invoices.protected_ranges
+    assert SA in protection["editors"]["users"]
+    assert "mia@example.com" not in protection["editors"]["users"]
+    people_columns = {h["startColumnIndex"] for h in protection["unprotectedRanges"]}
+    expected = {i for i, c in enumerate(SCHEMA.tab("invoices").columns) if c.owner == "people"}
+    assert people_columns == expected
+    assert not sheet(double, sid, main[2]).protected_ranges  # People stays open to everyone
+
+
+def test_init_refuses_a_spreadsheet_with_sheetflow_tabs_unless_forced(double: GoogleDouble) -> None:
+    sid, _book = new_google_book(double, SCHEMA, "en", PEOPLE)
+    client = double.client(SA)
+    with pytest.raises(ConfigError, match="already has sheetflow tabs .*use --force"):
+        create_google_book(sid, client, SCHEMA, "en", SA, sleep=no_sleep)
+    create_google_book(sid, client, SCHEMA, "en", SA, force=True, sleep=no_sleep)
+    titles = [s.title for s in double.book(sid).ordered()]
+    assert titles == ["Invoices", "Deals", "People", "Settings", "Log", "Lists"]
+
+
+def test_init_keeps_a_default_tab_someone_typed_into(double: GoogleDouble) -> None:
+    sid = double.create_spreadsheet()
+    double.client(OWNER).http_client.values_update(
+        sid, "Sheet1!A1", {"valueInputOption": "RAW"}, {"values": [["my notes"]]}
+    )
+    create_google_book(sid, double.client(SA), SCHEMA, "en", SA, sleep=no_sleep)
+    assert "Sheet1" in [s.title for s in double.book(sid).sheets]
+
+
+def test_people_cannot_edit_automation_columns_but_can_edit_their_own(double: GoogleDouble) -> None:
+    sid, _book, editor = made(double)
+    mia = editor.as_user("mia@example.com")
+    mia.set("invoices", "INV-000001", {"comment": "fine"})
+    with pytest.raises(gspread.exceptions.APIError, match="protected cell") as caught:
+        mia.set("invoices", "INV-000001", {"status": "Closed"})
+    assert caught.value.response.status_code == 403
+    with pytest.raises(gspread.exceptions.APIError, match="protected cell"):
+        mia.add_row("log", {"event": "forged"})
+
+
+# --- retries -------------------------------------------------------------------------------
+
+
+def test_transient_errors_are_retried_with_growing_jittered_waits(double: GoogleDouble) -> None:
+    sid, _book = new_google_book(double, SCHEMA, "en", PEOPLE)
+    waits: list[float] = []
+    book = GoogleSheetBook(sid, double.client(SA), SCHEMA, SA, sleep=waits.append)
+    double.fail(BATCH_GET, 429, times=2)
+    double.fail(BATCH_GET, 503, times=1)
+    assert book.read().locale == "en"
+    assert len(waits) == 3
+    caps = [0.5 * 2**attempt for attempt in range(3)]  # exponential ceilings, random below
+    assert all(0 <= wait <= cap for wait, cap in zip(waits, caps, strict=True))
+    assert double.count(kind=BATCH_GET, user=SA) == 4 + 1  # 4 attempts, and init's blank check
+
+
+def test_a_request_that_keeps_failing_gives_up_after_five_attempts(double: GoogleDouble) -> None:
+    sid, _book = new_google_book(double, SCHEMA, "en", PEOPLE)
+    waits: list[float] = []
+    book = GoogleSheetBook(sid, double.client(SA), SCHEMA, SA, sleep=waits.append)
+    double.fail("drive.files.get", 503, times=99)
+    with pytest.raises(GoogleApiError, match="Google answered 503: The service is currently"):
+        book.version()
+    assert double.count(kind="drive.files.get") == 5
+    assert len(waits) == 4
+
+
+def log_plan() -> SheetChanges:
+    return SheetChanges(log=[LogEntry("10:00", "invoice", "INV-000001", "created")])
+
+
+def test_a_failed_write_is_retried_only_while_the_sheet_is_untouched(double: GoogleDouble) -> None:
+    _sid, book, editor = made(double)
+    fingerprint = book.read().fingerprint
+    double.fail(BATCH_UPDATE, 503)
+    book.apply(log_plan(), fingerprint)
+    assert double.count(kind=BATCH_UPDATE, user=SA) == 1 + 2  # init, the failure, the retry
+    assert editor.log() == [log_plan().log[0].as_row()]
+
+
+def test_a_write_that_failed_after_applying_is_not_repeated_and_replay_finishes(
+    double: GoogleDouble,
+) -> None:
+    _sid, book, editor = made(double)
+    fingerprint = book.read().fingerprint
+    double.fail(BATCH_UPDATE, 500, after_apply=True)
+    with pytest.raises(GoogleApiError, match="Google answered 500"):
+        book.apply(log_plan(), fingerprint)
+    assert editor.log() == [log_plan().log[0].as_row()]
+    book.apply(log_plan(), None)  # the journal, replayed by the next tick
+    assert editor.log() == [log_plan().log[0].as_row()]
+
+
+def test_replaying_a_journal_costs_at_most_three_requests(double: GoogleDouble) -> None:
+    sid, book = new_google_book(double, SCHEMA, "en", PEOPLE)
+    fresh = GoogleSheetBook(sid, double.client(SA), SCHEMA, SA, sleep=no_sleep)
+    mark = double.mark()
+    fresh.apply(log_plan(), None)
+    assert double.kinds(mark) == ["sheets.spreadsheets.get", BATCH_GET, BATCH_UPDATE]
+
+
+# --- stale titles and protections ---------------------------------------------------------
+
+
+def rename(double: GoogleDouble, sid: str, old: str, new: str) -> None:
+    sheet_id = double.book(sid).sheet_by_title(old).id
+    props = {"properties": {"sheetId": sheet_id, "title": new}, "fields": "title"}
+    double.client(OWNER).http_client.batch_update(
+        sid, {"requests": [{"updateSheetProperties": props}]}
+    )
+
+
+def test_a_renamed_tab_is_found_again_and_a_missing_one_is_named(double: GoogleDouble) -> None:
+    sid, book, _editor = made(double)
+    book.read()
+    rename(double, sid, "People", " people ")  # case and spaces do not matter
+    assert len(book.read().table("people").rows) == len(PEOPLE)
+    rename(double, sid, " people ", "Staff")
+    with pytest.raises(SchemaError, match='no "People" tab'):
+        book.read()
+
+
+def test_a_protection_removed_by_the_owner_makes_the_tick_retry_then_succeed(
+    double: GoogleDouble,
+) -> None:
+    sid, book, editor = made(double)
+    lock = CellLock("invoices", "INV-000001", "accountant", True)
+    book.apply(SheetChanges(locks=[lock]), book.read().fingerprint)
+    stale = next(p for p in sheet(double, sid, "Invoices").protected_ranges if "lock" in str(p))
+    remove = {"deleteProtectedRange": {"protectedRangeId": stale["protectedRangeId"]}}
+    double.client(OWNER).http_client.batch_update(sid, {"requests": [remove]})
+    unlock = SheetChanges(locks=[CellLock("invoices", "INV-000001", "accountant", False)])
+    with pytest.raises(BookChangedError, match="protections"):
+        book.apply(unlock, book.read().fingerprint)  # the cached id is gone: nothing written
+    assert book.apply(unlock, book.read().fingerprint) == []
+    assert editor.may_edit("invoices", "INV-000001", "accountant", "axel@example.com")
+
+
+def test_locks_follow_their_record_when_rows_move_and_go_with_the_row(
+    double: GoogleDouble,
+) -> None:
+    sid, book, editor = made(double)
+    locks = [CellLock("invoices", r, "accountant", True) for r in ("INV-000001", "INV-000002")]
+    book.apply(SheetChanges(locks=locks), book.read().fingerprint)
+    editor.put("invoices", 2, {"id": "INV-000002"})  # the owner swaps the two rows
+    editor.put("invoices", 3, {"id": "INV-000001"})
+    book.apply(log_plan(), book.read().fingerprint)
+    assert not editor.may_edit("invoices", "INV-000001", "accountant", "axel@example.com")
+    assert editor.row_number("invoices", "INV-000001") == 3
+    editor.put("invoices", 3, {"id": "", "manager": ""})  # INV-000001's row is emptied
+    book.apply(log_plan(), book.read().fingerprint)
+    descriptions = [
+        p.get("description", "") for p in sheet(double, sid, "Invoices").protected_ranges
+    ]
+    assert [d for d in descriptions if "lock" in d] == [
+        "sheetflow lock: invoices/INV-000002/accountant"
+    ]
+
+
+def queue(name: str, *records: str) -> QueueView:
+    return QueueView(name, SCHEMA.queue_title(name, "en"), ("ID",), tuple((r,) for r in records))
+
+
+def test_queue_filter_views_keep_their_id_so_bookmarks_keep_working(double: GoogleDouble) -> None:
+    sid, book, editor = made(double)
+    book.apply(SheetChanges(queues=[queue("Axel", "INV-000001")]), book.read().fingerprint)
+    (view,) = sheet(double, sid, "Invoices").filter_views
+    book.apply(SheetChanges(queues=[queue("Axel", "INV-000002")]), book.read().fingerprint)
+    (updated,) = sheet(double, sid, "Invoices").filter_views
+    assert updated["filterViewId"] == view["filterViewId"]
+    assert editor.queue("Axel") == ["INV-000002"]
+    mark = double.mark()
+    book.apply(SheetChanges(queues=[queue("Axel", "INV-000002")]), book.read().fingerprint)
+    assert BATCH_UPDATE not in double.kinds(mark)  # nothing changed: nothing sent
+
+
+def test_a_russian_book_is_read_and_written_by_russian_headers(double: GoogleDouble) -> None:
+    _sid, book, editor = made(double, "ru")
+    read = book.read()
+    assert read.locale == "ru"
+    assert [r.values["id"] for r in read.table("invoices").rows] == ["INV-000001", "INV-000002"]
+    write = CellWrite("invoices", "INV-000002", 3, "status", "Новый", None)
+    book.apply(SheetChanges(writes=[write], log=log_plan().log), read.fingerprint)
+    assert editor.row("invoices", "INV-000002")["status"] == "Новый"
+    assert editor.log()[0][3] == "created"
+
+
+def test_a_spreadsheet_not_shared_with_the_service_account_says_how_to_fix_it(
+    double: GoogleDouble,
+) -> None:
+    sid = double.create_spreadsheet(editors=())
+    book = GoogleSheetBook(sid, double.client(SA), SCHEMA, SA, sleep=no_sleep)
+    with pytest.raises(GoogleApiError, match=f"shared with {SA} as an editor"):
+        book.read()
