@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .directory import Person
-from .invoice_flow import FlowContext
+from .flow_context import FlowContext
 from .model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
 from .parsing import format_money, is_formula_error, parse_decimal, text
 

@@ -11,47 +11,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .directory import Directory, Person, Settings
-from .messages import say
+from .directory import Person
+from .flow_context import FlowContext
 from .model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
 from .parsing import format_money, parse_amount, parse_date, parse_email, same_text, text
-from .schema import Locale, Schema
 from .transitions import TRANSITIONS, Transition, outgoing
 
 FLOW = "invoice"
 _CHAIN_LIMIT = len(TRANSITIONS)  # a row can move at most this many steps in one tick
-
-
-@dataclass(frozen=True)
-class FlowContext:
-    schema: Schema
-    locale: Locale
-    people: Directory
-    settings: Settings
-    now: datetime
-
-    def label(self, status: str) -> str:
-        return self.schema.status_label(status, self.locale)
-
-    def header(self, column: str) -> str:
-        return self.schema.tab("invoices").column(column).header[self.locale]
-
-    def say(self, key: str, **fields: object) -> str:
-        return say(self.locale, key, **fields)
-
-    def role(self, role: str) -> str:
-        return self.schema.labels.choices["roles"][role][self.locale][0]
-
-    def word(self, list_name: str, choice: str) -> str:
-        return self.schema.labels.choices[list_name][choice][self.locale][0]
-
-    @property
-    def local_now(self) -> datetime:
-        return self.now.astimezone(self.settings.zone)
-
-    def log(self, record: str, event: str, flow: str = FLOW, **fields: str) -> LogEntry:
-        stamp = self.local_now.isoformat(sep=" ", timespec="seconds")
-        return LogEntry(time=stamp, flow=flow, record=record, event=event, **fields)
 
 
 @dataclass

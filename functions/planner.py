@@ -10,7 +10,8 @@ from typing import Any
 from .deal_watch import plan_deal
 from .diff import TableDiff, diff_table, row_values
 from .directory import read_directory, read_settings
-from .invoice_flow import FlowContext, InvoiceState, RowOutcome, plan_invoice
+from .flow_context import FlowContext
+from .invoice_flow import InvoiceState, RowOutcome, plan_invoice
 from .model import BookRead, CellLock, CellWrite, EmailIntent, QueueView, SheetChanges, stored
 from .parsing import same_text, text
 from .report import previous_month

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.directory import Directory, Person, Settings
-from functions.invoice_flow import FlowContext, RowOutcome, plan_invoice
+from functions.flow_context import FlowContext
+from functions.invoice_flow import RowOutcome, plan_invoice
 from functions.model import SheetRow
 from functions.schema import load_schema
 

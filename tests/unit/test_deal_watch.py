@@ -134,7 +134,7 @@ def test_text_in_numeric_cells_is_explained_and_kept(column: str) -> None:
 def test_alerts_go_to_settings_deal_alerts_to_when_set() -> None:
     from dataclasses import replace
 
-    from functions.invoice_flow import FlowContext
+    from functions.flow_context import FlowContext
 
     ctx = context()
     ctx = FlowContext(
