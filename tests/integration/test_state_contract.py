@@ -23,8 +23,6 @@ from tests.builders import NOW, invoice
 from tests.fakes import FakeBook, FakeMail
 from tests.unit.test_engine import PEOPLE, STORY, Crash
 
-pytest_plugins = ["tests.firestore_emulator"]  # starts the emulator for Firestore tests
-
 
 def unique_root() -> str:
     """Each store of each test under a root document of its own."""
