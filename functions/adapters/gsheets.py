@@ -30,6 +30,14 @@ A person's concurrent edit, without reading again before writing:
 Without a fingerprint (a journal replayed after a crash) apply reads the tabs and the whole Log
 in one batchGet, writes only cells still holding their `expected` value, and skips Log rows
 that already end the Log: at most 3 requests (metadata, batchGet, batchUpdate).
+
+Monthly reports: `read_log()` is one `values:batchGet` of the whole Log (unformatted values;
+the tab's title comes from the metadata the read cached), and a report tab travels in the
+tick's one batchUpdate (deleted and added again at its position, see gsheets_report). A tick
+on the 1st of a month thus costs version + read + read_log + batchUpdate = 4 requests when
+the metadata is cached (the version re-check no longer fits and is left out), 5 on an
+instance's very first tick; `sheetflow report` on a fresh instance costs version, metadata,
+read, read_log and batchUpdate: 5.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import BookChangedError
-from ..model import BookRead, SheetChanges
+from ..model import BookRead, Cell, SheetChanges
 from ..schema import Locale, Schema
 from .gsheets_api import ApiFailure, GoogleApiError, SheetsApi, Tab
 from .gsheets_changes import ChangeBuilder, Seen
@@ -50,6 +58,7 @@ from .gsheets_grid import (
     book_locale,
     column_positions,
     find_tab,
+    log_rows,
     quote,
     required_tab,
 )
@@ -63,7 +72,12 @@ STALE = (
     "the Google Sheet's tabs, protections or filter views changed during the tick;"
     " nothing written, the next tick will retry"
 )
-_STALE_MARKERS = ("No grid with id", "No protected range with id", "No filter with id")
+_STALE_MARKERS = (
+    "No grid with id",
+    "No protected range with id",
+    "No filter with id",
+    "already exists",  # a tab (a report written by another instance) we did not know of
+)
 
 
 class GoogleSheetBook:
@@ -113,6 +127,30 @@ class GoogleSheetBook:
         tables = {key: grid.table() for key, grid in self._seen.grids.items()}
         return BookRead(self._seen.locale, tables, version)
 
+    def read_log(self) -> list[list[Cell]]:
+        """The Log's rows below its header, in sheet order, blank rows left out: 1 request.
+
+        Columns come in the schema's order (found by header; as they stand if the header no
+        longer matches), empty cells as None. Reading does not disturb what `read()` saw, so
+        an `apply()` after it still writes against that read.
+        """
+        for attempt in (1, 2):
+            tabs = self._metadata()
+            locale = book_locale(tabs, self.schema, self.name)
+            spec = self.schema.tab("log")
+            log_tab = find_tab(tabs, spec.title[locale])
+            if log_tab is None:
+                return []
+            try:
+                (grid,) = self.api.batch_get([quote(log_tab.title)])
+            except ApiFailure as exc:
+                if exc.status == 400 and attempt == 1:
+                    self._tabs = None  # the Log was renamed since we cached titles
+                    continue
+                raise self._explain(exc) from exc
+            return log_rows(grid, spec, locale, log_tab.title)
+        raise AssertionError("unreachable")
+
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
         if changes.is_empty():
             return []
@@ -128,7 +166,12 @@ class GoogleSheetBook:
             self.schema, seen, self._metadata(), self.service_account, replay=fingerprint is None
         )
         skipped = builder.build(
-            changes.writes, changes.locks, changes.log, changes.queues, changes.lists
+            changes.writes,
+            changes.locks,
+            changes.log,
+            changes.queues,
+            changes.lists,
+            changes.reports,
         )
         if builder.requests:
             self._write(builder.requests, fingerprint)

@@ -5,7 +5,8 @@ and reported); ID assignments go first so later writes find their row; Log rows 
 `appendCells` (skipped when a replayed journal finds them already ending the Log); locks are
 one-cell protected ranges named after their record, kept on the record's row when people sort
 and removed when no longer needed; queues are filter views; dropdown lists are cell updates
-of the hidden Lists tab.
+of the hidden Lists tab; report tabs are deleted and added again at the same position
+(gsheets_report).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..errors import SchemaError
-from ..model import CellLock, CellWrite, LogEntry, QueueView, stored
+from ..model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, stored
 from ..parsing import text
 from ..schema import Locale, Schema
 from .gsheets_api import Grid, Protection, Tab, criteria_key
@@ -34,6 +35,7 @@ from .gsheets_cells import (
     same_range,
 )
 from .gsheets_grid import TabGrid, column_positions, find_tab
+from .gsheets_report import report_requests
 
 
 @dataclass
@@ -54,6 +56,7 @@ class ChangeBuilder:
         self.schema, self.seen, self.tabs, self.robot = schema, seen, list(tabs), robot
         self.replay = replay
         self.requests: list[JSON] = []
+        self.retired: set[int] = set()  # ids of tabs this batch deletes
 
     def build(
         self,
@@ -62,6 +65,7 @@ class ChangeBuilder:
         log: list[LogEntry],
         queues: list[QueueView] | None,
         lists: dict[str, list[str]] | None,
+        reports: Sequence[ReportTab] | None = None,
     ) -> list[str]:
         skipped = [m for w in self._ids_first(writes) if (m := self.write(w))]
         self.locks(locks)
@@ -71,6 +75,8 @@ class ChangeBuilder:
             self.queues(queues)
         if lists is not None:
             self.lists(lists)
+        for report in reports or ():
+            self.report(report)
         return skipped
 
     def grid(self, key: str) -> TabGrid:
@@ -220,7 +226,7 @@ class ChangeBuilder:
         return got == [[text(v) for v in row] for row in wanted]
 
     def _add_tab(self, title: str, header: Sequence[str], *, hidden: bool) -> int:
-        sheet_id = free_sheet_id(t.sheet_id for t in self.tabs)
+        sheet_id = free_sheet_id([*(t.sheet_id for t in self.tabs), *self.retired])
         properties: JSON = {
             "sheetId": sheet_id,
             "title": title,
@@ -252,6 +258,22 @@ class ChangeBuilder:
         ]
         self.tabs.append(Tab(sheet_id, title, 1000, len(header), hidden))
         return sheet_id
+
+    # -- report tabs --------------------------------------------------------------------------
+    def report(self, report: ReportTab) -> None:
+        """Replace the report's tab whole, at the position the old one had (else at the end)."""
+        old = find_tab(self.tabs, report.title)
+        index: int | None = None
+        # never an id deleted in this batch: see gsheets_report on why not reuse the old one
+        sheet_id = free_sheet_id([*(t.sheet_id for t in self.tabs), *self.retired])
+        if old is not None:
+            index = self.tabs.index(old)  # tabs come in Google's tab order
+            self.requests.append({"deleteSheet": {"sheetId": old.sheet_id}})
+            self.tabs.remove(old)
+            self.retired.add(old.sheet_id)
+        self.requests += report_requests(report, sheet_id, index, self.robot)
+        new = Tab(sheet_id, report.title, len(report.rows) + 1, len(report.headers))
+        self.tabs.insert(len(self.tabs) if index is None else index, new)
 
     # -- queues: one filter view per accountant ---------------------------------------------
     def queues(self, views: Sequence[QueueView]) -> None:

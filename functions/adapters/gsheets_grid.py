@@ -122,3 +122,23 @@ def required_tab(tabs: Sequence[Tab], spec: SchemaTab, locale: Locale) -> Tab:
 def quote(title: str) -> str:
     """A tab title in A1 notation: always quoted, quotes doubled."""
     return "'" + title.replace("'", "''") + "'"
+
+
+def log_rows(grid: Grid, spec: SchemaTab, locale: Locale, title: str) -> list[list[Cell]]:
+    """The Log's rows below its header (blank ones left out), columns in the schema's order.
+
+    Empty cells read as None, as in the workbook. A header that no longer matches (the Log is
+    protected, so only the owner could have changed it) leaves the columns as they stand.
+    """
+    header = grid[0] if grid else []
+    try:
+        positions = column_positions(header, spec, locale, title)
+        order = [positions[column.key] for column in spec.columns]
+    except SchemaError:
+        order = list(range(max((len(row) for row in grid), default=0)))
+    out: list[list[Cell]] = []
+    for row in grid[1:]:
+        cells: list[Cell] = [row[c] if c < len(row) and row[c] != "" else None for c in order]
+        if any(v is not None for v in cells):
+            out.append(cells)
+    return out

@@ -6,11 +6,12 @@ sheetflow uses, plus what gspread's recorded sessions need around it:
     Drive  files.get                     fields among id, name, mimeType, kind, version,
                                          createdTime, modifiedTime; version +1 on every change
     Sheets spreadsheets.get              metadata only (tabs, protections, filter views,
-                                         basic filter), `fields` partial responses
+                                         basic filter, charts), `fields` partial responses
            spreadsheets.batchUpdate      atomic; addSheet, deleteSheet, updateSheetProperties,
                                          updateDimensionProperties, updateCells, appendCells,
                                          setDataValidation, add/update/deleteProtectedRange,
-                                         add/update/deleteFilterView, set/clearBasicFilter
+                                         add/update/deleteFilterView, set/clearBasicFilter,
+                                         addChart (basic charts overlaid on a grid)
            values.get / batchGet         FORMATTED_VALUE, UNFORMATTED_VALUE, FORMULA;
                                          SERIAL_NUMBER or FORMATTED_STRING dates; ROWS/COLUMNS
            values.update / batchUpdate / append / clear   RAW or USER_ENTERED input

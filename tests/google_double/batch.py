@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from .cells import Cell
+from .charts import add_chart
 from .protection import ProtectionsAndFilters, mask
 from .rules import check_condition, check_grid_range
 from .state import JSON, Book, Sheet, invalid
@@ -161,6 +162,9 @@ class Batch(ProtectionsAndFilters):
             for col in range(int(dims.get("startIndex", 0)), int(dims.get("endIndex", 0))):
                 sheet.column_sizes[col] = int(size)
 
+    def add_chart(self, body: JSON) -> JSON:
+        return add_chart(self, body)
+
     # -- cells -------------------------------------------------------------------------------
     def update_cells(self, body: JSON) -> None:
         paths = _cell_paths(body.get("fields"), self.where)
@@ -244,6 +248,7 @@ HANDLERS: dict[str, Handler] = {
     "deleteFilterView": Batch.delete_filter_view,
     "setBasicFilter": Batch.set_basic_filter,
     "clearBasicFilter": Batch.clear_basic_filter,
+    "addChart": Batch.add_chart,
 }
 
 

@@ -109,6 +109,8 @@ def _sheet(book: Book, sheet: Sheet, user: str) -> JSON:
         out["protectedRanges"] = [protected_range(book, p, user) for p in sheet.protected_ranges]
     if sheet.filter_views:
         out["filterViews"] = [filter_view(v) for v in sheet.filter_views]
+    if sheet.charts:
+        out["charts"] = copy.deepcopy(sheet.charts)
     return out
 
 

@@ -1,4 +1,4 @@
-"""What the double remembers of each spreadsheet: tabs, cells, protections, filter views.
+"""What the double keeps of each spreadsheet: tabs, cells, protections, filter views, charts.
 
 Everything a request may change lives in `Book.sheets` (plus the id counters), so an atomic
 `batchUpdate` works on `Book.clone()` and swaps it in only when every sub-request succeeded.
@@ -60,6 +60,7 @@ class Sheet:
     filter_views: list[JSON] = field(default_factory=list)
     basic_filter: JSON | None = None
     column_sizes: dict[int, int] = field(default_factory=dict)
+    charts: list[JSON] = field(default_factory=list)  # EmbeddedChart, as Google answers it
 
     @property
     def id(self) -> int:
@@ -93,6 +94,7 @@ class Sheet:
             copy.deepcopy(self.filter_views),
             copy.deepcopy(self.basic_filter),
             dict(self.column_sizes),
+            copy.deepcopy(self.charts),
         )
 
     def cell(self, row: int, col: int) -> Cell:
@@ -189,6 +191,8 @@ class Book:
     def all_ids(self, kind: str) -> set[int]:
         if kind == "sheet":
             return {s.id for s in self.sheets}
+        if kind == "chart":
+            return {int(c["chartId"]) for s in self.sheets for c in s.charts}
         key = "protectedRangeId" if kind == "protection" else "filterViewId"
         items = (
             (p for s in self.sheets for p in s.protected_ranges)

@@ -8,6 +8,7 @@ import gspread
 import pytest
 
 from tests.google_double import OWNER, SERVICE_ACCOUNT, GoogleDouble
+from tests.google_double.discovery import Validator
 from tests.google_double.protection import visible_rows
 
 PERSON = "mia@example.com"
@@ -199,3 +200,123 @@ def test_strangers_get_403_and_unknown_spreadsheets_404(double: GoogleDouble, si
         double.client("stranger@example.com").http_client.values_get(sid, "A1")
     with pytest.raises(gspread.exceptions.SpreadsheetNotFound):
         double.client().open_by_key("nope")
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+def column(row0: int, row1: int, col: int, sheet_id: int = 0) -> dict[str, Any]:
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": row0,
+        "endRowIndex": row1,
+        "startColumnIndex": col,
+        "endColumnIndex": col + 1,
+    }
+
+
+def chart(
+    domain: dict[str, Any] | None = None, series: dict[str, Any] | None = None, **spec: Any
+) -> dict[str, Any]:
+    basic = {
+        "chartType": "COLUMN",
+        "domains": [{"domain": {"sourceRange": {"sources": [domain or column(1, 3, 0)]}}}],
+        "series": [{"series": {"sourceRange": {"sources": [series or column(1, 3, 1)]}}}],
+    }
+    return {
+        "addChart": {
+            "chart": {
+                "spec": {"title": "Paid", "basicChart": basic, **spec},
+                "position": {"overlayPosition": {"anchorCell": {"sheetId": 0, "rowIndex": 5}}},
+            }
+        }
+    }
+
+
+def test_a_chart_is_kept_on_its_tab_shown_like_google_and_goes_with_the_tab(
+    double: GoogleDouble, sid: str
+) -> None:
+    schema = Validator("sheets.v4")
+    reply = batch(double, sid, chart())
+    assert schema.body("BatchUpdateSpreadsheetResponse", reply) == []
+    added = reply["replies"][0]["addChart"]["chart"]
+    assert added["chartId"] > 0
+    overlay = added["position"]["overlayPosition"]
+    assert overlay == {"anchorCell": {"rowIndex": 5}, "widthPixels": 600, "heightPixels": 371}
+    assert added["spec"]["basicChart"]["domains"][0]["domain"]["sourceRange"]["sources"] == [
+        {"startRowIndex": 1, "endRowIndex": 3, "endColumnIndex": 1}  # zeros left out
+    ]
+    meta = (
+        double.client()
+        .http_client.request("get", f"https://sheets.googleapis.com/v4/spreadsheets/{sid}")
+        .json()
+    )
+    assert schema.body("Spreadsheet", meta) == []
+    assert meta["sheets"][0]["charts"] == [added]
+    two = batch(double, sid, {"addSheet": {"properties": {"title": "Two"}}})
+    two_id = two["replies"][0]["addSheet"]["properties"]["sheetId"]
+    batch(double, sid, {"deleteSheet": {"sheetId": 0}})
+    assert [s.charts for s in double.book(sid).sheets] == [[]]
+    assert double.book(sid).sheets[0].id == two_id
+
+
+def two_sources(*sources: dict[str, Any]) -> dict[str, Any]:
+    """A chart whose series has these two source ranges (and its domain one)."""
+    request = chart()
+    basic = request["addChart"]["chart"]["spec"]["basicChart"]
+    basic["series"][0]["series"]["sourceRange"]["sources"] = list(sources)
+    return request
+
+
+@pytest.mark.parametrize(
+    ("request_", "problem"),
+    [
+        (chart(domain=column(1, 3, 0) | {"endColumnIndex": 2}), "one row or one column"),
+        (chart(series=column(1, 3, 1, sheet_id=9)), "No grid with id: 9"),
+        (chart(series=column(1, 2000, 1)), "exceeds grid limits"),
+        (two_sources(column(1, 3, 0), column(1, 3, 1)), "same number of source ranges"),
+        (
+            two_sources(
+                column(1, 3, 1), {"startRowIndex": 5, "endRowIndex": 6, "endColumnIndex": 2}
+            ),
+            "same dimension",
+        ),
+        (chart(pieChart={}), "exactly one chart type"),
+        (chart(basicChart=None, pieChart={"legendPosition": "NO_LEGEND"}), "pieChart is not"),
+        (chart(basicChart={"series": []}), "chartType must be specified"),
+        (chart(basicChart={"chartType": "BAR", "domains": [{}, {}]}), "single domain"),
+        (chart(basicChart={"chartType": "PIE"}), r"Invalid value at .*chart_type"),
+        (chart(basicChart={"chartType": "BAR", "colour": 1}), 'Unknown name "colour"'),
+    ],
+)
+def test_a_chart_follows_the_documented_rules(
+    double: GoogleDouble, sid: str, request_: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(gspread.exceptions.APIError, match=problem) as caught:
+        batch(double, sid, request_)
+    assert caught.value.response.status_code == 400
+    assert double.book(sid).sheets[0].charts == []
+
+
+def test_a_chart_needs_a_free_id_an_anchor_inside_the_grid_and_edit_rights(
+    double: GoogleDouble, sid: str
+) -> None:
+    first = batch(double, sid, chart())["replies"][0]["addChart"]["chart"]["chartId"]
+    taken = chart()
+    taken["addChart"]["chart"]["chartId"] = first
+    with pytest.raises(gspread.exceptions.APIError, match="already exists"):
+        batch(double, sid, taken)
+    outside = chart()
+    outside["addChart"]["chart"]["position"]["overlayPosition"]["anchorCell"]["rowIndex"] = 1000
+    with pytest.raises(gspread.exceptions.APIError, match="anchor cell .* exceeds grid limits"):
+        batch(double, sid, outside)
+    own_sheet = chart()
+    own_sheet["addChart"]["chart"]["position"] = {"newSheet": True}
+    with pytest.raises(gspread.exceptions.APIError, match="not implemented"):
+        batch(double, sid, own_sheet)
+    whole = {"range": {"sheetId": 0}, "warningOnly": False, "editors": {"users": []}}
+    batch(double, sid, {"addProtectedRange": {"protectedRange": whole}})
+    with pytest.raises(gspread.exceptions.APIError, match="protected") as caught:
+        batch(double, sid, chart(), user=PERSON)
+    assert caught.value.response.status_code == 403
+    assert len(double.book(sid).sheets[0].charts) == 1

@@ -20,7 +20,7 @@ from functions.adapters.sqlite_state import SqliteState
 from functions.adapters.workbook import WorkbookBook, create_workbook
 from functions.engine import Engine
 from functions.errors import BookChangedError, SchemaError
-from functions.model import CellLock, CellWrite, LogEntry, QueueView, SheetChanges
+from functions.model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, SheetChanges
 from functions.notify import EmailRenderer
 from functions.ports import SpreadsheetBook
 from functions.schema import Schema, load_schema
@@ -61,6 +61,11 @@ class Harness(Protocol):
     def queue(self, name: str) -> list[str] | None: ...
 
     def lists(self) -> dict[str, list[str]]: ...
+
+    def titles(self) -> list[str]: ...
+
+    def reports(self, title: str) -> list[list[list[Any]]]:
+        """The cells of every tab titled `title` (case and spaces ignored), row by row."""
 
 
 class WorkbookHarness:
@@ -109,6 +114,18 @@ class WorkbookHarness:
         ws = openpyxl.load_workbook(self.path)["Lists"]
         return {c[0].value: [x.value for x in c[1:] if x.value] for c in ws.iter_cols()}
 
+    def titles(self) -> list[str]:
+        return list(openpyxl.load_workbook(self.path).sheetnames)
+
+    def reports(self, title: str) -> list[list[list[Any]]]:
+        wb = openpyxl.load_workbook(self.path)
+        wanted = title.strip().casefold()
+        return [
+            [list(row) for row in ws.iter_rows(values_only=True)]
+            for ws in wb.worksheets
+            if ws.title.strip().casefold() == wanted
+        ]
+
 
 class GoogleHarness:
     def __init__(self, double: GoogleDouble, sid: str, book: SpreadsheetBook) -> None:
@@ -143,6 +160,21 @@ class GoogleHarness:
             zip(*[r + [""] * (3 - len(r)) for r in answer.get("values", [])], strict=True)
         )
         return {c[0]: [x for x in c[1:] if x] for c in columns}
+
+    def titles(self) -> list[str]:
+        return [sheet.title for sheet in self.double.book(self.sid).ordered()]
+
+    def reports(self, title: str) -> list[list[list[Any]]]:
+        book = self.double.book(self.sid)
+        wanted = title.strip().casefold()
+        return [
+            [
+                [book.value(sheet, r, c) for c in range(sheet.last_column())]
+                for r in range(sheet.last_row())
+            ]
+            for sheet in book.ordered()
+            if sheet.title.strip().casefold() == wanted
+        ]
 
 
 @pytest.fixture(scope="session")
@@ -405,6 +437,62 @@ def test_lists_are_rewritten(harness: Harness) -> None:
     lists = {"directors": ["Zoe"], "accountants": [], "managers": ["Mia", "Max"]}
     harness.book.apply(changes(lists=lists), None)
     assert harness.lists() == lists
+
+
+def report(title: str, rows: list[tuple[Any, ...]]) -> ReportTab:
+    return ReportTab(
+        title,
+        ("Manager", "Invoices submitted", "Deal payments received", "Median hours to decision"),
+        ("text", "int", "money", "hours"),
+        tuple(rows),
+        chart_column=2,
+    )
+
+
+@backends
+def test_a_report_tab_rewritten_stays_one_tab_in_its_place_with_the_new_rows(
+    harness: Harness,
+) -> None:
+    first = report(
+        "Report 2026-11",
+        [
+            ("Maria Lopez", 2, 1234.5, 3.5),
+            ("Oleg Smirnov", 1, 0.0, None),
+            ("Total", 3, 1234.5, 3.5),
+        ],
+    )
+    harness.book.apply(changes(reports=[first]), harness.book.read().fingerprint)
+    october = report("Report 2026-10", [("Maria Lopez", 1, 10.0, 1.0), ("Total", 1, 10.0, 1.0)])
+    harness.book.apply(changes(reports=[october]), None)
+    titles = harness.titles()
+    assert titles.index("Report 2026-11") < titles.index("Report 2026-10")
+    second = report("Report 2026-11", [("Maria Lopez", 5, 12.25, None), ("Total", 5, 12.25, None)])
+    harness.book.apply(changes(reports=[second]), harness.book.read().fingerprint)
+    (tab,) = harness.reports("Report 2026-11")
+    assert tab == [list(second.headers), *(list(row) for row in second.rows)]
+    assert harness.titles() == titles  # same place, the October tab still after it
+    assert len(harness.reports("Report 2026-10")) == 1
+
+
+@backends
+def test_read_log_returns_the_rows_earlier_applies_appended_in_order(harness: Harness) -> None:
+    assert harness.book.read_log() == []
+    first = LogEntry("2026-11-02 10:00:00+01:00", "invoice", "INV-000001", "created", to="New")
+    second = LogEntry("2026-11-02 10:01:00+01:00", "invoice", "INV-000001", "note", details="=1")
+    third = LogEntry("2026-11-03 09:00:00+01:00", "deal", "D-1", "payment", "0", "250")
+    harness.book.apply(changes(log=[first, second]), None)
+    fingerprint = harness.book.read().fingerprint
+    assert [_logged(r) for r in harness.book.read_log()] == [first.as_row(), second.as_row()]
+    harness.book.apply(changes(log=[third]), fingerprint)  # reading the Log keeps the read
+    rows = harness.book.read_log()
+    assert [_logged(r) for r in rows] == [e.as_row() for e in (first, second, third)]
+    assert all(isinstance(r[0], str) for r in rows)  # Time stays text
+
+
+def _logged(row: list[Any]) -> list[Any]:
+    """A Log row as text cells, padded to the Log's width (the workbook trims trailing cells)."""
+    width = len(SCHEMA.tab("log").columns)
+    return ["" if v is None else v for v in row] + [""] * (width - len(row))
 
 
 # --- the engine on the Google backend ------------------------------------------------------

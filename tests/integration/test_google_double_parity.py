@@ -6,6 +6,10 @@ validator, and the recorded schema errors are rejected with Google's own message
 and a response of the same shape (values requests: the same values), and every answer of the
 double is itself valid against the discovery document's response schema;
 (c) the adapter's parsers accept the real recorded responses.
+
+No recorded session adds a chart (the report tabs' `addChart`): the double's chart answers
+are checked against the discovery document's response schemas in tests/google_double, and a
+test below notices when a recording with a chart arrives, so it can be replayed here.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ REPLAYED = [
     "WorksheetTest.test_delete_protected_range",
     "WorksheetTest.test_add_validation",
     "WorksheetTest.test_hide_show_worksheet",
+    "SpreadsheetTest.test_add_del_worksheet",  # deleteSheet, as a report tab is rewritten
     "WorksheetTest.test_freeze",
     "WorksheetTest.test_basic_filters",
     "WorksheetTest.test_batch_get",
@@ -305,9 +310,24 @@ def test_the_replayed_sessions_cover_every_operation_sheetflow_uses() -> None:
         "setDataValidation",
         "updateSheetProperties",
         "addSheet",
+        "deleteSheet",
         "error",
     ):
         assert needed in seen
+
+
+def test_no_recorded_session_adds_a_chart_yet() -> None:
+    """When one does, add it to REPLAYED: the double's addChart must then match Google."""
+    kinds = {
+        kind
+        for name in all_cassettes()
+        for interaction in cassette(name)
+        if (method_of(interaction["request"]) or "").endswith("spreadsheets.batchUpdate")
+        for request in (body_of(interaction["request"]) or {}).get("requests", [])
+        for kind in request
+    }
+    assert "deleteSheet" in kinds
+    assert not {k for k in kinds if "Chart" in k or "EmbeddedObject" in k}
 
 
 # --- (c) the adapter reads real responses ------------------------------------------------------

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import gspread
 import pytest
 
 from functions.adapters.gsheets import GoogleApiError, GoogleSheetBook, create_google_book
+from functions.adapters.sqlite_state import SqliteState
+from functions.engine import Engine
 from functions.errors import BookChangedError, ConfigError, SchemaError
-from functions.model import CellLock, CellWrite, LogEntry, QueueView, SheetChanges
+from functions.model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, SheetChanges
+from functions.notify import EmailRenderer
 from functions.schema import Locale, Schema, load_schema
+from tests.fakes import FakeMail
 from tests.google_double import OWNER, SERVICE_ACCOUNT, GoogleDouble
+from tests.google_double.a1 import column_letter
+from tests.google_double.discovery import Validator
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep
 
 SCHEMA: Schema = load_schema()
@@ -265,3 +273,196 @@ def test_a_spreadsheet_not_shared_with_the_service_account_says_how_to_fix_it(
     book = GoogleSheetBook(sid, double.client(SA), SCHEMA, SA, sleep=no_sleep)
     with pytest.raises(GoogleApiError, match=f"shared with {SA} as an editor"):
         book.read()
+
+
+# --- monthly reports -----------------------------------------------------------------------
+
+TEAM = [
+    ("Maria Lopez", "maria@example.com", "manager", True),
+    ("Oleg Smirnov", "oleg@example.com", "manager", True),
+    ("Dmitry Volkov", "dmitry@example.com", "director", True),
+]
+NOVEMBER = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+REPORT = "Report 2026-11"
+DRIVE_GET, SHEETS_GET = "drive.files.get", "sheets.spreadsheets.get"
+
+
+class ReportStory:
+    """November on a Google Sheet: two deals paid into, one invoice submitted (as in the
+    workbook's report test), ticked by one engine whose book keeps its cached metadata."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.double = GoogleDouble()
+        writers = [email for _n, email, _r, _a in TEAM]
+        settings = {"company": "N", "time_zone": "Europe/Berlin"}
+        self.sid, self.book = new_google_book(
+            self.double, SCHEMA, "en", TEAM, settings, writers=writers
+        )
+        self.editor = SheetEditor(self.double, self.sid, SCHEMA)
+        self.state = SqliteState(tmp_path / "state.sqlite")
+        self.mail = FakeMail()
+        self.engine = self.engine_for(self.book)
+        headers = SCHEMA.tab("deals").headers("en")
+        paid, amount = (column_letter(headers.index(h)) for h in ("Paid", "Amount"))
+        self.editor.add_row(
+            "deals",
+            {"deal_id": "D-1", "deal": "Beams", "manager": "Maria Lopez", "amount": 1000}
+            | {"paid": 0, "paid_pct": 0},
+        )
+        self.editor.add_row(
+            "deals",
+            {"deal_id": "D-2", "deal": "Paper", "manager": "Oleg Smirnov", "amount": 400}
+            | {"paid": 100, "paid_pct": f"={paid}3/{amount}3"},
+        )
+        assert self.engine.tick(NOVEMBER).outcome == "done"
+        self.editor.set("deals", "D-1", {"paid": 250, "paid_pct": "25%"})
+        self.editor.set("deals", "D-2", {"paid": 400})
+        self.editor.add_row(
+            "invoices",
+            {
+                "manager": "Oleg Smirnov",
+                "supplier": "Acme",
+                "supplier_email": "b@acme.example",
+                "invoice_no": "A-1",
+                "invoice_date": "20.11.2026",
+                "amount": 50,
+                "invoice_file": "https://files.example/a-1.pdf",
+                "signer": "Dmitry Volkov",
+            },
+        )
+        assert self.engine.tick(NOVEMBER + timedelta(hours=1)).outcome == "done"
+
+    def engine_for(self, book: GoogleSheetBook) -> Engine:
+        return Engine(book, self.state, self.mail, EmailRenderer(), SCHEMA)
+
+    def fresh_book(self) -> GoogleSheetBook:
+        """Another instance (a CLI run, a cold Cloud Function): no metadata cached."""
+        return GoogleSheetBook(self.sid, self.double.client(SA), SCHEMA, SA, sleep=no_sleep)
+
+    def reports(self) -> list[Any]:
+        return [s for s in self.double.book(self.sid).ordered() if s.title.startswith("Report")]
+
+
+def check_report_tab(story: ReportStory) -> None:
+    """One report tab: the November figures, formats, frozen header, chart and protection."""
+    (tab,) = story.reports()
+    book = story.double.book(story.sid)
+    headers = [c.header("en") for c in SCHEMA.labels.report_columns]
+    width, height = len(headers), tab.last_row()
+    grid = [[book.value(tab, r, c) for c in range(width)] for r in range(height)]
+    assert grid[0] == headers
+    rows = {row[0]: row for row in grid[1:]}
+    assert list(rows) == ["Maria Lopez", "Oleg Smirnov", "Total"]
+    received = headers.index("Deal payments received")
+    assert [rows[m][received] for m in rows] == [250.0, 300.0, 550.0]
+    assert rows["Oleg Smirnov"][1] == 1.0  # one invoice submitted
+    assert rows["Total"][1] == 1.0
+    patterns = {c: (tab.cell(1, c).fmt or {}).get("numberFormat") for c in range(1, width)}
+    formats = [c.format for c in SCHEMA.labels.report_columns]
+    wanted = {"int": "0", "money": "#,##0.00", "hours": "0.0"}
+    assert patterns == {c: {"type": "NUMBER", "pattern": wanted[formats[c]]} for c in patterns}
+    assert "numberFormat" not in (tab.cell(1, 0).fmt or {})
+    assert tab.cell(1, 0).entered == {"stringValue": "Maria Lopez"}
+    assert tab.cell(1, received).entered == {"numberValue": 250.0}
+    assert all(tab.cell(0, c).fmt["textFormat"]["bold"] for c in range(width))
+    assert all(tab.cell(height - 1, c).fmt["textFormat"]["bold"] for c in range(width))
+    assert "textFormat" not in (tab.cell(1, 1).fmt or {})
+    assert tab.frozen_rows == 1
+    (chart,) = tab.charts
+    basic = chart["spec"]["basicChart"]
+    assert basic["chartType"] in ("BAR", "COLUMN")
+    (domain,) = basic["domains"][0]["domain"]["sourceRange"]["sources"]
+    (series,) = basic["series"][0]["series"]["sourceRange"]["sources"]
+    managers = {"sheetId": tab.id, "startRowIndex": 1, "endRowIndex": height - 1}
+    assert domain == {**managers, "endColumnIndex": 1}  # rows 2..n-1: no totals row
+    assert series == {**managers, "startColumnIndex": received, "endColumnIndex": received + 1}
+    anchor = chart["position"]["overlayPosition"]["anchorCell"]
+    assert anchor["sheetId"] == tab.id
+    assert anchor["rowIndex"] >= height  # below the table
+    (protection,) = tab.protected_ranges
+    assert protection["range"] == {"sheetId": tab.id}
+    assert not protection.get("warningOnly")
+    assert protection["editors"]["users"] == [SA, OWNER]  # Google adds the owner itself
+    assert not book.may_edit("maria@example.com", tab, 1, 1)
+    answer = story.double.client(SA).http_client.request(
+        "get", f"https://sheets.googleapis.com/v4/spreadsheets/{story.sid}"
+    )
+    shown = next(s for s in answer.json()["sheets"] if s["properties"]["title"] == REPORT)
+    assert shown["charts"] == tab.charts
+    assert Validator("sheets.v4").body("Spreadsheet", answer.json()) == []
+
+
+def test_a_monthly_report_on_google_is_one_tab_with_a_chart_in_at_most_five_requests(
+    tmp_path: Path,
+) -> None:
+    story = ReportStory(tmp_path)
+    mark = story.double.mark()
+    tab = story.engine.monthly_report("2026-11", NOVEMBER + timedelta(hours=2))
+    warm = story.double.kinds(mark, user=SA)
+    assert warm == [DRIVE_GET, BATCH_GET, BATCH_GET, BATCH_UPDATE]  # version, read, Log, write
+    assert tab.title == REPORT
+    check_report_tab(story)
+    first_id = story.reports()[0].id
+    mark = story.double.mark()
+    story.engine_for(story.fresh_book()).monthly_report("2026-11", NOVEMBER + timedelta(hours=3))
+    cold = story.double.kinds(mark, user=SA)
+    assert cold == [DRIVE_GET, SHEETS_GET, BATCH_GET, BATCH_GET, BATCH_UPDATE]
+    assert len(cold) <= 5
+    check_report_tab(story)  # rewritten, not duplicated
+    assert story.reports()[0].id != first_id
+    titles = [s.title for s in story.double.book(story.sid).ordered()]
+    assert titles[-1] == REPORT
+    assert [row[3] for row in story.editor.log()].count("report") == 2
+
+
+def test_the_report_due_on_the_first_is_written_within_the_tick_budget(tmp_path: Path) -> None:
+    story = ReportStory(tmp_path)
+    assert story.reports() == []
+    mark = story.double.mark()
+    report = story.engine.tick(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    kinds = story.double.kinds(mark, user=SA)
+    assert report.outcome == "done"
+    assert kinds == [DRIVE_GET, BATCH_GET, BATCH_GET, BATCH_UPDATE]
+    assert len(kinds) <= 4
+    check_report_tab(story)
+    assert story.editor.log()[-1][2:4] == ["2026-11", "report"]
+    for minutes, expected in ((5, [DRIVE_GET, BATCH_GET]), (10, [DRIVE_GET])):
+        mark = story.double.mark()  # re-reading our own write, then idle: no second report
+        assert story.engine.tick(datetime(2026, 12, 1, 9, minutes, tzinfo=UTC)).outcome == "idle"
+        assert story.double.kinds(mark, user=SA) == expected
+    assert len(story.reports()) == 1
+
+
+def test_a_cold_instance_pays_one_metadata_request_more_for_the_report_tick(
+    tmp_path: Path,
+) -> None:
+    """Measured, not hidden: an instance's very first tick, on the 1st, needs 5 requests."""
+    story = ReportStory(tmp_path)
+    engine = story.engine_for(story.fresh_book())
+    mark = story.double.mark()
+    assert engine.tick(datetime(2026, 12, 1, 9, 0, tzinfo=UTC)).outcome == "done"
+    kinds = story.double.kinds(mark, user=SA)
+    assert kinds == [DRIVE_GET, SHEETS_GET, BATCH_GET, BATCH_GET, BATCH_UPDATE]
+    check_report_tab(story)
+
+
+def test_a_report_tab_changed_behind_the_cached_metadata_makes_the_write_retry(
+    double: GoogleDouble,
+) -> None:
+    sid, book, _editor = made(double)
+    other = GoogleSheetBook(sid, double.client(SA), SCHEMA, SA, sleep=no_sleep)
+    tab = ReportTab(REPORT, ("Manager", "Sum"), ("text", "money"), (("Total", 1.0),), 1)
+    write = SheetChanges(reports=[tab])
+    book.read()  # caches the tabs: no report yet
+    other.apply(write, other.read().fingerprint)  # another instance writes the report
+    with pytest.raises(BookChangedError, match="tabs"):
+        book.apply(write, None)  # addSheet: a tab of that name already exists
+    book.apply(write, None)  # the tabs were fetched again: the report is rewritten
+    report = double.book(sid).sheet_by_title(REPORT)
+    double.client(OWNER).http_client.batch_update(
+        sid, {"requests": [{"deleteSheet": {"sheetId": report.id}}]}
+    )
+    with pytest.raises(BookChangedError, match="tabs"):
+        book.apply(write, None)  # deleteSheet: no grid with the cached id
+    book.apply(write, None)
+    assert [s.title for s in double.book(sid).sheets].count(REPORT) == 1
