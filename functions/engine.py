@@ -27,6 +27,9 @@ from .report import compute_report, log_frame, previous_month, report_tab
 from .schema import Schema
 
 LEASE_SECONDS = 300.0
+LOST_LOCK = (
+    "this tick outlived its lock and another tick took over; that tick sends the remaining emails"
+)
 Checkpoint = Callable[[str], None]
 
 
@@ -75,6 +78,7 @@ class Engine:
         self.renderer, self.schema = renderer, schema
         self.checkpoint = checkpoint
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._holds_lock = False
 
     def tick(
         self,
@@ -85,9 +89,11 @@ class Engine:
         """One pass over `flows`; if another tick holds the lock, wait up to `wait_seconds`."""
         if not self._lock(wait_seconds):
             return TickReport("skipped", "skipped: another tick is running")
+        self._holds_lock = True
         try:
             return self._locked_tick(now or datetime.now(UTC), flows)
         finally:
+            self._holds_lock = False
             self.state.release_lock(self.owner)
 
     def _lock(self, wait_seconds: float) -> bool:
@@ -209,8 +215,19 @@ class Engine:
         report.conflicts += list(journal["conflicts"])  # type: ignore[call-overload]
 
     def deliver(self, report: TickReport) -> None:
-        """Send every queued email once; a send cut short by a crash is checked first."""
-        for email, status in self.state.pending_emails():
+        """Send every queued email once; a send cut short by a crash is checked first.
+
+        A tick stalled past its lease may have been taken over: before each email it renews
+        the lease (and stops if another tick holds it) and re-reads the email's status, so it
+        never sends beside that tick nor resends what that tick sent.
+        """
+        for email, _listed in self.state.pending_emails():
+            if self._holds_lock and not self.state.acquire_lock(self.owner, LEASE_SECONDS):
+                report.problems.append(LOST_LOCK)
+                return
+            status = self.state.ledger_status(email.key)
+            if status not in ("pending", "sending"):
+                continue  # sent meanwhile by a tick that took over
             if status == "sending":
                 delivered = self.mail.was_sent(email)
                 if delivered is None:

@@ -70,6 +70,9 @@ class StateStore(Protocol):
 
     def mark_sent(self, key: str, outcome: str = "sent") -> None: ...
 
+    def ledger_status(self, key: str) -> str | None:
+        """An email's status now (`queued`, `pending`, `sending`, `sent`, `uncertain`) or None."""
+
     def claim_scheduled_run(self, key: str) -> bool:
         """True the first time a scheduled run is seen (Cloud Scheduler may deliver twice)."""
 

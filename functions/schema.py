@@ -6,6 +6,7 @@ statuses only by their stable keys (`signer`, `awaiting_decision`).
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -114,9 +115,11 @@ class Schema(_Strict):
         return [words[locale][0] for words in self.labels.choices[list_name].values()]
 
     def queue_title(self, name: str, locale: Locale) -> str:
-        # Sheet titles may hold at most 31 characters in xlsx and no []:*?/\ characters.
-        clean = "".join(ch for ch in name if ch not in "[]:*?/\\")
-        return self.labels.queue_title[locale].format(name=clean)[:31]
+        # Sheet titles may hold at most 31 characters in xlsx and no []:*?/\ characters; a
+        # line break or other control character makes Excel call the file damaged.
+        kept = (" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in name)
+        clean = " ".join("".join(ch for ch in kept if ch not in "[]:*?/\\").split())
+        return self.labels.queue_title[locale].format(name=clean)[:31].rstrip("'")
 
 
 @cache
