@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all demo test check lint types clean
+.PHONY: all demo test check lint types bench soak clean
 
 all: $(STAMP)
 
@@ -20,6 +20,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# Not in CI: prints the cost of a tick at 1k/10k/100k rows (about 30 minutes).
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+# Not in CI: 1,000 ticks of random edits on a 2,000-row workbook, invariants checked after each.
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak --ticks 1000 --rows 2000 --progress 50
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

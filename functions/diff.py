@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .model import SheetRow, Stored, stored
 from .parsing import text
@@ -49,7 +50,8 @@ def diff_table(
     by_id: dict[str, list[SheetRow]] = {}
     unidentified: list[SheetRow] = []
     for row in rows:
-        record = text(row.values.get(id_column))
+        value = row.values.get(id_column)
+        record = value.strip() if type(value) is str else text(value)  # text(), minus a call
         if record:
             by_id.setdefault(record, []).append(row)
         else:
@@ -68,12 +70,21 @@ def diff_table(
             chosen[record] = found[0]
 
     changed: dict[str, FieldChanges] = {}
+    # Hot path (every row, every tick): compare the raw cells with the snapshot in C
+    # (itemgetter + tuple ==). Snapshot values are always stored() values, so raw equality
+    # implies equality after stored(); anything else takes the exact per-cell comparison.
+    pick = itemgetter(*columns) if len(columns) > 1 else None
     for record, row in chosen.items():
         known = snapshot.get(record)
         if known is None:
             continue
         cells = row.values
-        # Hot path (every row, every tick): one list comparison, details only on a change.
+        if pick is not None:
+            try:
+                if pick(cells) == pick(known):
+                    continue
+            except KeyError:  # a column missing from the row or the snapshot: compare below
+                pass
         if [stored(cells.get(k)) for k in columns] == [known.get(k) for k in columns]:
             continue
         changed[record] = {

@@ -11,7 +11,7 @@ from .deal_watch import plan_deal
 from .diff import TableDiff, diff_table, row_values
 from .directory import read_directory, read_settings
 from .flow_context import FlowContext
-from .invoice_flow import InvoiceState, RowOutcome, plan_invoice
+from .invoice_flow import RowOutcome, plan_invoice
 from .model import BookRead, CellLock, CellWrite, EmailIntent, QueueView, SheetChanges, stored
 from .parsing import same_text, text
 from .report import previous_month
@@ -257,24 +257,27 @@ def queue_views(
     ctx: FlowContext,
 ) -> list[QueueView]:
     """Per active accountant: approved unclaimed invoices plus their own, never others'."""
-    rows: list[tuple[InvoiceState, dict[str, Any]]] = []
+    # Hot at 100k rows: the state stays a dict (a dataclass per row is costly) and
+    # each row's queue cells are picked once, not once per accountant.
+    rows: list[tuple[str | None, tuple[Any, ...]]] = []
     for entry in {**previous, **updated}.values():
         state = (entry or {}).get("state") or {}
         if entry and not entry.get("deleted") and state.get("status") in _QUEUE_STATUSES:
-            rows.append((InvoiceState.from_json(state), entry["values"]))
+            values = entry["values"]
+            rows.append((state.get("accountant"), tuple(map(values.get, QUEUE_COLUMNS))))
     tab = ctx.schema.tab("invoices")
     headers = tuple(tab.column(c).header[ctx.locale] for c in QUEUE_COLUMNS)
+    claimed_by: dict[str, Any] = {}  # a claim's text → the accountant it names (or None)
+    for claim in {a for a, _ in rows if a is not None}:
+        claimed_by[claim] = ctx.people.find(claim, "accountant")
     views = []
     for person in ctx.people.active("accountant"):
         mine = [
-            tuple(values.get(c) for c in QUEUE_COLUMNS)
-            for state, values in rows
-            if state.status in _QUEUE_STATUSES
-            and (
-                state.accountant is None
-                or ctx.people.find(state.accountant, "accountant") == person
-                or same_text(state.accountant, person.name)
-            )
+            cells
+            for accountant, cells in rows
+            if accountant is None
+            or claimed_by[accountant] == person
+            or same_text(accountant, person.name)
         ]
         views.append(
             QueueView(

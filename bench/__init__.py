@@ -1,0 +1,1 @@
+"""The sheetflow benchmark (`make bench`): see bench/bench.py."""

@@ -1,0 +1,225 @@
+"""Preparing one size: the steady state after a first tick, stored for every backend.
+
+A first tick on N + N typed rows is computed once (pure `plan_tick`), and its writes, locks,
+Log rows, queue views and snapshot are put straight into:
+
+- `seed.pkl`: the rows as they now are, the snapshot and meta, locks, queues and the edits
+  people make before the measured busy tick (for the engine worker and the Google double);
+- `book.xlsx` + `book.state.sqlite`: a real workbook (created by `create_workbook`, so with its
+  dropdowns, protections and the hidden Lists tab) whose sheets' XML is generated with the
+  same cell styles the tick gives (people's cells unlocked, claimed Accountant cells locked),
+  plus the SQLite state beside it;
+- Firestore (the emulator): the snapshot and meta under `bench/<run>/n<N>`.
+
+Writing a 100k-row book through openpyxl would take minutes, hence the generated XML. Each
+backend's first measured tick reads the book and must find nothing to do (checked).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from functions.adapters.sqlite_state import SqliteState
+from functions.adapters.workbook import create_workbook
+from functions.adapters.workbook_fast import (
+    _DIMENSION,
+    _Package,
+    _queue_xml,
+    _Sheet,
+    _Styles,
+    _value_xml,
+)
+from functions.adapters.workbook_layout import write_queues
+from functions.model import QueueView
+from functions.planner import plan_tick
+from functions.schema import Schema, load_schema
+
+from .scenario import PEOPLE, SETTINGS, START, Rows, book_read
+
+SCHEMA: Schema = load_schema()
+EDIT_SEED = 1
+
+
+def prepare(n: int, folder: Path, firestore_root: str | None) -> dict[str, Any]:
+    """Everything the workers need for size n; returns timings and sizes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, Any] = {}
+    started = time.perf_counter()
+    rows = Rows(n)
+    plan = plan_tick(book_read(SCHEMA, rows), {}, {}, SCHEMA, START)
+    rows.apply_writes(plan.changes.writes)
+    snapshot = {
+        tab: {record: entry for record, entry in entries.items() if entry is not None}
+        for tab, entries in plan.snapshot.items()
+    }
+    locks = [(lock.tab, lock.record, lock.column) for lock in plan.changes.locks if lock.locked]
+    log = [entry.as_row() for entry in plan.changes.log]
+    queues = list(plan.changes.queues or [])
+    meta = plan.meta
+    del plan
+    timings["seed_plan_s"] = time.perf_counter() - started
+    edits = rows.edits(EDIT_SEED)
+    seed = {
+        "n": n,
+        "rows": rows,
+        "snapshot": snapshot,
+        "meta": meta,
+        "locks": locks,
+        "queues": queues,
+        "edits": edits,
+    }
+    with (folder / "seed.pkl").open("wb") as out:
+        pickle.dump(seed, out, protocol=pickle.HIGHEST_PROTOCOL)
+    started = time.perf_counter()
+    build_workbook(folder / "book.xlsx", rows, locks, log, queues)
+    state = SqliteState(folder / "book.state.sqlite")
+    state.commit_journal(snapshot, meta)
+    state.close()
+    timings["workbook_build_s"] = time.perf_counter() - started
+    timings["workbook_bytes"] = (folder / "book.xlsx").stat().st_size
+    timings["log_rows"] = len(log)
+    timings["locks"] = len(locks)
+    timings["queue_rows"] = sum(len(q.rows) for q in queues)
+    if firestore_root is not None:
+        started = time.perf_counter()
+        seed_firestore(firestore_root, snapshot, meta)
+        timings["firestore_seed_s"] = time.perf_counter() - started
+    return timings
+
+
+def seed_firestore(root: str, snapshot: dict[str, Any], meta: dict[str, Any]) -> None:
+    from google.cloud import firestore
+
+    from functions.adapters.firestore_state import FirestoreState
+
+    client = firestore.Client(project=os.environ.get("BENCH_FIRESTORE_PROJECT", "sheetflow-test"))
+    FirestoreState(client, root=root).commit_journal(snapshot, meta)
+    client.close()
+
+
+# --- the workbook --------------------------------------------------------------------------
+
+
+def build_workbook(
+    path: Path,
+    rows: Rows,
+    locks: list[tuple[str, str, str]],
+    log: list[list[str]],
+    queues: list[QueueView],
+) -> None:
+    create_workbook(path, SCHEMA, "en", people=PEOPLE, settings=SETTINGS, force=True)
+    wb = openpyxl.load_workbook(path)  # empty queue tabs where the tick puts them
+    empty = [QueueView(q.accountant, q.title, q.headers, ()) for q in queues]
+    write_queues(wb, SCHEMA, "en", empty)
+    wb.save(path)
+    package = _Package(path.read_bytes())
+    styles = _Styles(package.read(package.styles_part()))
+    invoices = _Sheet(package.read(package.part_of(SCHEMA.tab("invoices").title["en"])))
+    unlocked = int(invoices.cells_of(2)[2][0][b"s"])  # Manager, row 2: a prepared people's cell
+    locked = styles.variant(unlocked, "lock")
+    locked_records = {(tab, record, column) for tab, record, column in locks}
+    for tab, data in (("invoices", rows.invoices), ("deals", rows.deals)):
+        title = SCHEMA.tab(tab).title["en"]
+        part = package.part_of(title)
+        sheet = _Sheet(package.read(part))
+        package.patched[part] = _data_sheet(sheet, tab, data, unlocked, locked, locked_records)
+    log_part = package.part_of(SCHEMA.tab("log").title["en"])
+    package.patched[log_part] = _log_sheet(_Sheet(package.read(log_part)), log)
+    for view in queues:
+        part = package.part_of(view.title)
+        sheet = _Sheet(package.read(part))
+        bold = int(next(iter(sheet.cells_of(1).values()))[0].get(b"s", b"0"))
+        package.patched[part] = _queue_xml(sheet, view, bold)
+    rendered = styles.render()
+    if rendered is not None:
+        package.patched[package.styles_part()] = rendered
+    path.write_bytes(package.save())
+
+
+def _header_row(sheet: _Sheet) -> bytes:
+    start, _open_end, end, _closed = sheet.rows()[1]
+    return sheet.xml[start:end]
+
+
+def _replace_data(sheet: _Sheet, body: bytes, last_col: int, last_row: int) -> bytes:
+    from openpyxl.utils import get_column_letter
+
+    start, end = sheet.data_span
+    head = sheet.xml[:start]
+    ref = f"A1:{get_column_letter(last_col)}{last_row}".encode()
+    head = _DIMENSION.sub(b'<dimension ref="' + ref + b'"/>', head, count=1)
+    return head + body + sheet.xml[end:]
+
+
+def _data_sheet(
+    sheet: _Sheet,
+    tab: str,
+    data: list[dict[str, Any]],
+    unlocked: int,
+    locked: int,
+    locked_records: set[tuple[str, str, str]],
+) -> bytes:
+    spec = SCHEMA.tab(tab)
+    columns = [(c.key, c.owner == "people") for c in spec.columns]
+    id_key = spec.id_column or ""
+    parts = [_header_row(sheet)]
+    last = max(len(data) + 1, 1000)  # rows 2..1000 are prepared by create_workbook
+    for number in range(2, last + 1):
+        values = data[number - 2] if number - 2 < len(data) else {}
+        record = str(values.get(id_key) or "")
+        cells = []
+        for col, (key, people) in enumerate(columns, start=1):
+            value = values.get(key)
+            style = 0
+            if people:
+                style = locked if (tab, record, key) in locked_records else unlocked
+            if value is None:
+                if style:
+                    cells.append(b'<c r="%s%d" s="%d"/>' % (_letter(col), number, style))
+                continue
+            cells.append(_value_xml(number, col, style, value))
+        parts.append(b'<row r="%d">' % number + b"".join(cells) + b"</row>")
+    return _replace_data(sheet, b"".join(parts), len(columns), last)
+
+
+def _log_sheet(sheet: _Sheet, log: list[list[str]]) -> bytes:
+    parts = [_header_row(sheet)]
+    for number, values in enumerate(log, start=2):
+        cells = [
+            _value_xml(number, col, 0, value)
+            for col, value in enumerate(values, start=1)
+            if value != ""
+        ]
+        parts.append(b'<row r="%d">' % number + b"".join(cells) + b"</row>")
+    return _replace_data(sheet, b"".join(parts), 8, len(log) + 1)
+
+
+_LETTERS: dict[int, bytes] = {}
+
+
+def _letter(col: int) -> bytes:
+    if col not in _LETTERS:
+        from openpyxl.utils import get_column_letter
+
+        _LETTERS[col] = get_column_letter(col).encode()
+    return _LETTERS[col]
+
+
+def type_into_workbook(path: Path, edits: dict[str, dict[int, dict[str, Any]]]) -> None:
+    """People's edits (tab → invoice/deal number → {column: value}), saved into the book."""
+    package = _Package(path.read_bytes())
+    for tab, by_index in edits.items():
+        part = package.part_of(SCHEMA.tab(tab).title["en"])
+        sheet = _Sheet(package.read(part))
+        columns = {c.key: col for col, c in enumerate(SCHEMA.tab(tab).columns, start=1)}
+        for index, values in by_index.items():
+            for key, value in values.items():
+                sheet.edit(index + 1, columns[key]).value = value
+        package.patched[part] = sheet.render(None)
+    path.write_bytes(package.save())

@@ -1,0 +1,347 @@
+"""The measurements, each run in a fresh process so its peak memory belongs to one size.
+
+    python -m bench.workers prepare|engine|workbook|google N FOLDER
+
+Each prints progress lines and, last, one line `RESULT {json}`. Peak memory is this
+process's `ru_maxrss` (the double's child process and the Firestore emulator are separate
+and reported apart).
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import json
+import os
+import pickle
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from functions.schema import load_schema
+
+from .scenario import START, TICK, book_read
+
+SCHEMA = load_schema()
+ENGINE_REPEATS = 3
+NAIVE_SECONDS = 20.0  # the naive script runs at most this long; the rest is extrapolated
+QUOTA_PER_MINUTE = 60  # Sheets API: write requests per minute per user (documented default)
+PROJECT = "sheetflow-test"
+
+
+def rss_mib() -> float:
+    """This process's peak resident set (VmHWM: unlike ru_maxrss, not inherited at fork)."""
+    return peak_rss_mib()
+
+
+def peak_rss_mib() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def say(event: str, **fields: Any) -> None:
+    print("EVENT " + json.dumps({"event": event, **fields}), flush=True)
+
+
+def at(k: int) -> Any:
+    return START + k * TICK
+
+
+# --- prepare -------------------------------------------------------------------------------
+
+
+def prepare(n: int, folder: Path) -> dict[str, Any]:
+    from .seed import prepare as build
+
+    root = os.environ.get("BENCH_FIRESTORE_ROOT")
+    return build(n, folder, f"{root}-n{n}" if root else None)
+
+
+# --- engine: plan_tick on an in-memory read ------------------------------------------------
+
+
+def engine(n: int, folder: Path) -> dict[str, Any]:
+    from functions.planner import plan_tick
+
+    baseline = rss_mib()
+    with (folder / "seed.pkl").open("rb") as source:
+        seed = pickle.load(source)
+    rows = seed["rows"]
+    rows.apply_edits(seed["edits"])  # 1 % of rows edited since the snapshot's tick
+    read = book_read(SCHEMA, rows)
+    snapshot, meta = seed["snapshot"], seed["meta"]
+    del seed, rows
+    gc.collect()
+    times = []
+    plan = None
+    for _ in range(ENGINE_REPEATS):
+        plan = None
+        gc.collect()
+        started = time.perf_counter()
+        plan = plan_tick(read, snapshot, meta, SCHEMA, at(3))
+        times.append(time.perf_counter() - started)
+    assert plan is not None
+    return {
+        "seconds": statistics.median(times),
+        "all_seconds": times,
+        "writes": len(plan.changes.writes),
+        "emails": len(plan.emails),
+        "log": len(plan.changes.log),
+        "locks": len(plan.changes.locks),
+        "transitions": len(plan.transitions),
+        "rss_mib": rss_mib(),
+        "baseline_rss_mib": baseline,
+    }
+
+
+# --- phases of a tick, for the workbook and Google ticks -------------------------------------
+
+
+class Phases:
+    """Wall time per step of Engine.tick (wrapping the engine's collaborators)."""
+
+    def __init__(self, engine: Any) -> None:
+        import functions.engine as engine_module
+
+        self.times: dict[str, float] = {}
+        self.hwm: dict[str, float] = {}
+        self.captured: dict[str, Any] = {}
+        for name in ("read", "apply"):
+            self._wrap(engine.book, name, name)
+        self._wrap(engine.state, "load_snapshot", "state")
+        self._wrap(engine.state, "save_journal", "state")
+        self._wrap(engine.state, "commit_journal", "state")
+        self._wrap(engine, "deliver", "deliver")
+        renderer = engine.renderer
+        self._wrap(renderer, "render", "render")
+        original = engine_module.plan_tick
+
+        def plan_tick(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            plan = original(*args, **kwargs)
+            self.times["plan"] = self.times.get("plan", 0.0) + time.perf_counter() - started
+            self.hwm.setdefault("plan", peak_rss_mib())
+            self.captured = {
+                "writes": [(w.tab, w.row, w.column, w.value) for w in plan.changes.writes],
+                "log": [e.as_row() for e in plan.changes.log],
+                "emails": len(plan.emails),
+            }
+            return plan
+
+        engine_module.plan_tick = plan_tick  # type: ignore[assignment]
+
+    def _wrap(self, owner: Any, name: str, key: str) -> None:
+        function: Callable[..., Any] = getattr(owner, name)
+
+        @functools.wraps(function)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.times[key] = self.times.get(key, 0.0) + time.perf_counter() - started
+                self.hwm.setdefault(key, peak_rss_mib())  # the high-water mark after it
+
+        setattr(owner, name, timed)
+
+    def take(self) -> dict[str, float]:
+        out = {k: round(v, 3) for k, v in self.times.items()}
+        self.times = {}
+        return out
+
+    def take_hwm(self) -> dict[str, float]:
+        out = {k: round(v) for k, v in self.hwm.items()}
+        self.hwm = {}
+        return out
+
+
+def _tick(engine: Any, phases: Phases, k: int, label: str, **extra: Any) -> dict[str, Any]:
+    phases.captured = {}
+    profile = None
+    if label == "busy" and os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/busy.prof
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
+    started = time.perf_counter()
+    report = engine.tick(at(k))
+    seconds = time.perf_counter() - started
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(f"{os.environ['BENCH_PROFILE']}.{os.getpid()}")
+    out = {
+        "label": label,
+        "seconds": seconds,
+        "outcome": report.outcome,
+        "message": report.message,
+        "emails": len(report.emails),
+        "transitions": len(report.transitions),
+        "conflicts": len(report.conflicts),
+        "phases": phases.take(),
+        "hwm_mib": phases.take_hwm(),
+        "writes": len(phases.captured.get("writes", [])),
+        "log_rows": len(phases.captured.get("log", [])),
+        **extra,
+    }
+    say("tick", **out)
+    return out
+
+
+# --- workbook: real .xlsx through bootstrap ------------------------------------------------
+
+
+def workbook(n: int, folder: Path) -> dict[str, Any]:
+    from functions.bootstrap import Config, build_engine
+
+    from .seed import type_into_workbook
+
+    with (folder / "seed.pkl").open("rb") as source:
+        edits = pickle.load(source)["edits"]
+    gc.collect()
+    engine = build_engine(Config(str(folder / "book.xlsx")))
+    phases = Phases(engine)
+    ticks = [_tick(engine, phases, 1, "first (reads the prepared book)")]
+    ticks.append(_tick(engine, phases, 2, "idle"))
+    started = time.perf_counter()
+    type_into_workbook(folder / "book.xlsx", edits)
+    say("edited", seconds=time.perf_counter() - started)
+    ticks.append(_tick(engine, phases, 3, "busy"))
+    return {"ticks": ticks, "rss_mib": rss_mib(), "bytes": (folder / "book.xlsx").stat().st_size}
+
+
+# --- Google: GoogleSheetBook over the double + FirestoreState over the emulator ------------
+
+
+def google(n: int, folder: Path) -> dict[str, Any]:
+    from google.cloud import firestore
+
+    from functions.adapters.firestore_state import FirestoreState
+    from functions.adapters.gsheets import GoogleSheetBook
+    from functions.engine import Engine
+    from functions.notify import EmailRenderer
+    from tests.fakes import FakeMail
+
+    from .google_remote import SA, DoubleProcess, remote_client
+
+    started = time.perf_counter()
+    double = DoubleProcess(folder / "seed.pkl")
+    say("double_ready", seconds=time.perf_counter() - started, double_rss_mib=double.filled_rss)
+    try:
+        baseline = rss_mib()
+        client = remote_client(double.conn)
+        book = GoogleSheetBook(double.sid, client, SCHEMA, SA, sleep=lambda s: None)
+        store = firestore.Client(project=PROJECT)
+        root = os.environ.get("BENCH_FIRESTORE_ROOT", "bench/local")
+        state = FirestoreState(store, root=f"{root}-n{n}")
+        engine = Engine(book, state, FakeMail(), EmailRenderer(), SCHEMA)
+        phases = Phases(engine)
+
+        def tick(k: int, label: str) -> dict[str, Any]:
+            mark = double.mark()
+            state.reads = state.writes = 0
+            double.busy_seconds()
+            out = _tick(engine, phases, k, label)
+            kinds = double.kinds(mark)
+            out.update(
+                requests=len(kinds),
+                kinds=kinds,
+                firestore_reads=state.reads,
+                firestore_writes=state.writes,
+                double_seconds=double.busy_seconds(),
+            )
+            return out
+
+        ticks = [tick(1, "first of this instance (metadata + read)")]
+        ticks.append(tick(2, "idle"))
+        double.ask("edit")
+        ticks.append(tick(3, "busy"))
+        busy_plan = dict(phases.captured)  # the cells and Log rows the busy tick wrote
+        ticks.append(tick(4, "after its own write (re-read)"))
+        ticks.append(tick(5, "idle"))
+        engine_rss = rss_mib()  # the engine path's peak, before the naive script runs
+        naive = _naive(double, remote_client(double.conn), busy_plan)
+        return {
+            "ticks": ticks,
+            "rss_mib": engine_rss,
+            "baseline_rss_mib": baseline,
+            "double_fill_seconds": double.fill_seconds,
+            "double_filled_rss_mib": double.filled_rss,
+            "naive": naive,
+        }
+    finally:
+        stopped = double.stop()
+        say("double_stopped", **stopped)
+
+
+def _naive(double: Any, client: Any, plan: dict[str, Any]) -> dict[str, Any]:
+    """The tutorial way: read the tabs, then one update_cell per changed cell, one append_row
+    per Log line — the same cells and Log rows the busy tick wrote, on the same double."""
+    writes: list[tuple[str, int, str, Any]] = plan.get("writes", [])
+    log: list[list[str]] = plan.get("log", [])
+    mark = double.mark()
+    started = time.perf_counter()
+    sheet = client.open_by_key(double.sid)
+    tabs = {key: sheet.worksheet(SCHEMA.tab(key).title["en"]) for key in ("invoices", "deals")}
+    for ws in tabs.values():
+        ws.get_all_values()
+    log_ws = sheet.worksheet(SCHEMA.tab("log").title["en"])
+    setup_requests = len(double.kinds(mark))
+    keys = {key: [c.key for c in SCHEMA.tab(key).columns] for key in ("invoices", "deals")}
+    total = len(writes) + len(log)
+    done = 0
+    work_started = time.perf_counter()
+    for tab, row, column, value in writes:
+        if time.perf_counter() - work_started > NAIVE_SECONDS:
+            break
+        tabs[tab].update_cell(row, keys[tab].index(column) + 1, "" if value is None else value)
+        done += 1
+    for values in log:
+        if time.perf_counter() - work_started > NAIVE_SECONDS:
+            break
+        log_ws.append_row(values)
+        done += 1
+    work_seconds = time.perf_counter() - work_started
+    measured = len(double.kinds(mark))
+    per_request = work_seconds / done if done else 0.0
+    seconds = (time.perf_counter() - started) + per_request * (total - done)
+    return {
+        "cells": len(writes),
+        "log_rows": len(log),
+        "requests": setup_requests + total,
+        "requests_measured": measured,
+        "done": done,
+        "total": total,
+        "capped": done < total,
+        "seconds": seconds,
+        "per_request_seconds": per_request,
+        "quota_minutes": (setup_requests + total) / QUOTA_PER_MINUTE,
+    }
+
+
+WORKERS: dict[str, Callable[[int, Path], dict[str, Any]]] = {
+    "prepare": prepare,
+    "engine": engine,
+    "workbook": workbook,
+    "google": google,
+}
+
+
+def main() -> None:
+    kind, n, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+    result = WORKERS[kind](n, folder)
+    result["peak_rss_mib"] = rss_mib()
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
