@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.model import BookRead, SheetRow, TableRead
+from functions.record import compact
 from functions.schema import Schema
 
 PEOPLE = [
@@ -175,7 +176,8 @@ def table(schema: Schema, tab: str, rows: list[dict[str, Any]]) -> TableRead:
         tab,
         schema.tab(tab).title["en"],
         columns,
-        tuple(SheetRow(n, {k: r.get(k) for k in columns}) for n, r in enumerate(rows, start=2)),
+        # Compact rows with shared texts, as the adapters' read() returns them.
+        tuple(SheetRow(n, compact(columns, map(r.get, columns))) for n, r in enumerate(rows, 2)),
     )
 
 

@@ -72,6 +72,7 @@ def prepare(n: int, folder: Path) -> dict[str, Any]:
 
 def engine(n: int, folder: Path) -> dict[str, Any]:
     from functions.planner import plan_tick
+    from functions.record import freeze
 
     baseline = rss_mib()
     with (folder / "seed.pkl").open("rb") as source:
@@ -79,7 +80,8 @@ def engine(n: int, folder: Path) -> dict[str, Any]:
     rows = seed["rows"]
     rows.apply_edits(seed["edits"])  # 1 % of rows edited since the snapshot's tick
     read = book_read(SCHEMA, rows)
-    snapshot, meta = seed["snapshot"], seed["meta"]
+    snapshot = freeze(seed["snapshot"])  # as a state store loads it: compact, texts shared
+    meta = seed["meta"]
     del seed, rows
     gc.collect()
     times = []

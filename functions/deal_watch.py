@@ -6,6 +6,7 @@ deal, this change and the total paid, Paid %, order and invoice numbers and stag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -115,7 +116,12 @@ def alert_recipients(ctx: FlowContext) -> list[Person]:
 
 
 def plan_deal(
-    record: str, row: SheetRow, previous: dict[str, Any] | None, ctx: FlowContext, *, silent: bool
+    record: str,
+    row: SheetRow,
+    previous: Mapping[str, Any] | None,
+    ctx: FlowContext,
+    *,
+    silent: bool,
 ) -> DealOutcome:
     """Watch one deal. `silent` records it without alerting (the first look at a pipeline)."""
     values = {k: stored(v) for k, v in row.values.items()}

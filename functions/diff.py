@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from .model import SheetRow, Stored, stored
 from .parsing import text
+from .record import projection
 
 FieldChanges = dict[str, tuple[Stored, Stored]]
 
@@ -70,21 +70,19 @@ def diff_table(
             chosen[record] = found[0]
 
     changed: dict[str, FieldChanges] = {}
-    # Hot path (every row, every tick): compare the raw cells with the snapshot in C
-    # (itemgetter + tuple ==). Snapshot values are always stored() values, so raw equality
-    # implies equality after stored(); anything else takes the exact per-cell comparison.
-    pick = itemgetter(*columns) if len(columns) > 1 else None
+    # Hot path (every row, every tick): compare the raw cells with the snapshot as tuples.
+    # Snapshot values are always stored() values, so raw equality implies equality after
+    # stored(); anything else (or a column missing on one side) is compared cell by cell.
+    pick = projection(columns) if columns else None
     for record, row in chosen.items():
         known = snapshot.get(record)
         if known is None:
             continue
         cells = row.values
         if pick is not None:
-            try:
-                if pick(cells) == pick(known):
-                    continue
-            except KeyError:  # a column missing from the row or the snapshot: compare below
-                pass
+            seen = pick(cells)
+            if seen is not None and seen == pick(known):
+                continue
         if [stored(cells.get(k)) for k in columns] == [known.get(k) for k in columns]:
             continue
         changed[record] = {

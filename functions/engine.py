@@ -133,9 +133,10 @@ class Engine:
             if plan.meta != meta:
                 self.state.commit_journal({}, plan.meta)
             return self._idle(report)
-        journal = self._journal(plan, read.locale, now)
+        journal, fingerprint = self._journal(plan, read.locale, now), read.fingerprint
+        del read, plan  # the journal holds what is left to do: free every row before sending
         try:
-            self._finish(journal, read.fingerprint, report)
+            self._finish(journal, fingerprint, report)
         except (BookChangedError, BookBusyError) as exc:
             self.state.drop_journal()
             report.outcome, report.message = "retry", f"nothing written: {exc}"

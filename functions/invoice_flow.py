@@ -5,7 +5,7 @@ No I/O here. The engine feeds in what was read and applies what comes out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -122,7 +122,7 @@ class _Row:
     """One row's evaluation: guards read the effective values, effects fill the outcome."""
 
     def __init__(
-        self, record: str, row: SheetRow, previous: dict[str, Any] | None, ctx: FlowContext
+        self, record: str, row: SheetRow, previous: Mapping[str, Any] | None, ctx: FlowContext
     ) -> None:
         self.record, self.ctx = record, ctx
         self.before: dict[str, Stored] = dict((previous or {}).get("values") or {})
@@ -342,7 +342,7 @@ class _Row:
 
 
 def plan_invoice(
-    record: str, row: SheetRow, previous: dict[str, Any] | None, ctx: FlowContext
+    record: str, row: SheetRow, previous: Mapping[str, Any] | None, ctx: FlowContext
 ) -> RowOutcome:
     """Move one invoice row as far as its cells allow, and say what to write, send and log."""
     r = _Row(record, row, previous, ctx)

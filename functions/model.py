@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 # What a spreadsheet cell can hold once read (openpyxl or Sheets "unformatted" values).
 Cell = str | int | float | bool | datetime | date | None
+# What the last tick saw, per tab and record ID: {"values": {...}, "state": {...}} (read-only).
+Snapshot = dict[str, dict[str, Mapping[str, Any]]]
 # What the snapshot keeps of a cell: JSON-safe, so SQLite and Firestore store it as is.
 Stored = str | int | float | bool | None
 
@@ -27,10 +30,13 @@ def stored(value: Cell) -> Stored:
 
 @dataclass(frozen=True)
 class SheetRow:
-    """One data row as read: its 1-based sheet row number and its cells by column key."""
+    """One data row as read: its 1-based sheet row number and its cells by column key.
+
+    Adapters pass a `record.Record` (compact, shared strings); tests may pass a plain dict.
+    """
 
     number: int
-    values: dict[str, Cell]
+    values: Mapping[str, Cell]
 
     def get(self, key: str) -> Cell:
         return self.values.get(key)

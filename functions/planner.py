@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,12 +13,20 @@ from .diff import TableDiff, diff_table, row_values
 from .directory import read_directory, read_settings
 from .flow_context import FlowContext
 from .invoice_flow import RowOutcome, plan_invoice
-from .model import BookRead, CellLock, CellWrite, EmailIntent, QueueView, SheetChanges, stored
+from .model import (
+    BookRead,
+    CellLock,
+    CellWrite,
+    EmailIntent,
+    QueueView,
+    SheetChanges,
+    Snapshot,
+    stored,
+)
 from .parsing import same_text, text
 from .report import previous_month
 from .schema import Locale, Schema
 
-Snapshot = dict[str, dict[str, dict[str, Any]]]
 TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}
 ALL_FLOWS = frozenset(TAB_FLOWS.values())
 QUEUE_COLUMNS = (
@@ -98,7 +107,7 @@ def plan_tick(
 
 def _plan_invoices(
     read: BookRead,
-    previous: dict[str, dict[str, Any]],
+    previous: Mapping[str, Mapping[str, Any]],
     ctx: FlowContext,
     plan: TickPlan,
     everything: bool,
@@ -159,7 +168,7 @@ def out_label(out: RowOutcome, status: str) -> str:
 
 
 def _plan_deals(
-    read: BookRead, previous: dict[str, dict[str, Any]], ctx: FlowContext, plan: TickPlan
+    read: BookRead, previous: Mapping[str, Mapping[str, Any]], ctx: FlowContext, plan: TickPlan
 ) -> None:
     table = read.table("deals")
     live = {k: v["values"] for k, v in previous.items() if not v.get("deleted")}
@@ -228,7 +237,7 @@ def _mark_copies(diff: TableDiff, ctx: FlowContext, plan: TickPlan) -> None:
 
 def _mark_removed(
     diff: TableDiff,
-    previous: dict[str, dict[str, Any]],
+    previous: Mapping[str, Mapping[str, Any]],
     ctx: FlowContext,
     plan: TickPlan,
     tab: str = "invoices",
@@ -252,7 +261,7 @@ def _mark_removed(
 
 def queue_views(
     read: BookRead,
-    previous: dict[str, dict[str, Any]],
+    previous: Mapping[str, Mapping[str, Any]],
     updated: dict[str, dict[str, Any] | None],
     ctx: FlowContext,
 ) -> list[QueueView]:

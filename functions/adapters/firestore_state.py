@@ -32,7 +32,8 @@ from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
 from ..errors import SheetflowError
-from ..model import RenderedEmail
+from ..model import RenderedEmail, Snapshot
+from ..record import as_json, freeze, share
 
 JSON = dict[str, Any]
 Shard = dict[str, dict[str, JSON]]
@@ -63,7 +64,9 @@ def _shard_of(tab: str, record: str, shards: int) -> int:
 
 
 def _encode(shard: Shard) -> str:
-    return json.dumps(shard, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return json.dumps(
+        shard, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=as_json
+    )
 
 
 class _Writes:
@@ -180,15 +183,17 @@ class FirestoreState:
         doc = self._get(self._meta) or {}
         return dict(doc.get("values", {})), int(doc.get("shards", 1))
 
-    def load_snapshot(self) -> dict[str, dict[str, JSON]]:
+    def load_snapshot(self) -> Snapshot:
         _, shards = self._layout()
-        snapshot: dict[str, dict[str, JSON]] = {}
+        snapshot: Snapshot = {}
         current = self._snapshot.where(filter=firestore.FieldFilter("of", "==", shards))
         count = 0
         for doc in current.stream():  # one shard at a time: its JSON text is freed once decoded
             count += 1
             for tab, rows in json.loads(doc.get("data")).items():
-                snapshot.setdefault(tab, {}).update(rows)
+                into = snapshot.setdefault(tab, {})
+                for record, entry in rows.items():
+                    into[share(record)] = freeze(entry)
         self.reads += max(1, count)  # as _query counts
         return snapshot
 
@@ -305,7 +310,7 @@ class FirestoreState:
             for doc in self._queued():  # left by a save that crashed before its head
                 writes.delete(doc.reference)
         gen = uuid.uuid4().hex
-        data = json.dumps(journal).encode()
+        data = json.dumps(journal, default=as_json).encode()
         pieces = [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)] or [b""]
         for i, piece in enumerate(pieces):
             writes.set(self._journal.document(f"{gen}-{i}"), {"gen": gen, "data": piece})

@@ -261,7 +261,7 @@ class GoogleSheetBook:
             spec = self.schema.tab(key)
             header = rows[0] if rows else []
             columns = column_positions(header, spec, locale, tab.title)
-            tables[key] = TabGrid(key, tab, spec, columns, [list(r) for r in rows])
+            tables[key] = TabGrid(key, tab, spec, columns, rows)
         log = grids[len(wanted)] if has_log and len(grids) > len(wanted) else None
         log_header: list[object] | None = None
         if has_log:

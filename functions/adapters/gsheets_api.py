@@ -28,6 +28,7 @@ from gspread.urls import (
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from ..errors import SheetflowError
+from ..record import share
 
 JSON = dict[str, Any]
 Cell = str | int | float | bool | None
@@ -118,11 +119,17 @@ def parse_tabs(answer: JSON) -> list[Tab]:
 
 
 def parse_value_ranges(answer: JSON) -> list[Grid]:
-    """Rows of cells per requested range; missing trailing cells are simply absent."""
+    """Rows of cells per requested range; missing trailing cells are simply absent.
+
+    The decoded answer's own lists are reused, with repeated strings shared: a 100,000-row
+    read then costs one copy of its cells, not three.
+    """
     grids = []
     for value_range in answer.get("valueRanges", []):
         rows = value_range.get("values", [])
-        grids.append([[_cell(v) for v in row] for row in rows])
+        for row in rows:
+            row[:] = [share(_cell(v)) for v in row]
+        grids.append(rows)
     return grids
 
 

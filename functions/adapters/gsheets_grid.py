@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ..errors import NotAWorkbookError, SchemaError
 from ..model import Cell, SheetRow, Stored, TableRead
 from ..parsing import text
+from ..record import Record, shape
 from ..schema import LOCALES, Locale, Schema
 from ..schema import Tab as SchemaTab
 from .gsheets_api import Grid, Tab
@@ -65,8 +66,11 @@ class TabGrid:
 
     def table(self) -> TableRead:
         found = []
+        index = shape(tuple(self.columns))
         for number in range(2, len(self.rows) + 1):
-            row = SheetRow(number, {key: self.value(number, key) for key in self.columns})
+            row = SheetRow(
+                number, Record(index, tuple(self.value(number, k) for k in self.columns))
+            )
             if not row.is_blank():
                 found.append(row)
         return TableRead(self.key, self.tab.title, tuple(self.columns), tuple(found))

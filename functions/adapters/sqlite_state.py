@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..model import RenderedEmail
+from ..model import RenderedEmail, Snapshot
+from ..record import as_json, freeze, share
 
 JSON = dict[str, Any]
 _SCHEMA = """
@@ -81,10 +82,10 @@ class SqliteState:
             db.execute("DELETE FROM lock WHERE name = 'tick' AND owner = ?", (owner,))
 
     # -- snapshot and meta -----------------------------------------------------------------
-    def load_snapshot(self) -> dict[str, dict[str, JSON]]:
-        snapshot: dict[str, dict[str, JSON]] = {}
+    def load_snapshot(self) -> Snapshot:
+        snapshot: Snapshot = {}
         for tab, record, data in self._db.execute("SELECT tab, record, data FROM snapshot"):
-            snapshot.setdefault(tab, {})[record] = json.loads(data)
+            snapshot.setdefault(tab, {})[share(record)] = freeze(json.loads(data))
         return snapshot
 
     def load_meta(self) -> JSON:
@@ -99,7 +100,7 @@ class SqliteState:
         with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO journal (id, data, applied) VALUES (1, ?, 0)",
-                (json.dumps(journal),),
+                (json.dumps(journal, default=as_json),),
             )
             db.executemany(
                 "INSERT OR IGNORE INTO ledger (key, message_id, sender, recipients, subject,"
@@ -135,7 +136,7 @@ class SqliteState:
                     else:
                         db.execute(
                             "INSERT OR REPLACE INTO snapshot (tab, record, data) VALUES (?,?,?)",
-                            (tab, record, json.dumps(data)),
+                            (tab, record, json.dumps(data, default=as_json)),
                         )
             db.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",

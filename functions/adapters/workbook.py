@@ -35,6 +35,7 @@ from ..model import (
     stored,
 )
 from ..parsing import text
+from ..record import Record, compact
 from ..schema import LOCALES, Locale, Schema, Tab
 from .files import write_atomically
 from .workbook_fast import Seen, SeenTab, fast_apply
@@ -168,7 +169,7 @@ class WorkbookBook:
         finally:
             wb.close()
         rows = tuple(
-            SheetRow(row.number, {**row.values, "paid_pct": formulas[row.number]})
+            SheetRow(row.number, Record.of({**row.values, "paid_pct": formulas[row.number]}))
             if formulas.get(row.number, "").startswith("=")
             else row
             for row in table.rows
@@ -374,10 +375,13 @@ def _read_table(ws: Sheet, tab: Tab, locale: Locale) -> tuple[TableRead, dict[st
     rows = _values_by_row(ws)
     positions = _column_positions(next(rows, ()), tab, locale, ws.title)
     found = []
+    keys = tuple(positions)
     for number, values in enumerate(rows, start=2):
         row = SheetRow(
             number,
-            {key: _cell(values[i]) if i < len(values) else None for key, i in positions.items()},
+            compact(
+                keys, (_cell(values[i]) if i < len(values) else None for i in positions.values())
+            ),
         )
         if not row.is_blank():
             found.append(row)

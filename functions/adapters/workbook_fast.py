@@ -23,7 +23,7 @@ import functools
 import math
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from posixpath import join, normpath
@@ -577,7 +577,7 @@ class _Grid:
     def __init__(self, seen: SeenTab, tab: Tab) -> None:
         self.tab, self.title = tab, seen.table.title
         self.columns = {key: index + 1 for key, index in seen.positions.items()}
-        self.rows: dict[int, dict[str, Cell]] = {r.number: r.values for r in seen.table.rows}
+        self.rows: dict[int, Mapping[str, Cell]] = {r.number: r.values for r in seen.table.rows}
         self._ids: dict[str, int] | None = None
 
     def value(self, row: int, key: str) -> Cell:
