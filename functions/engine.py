@@ -222,13 +222,14 @@ class Engine:
         the lease (and stops if another tick holds it) and re-reads the email's status, so it
         never sends beside that tick nor resends what that tick sent.
         """
-        for email, _listed in self.state.pending_emails():
+        for key in self.state.pending_keys():
             if self._holds_lock and not self.state.acquire_lock(self.owner, LEASE_SECONDS):
                 report.problems.append(LOST_LOCK)
                 return
-            status = self.state.ledger_status(email.key)
-            if status not in ("pending", "sending"):
+            entry = self.state.ledger_entry(key)
+            if entry is None or entry[1] not in ("pending", "sending"):
                 continue  # sent meanwhile by a tick that took over
+            email, status = entry
             if status == "sending":
                 delivered = self.mail.was_sent(email)
                 if delivered is None:

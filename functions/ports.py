@@ -63,15 +63,19 @@ class StateStore(Protocol):
 
     def drop_journal(self) -> None: ...
 
-    def pending_emails(self) -> list[tuple[RenderedEmail, str]]:
-        """Queued emails not yet marked sent, with their status (`pending` or `sending`)."""
+    def pending_keys(self) -> list[str]:
+        """Keys of queued emails not yet marked sent (`pending` or `sending`), in queue order.
+
+        Keys only: a first tick on a big sheet queues thousands of emails, each read in turn.
+        """
+
+    def ledger_entry(self, key: str) -> tuple[RenderedEmail, str] | None:
+        """An email as queued and its status now (`queued`, `pending`, `sending`, `sent`,
+        `uncertain`), or None if the ledger does not know it."""
 
     def mark_sending(self, key: str) -> None: ...
 
     def mark_sent(self, key: str, outcome: str = "sent") -> None: ...
-
-    def ledger_status(self, key: str) -> str | None:
-        """An email's status now (`queued`, `pending`, `sending`, `sent`, `uncertain`) or None."""
 
     def claim_scheduled_run(self, key: str) -> bool:
         """True the first time a scheduled run is seen (Cloud Scheduler may deliver twice)."""

@@ -364,24 +364,26 @@ class FirestoreState:
             return
         self.writes += 1
 
-    def pending_emails(self) -> list[tuple[RenderedEmail, str]]:
+    def pending_keys(self) -> list[str]:
         live = self._ledger.where(filter=firestore.FieldFilter("status", "in", _LIVE))
-        docs = [d.to_dict() for d in self._query(live)]
+        # Without the messages: they are read one at a time as they are sent.
+        docs = [d.to_dict() for d in self._query(live.select(["key", "queued_at", "seq"]))]
         docs.sort(key=lambda d: (d["queued_at"], d["seq"]))
-        return [
-            (
-                RenderedEmail(
-                    d["key"],
-                    d["message_id"],
-                    d["sender"],
-                    tuple(d["recipients"]),
-                    d["subject"],
-                    bytes(d["raw"]),
-                ),
-                d["status"],
-            )
-            for d in docs
-        ]
+        return [str(d["key"]) for d in docs]
+
+    def ledger_entry(self, key: str) -> tuple[RenderedEmail, str] | None:
+        d = self._get(self._ledger.document(_digest(key)))
+        if d is None:
+            return None
+        email = RenderedEmail(
+            d["key"],
+            d["message_id"],
+            d["sender"],
+            tuple(d["recipients"]),
+            d["subject"],
+            bytes(d["raw"]),
+        )
+        return email, str(d["status"])
 
     def mark_sending(self, key: str) -> None:
         self._update(self._ledger.document(_digest(key)), {"status": "sending"})
@@ -389,10 +391,6 @@ class FirestoreState:
     def mark_sent(self, key: str, outcome: str = "sent") -> None:
         data = {"status": outcome, "sent_at": self._clock()}
         self._update(self._ledger.document(_digest(key)), data)
-
-    def ledger_status(self, key: str) -> str | None:
-        doc = self._get(self._ledger.document(_digest(key)))
-        return str(doc["status"]) if doc else None
 
     # -- scheduled runs --------------------------------------------------------------------
     def claim_scheduled_run(self, key: str) -> bool:

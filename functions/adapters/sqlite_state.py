@@ -151,15 +151,22 @@ class SqliteState:
             db.execute("DELETE FROM journal WHERE id = 1")
 
     # -- email ledger ----------------------------------------------------------------------
-    def pending_emails(self) -> list[tuple[RenderedEmail, str]]:
+    def pending_keys(self) -> list[str]:
         rows = self._db.execute(
-            "SELECT key, message_id, sender, recipients, subject, raw, status FROM ledger"
-            " WHERE status IN ('pending', 'sending') ORDER BY queued_at, rowid"
-        ).fetchall()
-        return [
-            (RenderedEmail(key, mid, sender, tuple(json.loads(to)), subject, bytes(raw)), status)
-            for key, mid, sender, to, subject, raw, status in rows
-        ]
+            "SELECT key FROM ledger WHERE status IN ('pending', 'sending')"
+            " ORDER BY queued_at, rowid"
+        )
+        return [key for (key,) in rows]
+
+    def ledger_entry(self, key: str) -> tuple[RenderedEmail, str] | None:
+        row = self._db.execute(
+            "SELECT message_id, sender, recipients, subject, raw, status FROM ledger WHERE key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        mid, sender, to, subject, raw, status = row
+        return RenderedEmail(key, mid, sender, tuple(json.loads(to)), subject, bytes(raw)), status
 
     def mark_sending(self, key: str) -> None:
         with self._transaction() as db:
@@ -171,10 +178,6 @@ class SqliteState:
                 "UPDATE ledger SET status = ?, sent_at = ? WHERE key = ?",
                 (outcome, self._clock(), key),
             )
-
-    def ledger_status(self, key: str) -> str | None:
-        row = self._db.execute("SELECT status FROM ledger WHERE key = ?", (key,)).fetchone()
-        return str(row[0]) if row else None
 
     # -- scheduled runs --------------------------------------------------------------------
     def claim_scheduled_run(self, key: str) -> bool:

@@ -241,14 +241,14 @@ def test_a_send_killed_after_gmail_sent_it_is_marked_sent_not_sent_twice(
 
     with pytest.raises(Killed):
         engine.deliver(TickReport())
-    assert state.ledger_status(mail.key) == "sending"
+    assert state.ledger_entry(mail.key) == (mail, "sending")
     state.close()
 
     engine, state = engine_for(path, sender)
     report = TickReport()
     engine.deliver(report)
 
-    assert state.ledger_status(mail.key) == "sent"
+    assert state.ledger_entry(mail.key) == (mail, "sent")
     assert double.count(SEND) == 1
     assert len(double.sent_with_key(mail.key)) == 1
     assert report.emails == []
@@ -270,7 +270,7 @@ def test_a_send_killed_before_reaching_gmail_is_sent_once_on_the_next_tick(
         engine, state = engine_for(path, sender)
         engine.deliver(TickReport())
 
-    assert state.ledger_status(mail.key) == "sent"
+    assert state.ledger_entry(mail.key) == (mail, "sent")
     assert len(double.sent) == 1
     assert double.count(SEND) == 2  # the killed request and the one that went through
 
