@@ -381,6 +381,7 @@ def report(out: Output, machine: dict[str, str], results: dict[int, dict[str, An
         verdict = "n/a " if ok is None else ("PASS" if ok else "FAIL")
         out.line(f"- {verdict}  {name}: {value}")
     out.line()
+    summary = len(out.lines)  # what the README's Performance section shows
     out.line("<details><summary>How it was measured, and each tick step by step</summary>")
     out.line()
     notes(out)
@@ -393,6 +394,30 @@ def report(out: Output, machine: dict[str, str], results: dict[int, dict[str, An
     out.line("</details>")
     (HERE / "RESULTS.md").write_text("\n".join(out.lines) + "\n")
     print(f"\nwritten: {HERE / 'RESULTS.md'}")
+    if tuple(results) == SIZES:  # a partial run (--sizes) never replaces the README's table
+        update_readme(out.lines[1:summary], machine)
+
+
+README_START, README_END = "<!-- bench: written by make bench -->", "<!-- /bench -->"
+
+
+def update_readme(lines: list[str], machine: dict[str, str]) -> None:
+    """Replace the README's Performance section body (between its markers) with this run."""
+    path = ROOT / "README.md"
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        print(f"README.md has no {README_START} … {README_END} markers: left as it was")
+        return
+    before, rest = text.split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    body = [
+        *lines,
+        f"Machine: {machine['machine']}, {machine['python']}. Each tick step by step and how it"
+        " was measured: [bench/RESULTS.md](bench/RESULTS.md). Rerun with `make bench`"
+        " (about 30 minutes; it starts its own Firestore emulator).",
+    ]
+    path.write_text(before + README_START + "\n" + "\n".join(body) + "\n" + README_END + after)
+    print(f"updated: {path} (Performance)")
 
 
 def notes(out: Output) -> None:

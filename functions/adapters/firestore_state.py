@@ -47,6 +47,7 @@ MAX_SHARDS = 4096
 _BATCH_BYTES = 3_000_000  # Firestore refuses requests over 10 MiB, its emulator over 4 MiB
 _BATCH_WRITES = 500
 _GET_MANY = 1000  # documents per BatchGetDocuments request
+_SHARDS_PER_PASS = 32  # shards read, changed and staged together by a commit (≤ ~16 MB)
 _QUEUED, _LIVE = "queued", ["pending", "sending"]
 _RUN_KEEP_SECONDS = 30 * 86400
 
@@ -214,27 +215,25 @@ class FirestoreState:
                 touched.setdefault(_shard_of(tab, record, shards), []).append((tab, record, data))
         if not touched:
             return shards, []
-        found = self._get_many([self._shard_ref(shards, i) for i in sorted(touched)])
-        updated: dict[int, Shard] = {}
-        for index, rows_in in touched.items():
-            doc = found.get(f"{shards}-{index}")
-            shard: Shard = json.loads(doc["data"]) if doc else {}
-            _apply(shard, rows_in)
-            updated[index] = shard
-        encoded = {i: _encode(s) for i, s in updated.items()}
-        if shards < MAX_SHARDS and any(
-            len(encoded[i].encode()) > SHARD_FULL_BYTES
-            or _spare(_sizes(shard).values()) > SHARD_SPLIT_BYTES
-            for i, shard in updated.items()
-        ):
-            return self._reshard(changes, shards, writes)
-        checked = {i: _checked(text, updated[i]) for i, text in encoded.items()}  # before writing
-        for index, text in checked.items():
-            ref = self._shard_ref(shards, index)
-            if updated[index]:
-                writes.set(ref, {"of": shards, "data": text})
-            elif f"{shards}-{index}" in found:
-                writes.delete(ref)
+        # A few shards at a time: 1 % of 200,000 rows edited touches every shard, and all of
+        # them decoded at once would need several times the snapshot's size in memory.
+        indexes = sorted(touched)
+        for start in range(0, len(indexes), _SHARDS_PER_PASS):
+            part = indexes[start : start + _SHARDS_PER_PASS]
+            found = self._get_many([self._shard_ref(shards, i) for i in part])
+            for index in part:
+                doc = found.get(f"{shards}-{index}")
+                shard: Shard = json.loads(doc["data"]) if doc else {}
+                _apply(shard, touched[index])
+                text = _encode(shard)
+                if shards < MAX_SHARDS and _needs_split(text, shard):
+                    # Shards already written hold these rows too: resharding rewrites them all.
+                    return self._reshard(changes, shards, writes)
+                ref = self._shard_ref(shards, index)
+                if shard:
+                    writes.set(ref, {"of": shards, "data": _checked(text, shard)})
+                elif doc is not None:
+                    writes.delete(ref)
         return shards, []
 
     def _reshard(
@@ -456,6 +455,14 @@ def _worst_spare(sizes: Mapping[tuple[str, str], int], shards: int) -> int:
     for (tab, record), size in sizes.items():
         per_shard.setdefault(_shard_of(tab, record, shards), []).append(size)
     return max(map(_spare, per_shard.values()), default=0)
+
+
+def _needs_split(text: str, shard: Shard) -> bool:
+    size = len(text.encode())
+    # Only a shard past the split size can have that much besides its biggest row.
+    return size > SHARD_FULL_BYTES or (
+        size > SHARD_SPLIT_BYTES and _spare(_sizes(shard).values()) > SHARD_SPLIT_BYTES
+    )
 
 
 def _checked(text: str, shard: Shard) -> str:

@@ -123,6 +123,7 @@ class GoogleSheetBook:
         if self._version is None:
             self.version()
         version, self._version = self._version or "", None
+        self._seen = None  # an earlier read's cells (an idle tick keeps them) go before the next
         self._seen = self._load(version, whole_log=False)
         tables = {key: grid.table() for key, grid in self._seen.grids.items()}
         return BookRead(self._seen.locale, tables, version)
