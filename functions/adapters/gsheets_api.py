@@ -12,11 +12,13 @@ The parsers here take Google's JSON as documented and recorded (see the parity t
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import ijson
 import requests
 from gspread.exceptions import APIError
 from gspread.urls import (
@@ -118,18 +120,30 @@ def parse_tabs(answer: JSON) -> list[Tab]:
     return tabs
 
 
-def parse_value_ranges(answer: JSON) -> list[Grid]:
-    """Rows of cells per requested range; missing trailing cells are simply absent.
+# ijson's paths to a value range, one of its rows and one cell of that row.
+_RANGE = "valueRanges.item"
+_ROW = _RANGE + ".values.item"
+_CELL = _ROW + ".item"
 
-    The decoded answer's own lists are reused, with repeated strings shared: a 100,000-row
-    read then costs one copy of its cells, not three.
+
+def parse_value_ranges(body: bytes) -> list[Grid]:
+    """Rows of cells per requested range (a values:batchGet answer's JSON, as received).
+
+    Missing trailing cells are simply absent. Parsed as a stream with repeated texts shared:
+    decoded whole, a 100,000 + 100,000-row answer would briefly need ~250 MB more.
     """
-    grids = []
-    for value_range in answer.get("valueRanges", []):
-        rows = value_range.get("values", [])
-        for row in rows:
-            row[:] = [share(_cell(v)) for v in row]
-        grids.append(rows)
+    grids: list[Grid] = []
+    row: list[Cell] = []
+    for prefix, event, value in ijson.parse(io.BytesIO(body), use_float=True):
+        if prefix == _CELL:
+            row.append(share(_cell(value)))
+        elif prefix == _ROW:
+            if event == "start_array":
+                row = []
+            else:
+                grids[-1].append(row)
+        elif prefix == _RANGE and event == "start_map":
+            grids.append([])
     return grids
 
 
@@ -208,7 +222,10 @@ class SheetsApi:
             "majorDimension": "ROWS",
         }
         url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
-        return parse_value_ranges(self._send("get", url, params=params))
+        grids: list[Grid] = self._send(
+            "get", url, params=params, decode=lambda answer: parse_value_ranges(answer.content)
+        )
+        return grids
 
     def batch_update(
         self, requests_: list[JSON], *, unchanged_since: str | None = None
@@ -240,7 +257,8 @@ class SheetsApi:
         params: JSON | None = None,
         body: JSON | None = None,
         may_retry: Callable[[BaseException], bool] = transient,
-    ) -> JSON:
+        decode: Callable[[requests.Response], Any] = requests.Response.json,
+    ) -> Any:
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
             wait=wait_random_exponential(multiplier=0.5, max=self.max_wait),
@@ -252,8 +270,7 @@ class SheetsApi:
             for attempt in retrying:
                 with attempt:
                     self.requests += 1
-                    answer: JSON = self._http.request(method, url, params=params, json=body).json()
-                    return answer
+                    return decode(self._http.request(method, url, params=params, json=body))
         except APIError as exc:
             raise ApiFailure(exc) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:

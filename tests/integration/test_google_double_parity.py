@@ -362,13 +362,15 @@ def test_the_adapter_parses_every_recorded_value_range() -> None:
     batches = recorded_answers("values.batchGet")
     assert batches
     for answer in batches:
-        grids = gsheets_api.parse_value_ranges(answer)
+        grids = gsheets_api.parse_value_ranges(json.dumps(answer).encode())
         assert len(grids) == len(answer["valueRanges"])
-    firsts = [gsheets_api.parse_value_ranges(answer)[0][0] for answer in batches]
+        assert grids == [r.get("values", []) for r in answer["valueRanges"]]
+    firsts = [gsheets_api.parse_value_ranges(json.dumps(a).encode())[0][0] for a in batches]
     assert ["A1", "B1"] in firsts
     assert ["🍇"] in firsts
     for answer in recorded_answers("values.get"):
-        gsheets_api.parse_value_ranges({"valueRanges": [answer]})
+        body = json.dumps({"valueRanges": [answer]}).encode()
+        assert gsheets_api.parse_value_ranges(body) == [answer.get("values", [])]
 
 
 def test_the_adapter_reads_recorded_batch_update_replies() -> None:
