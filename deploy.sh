@@ -5,10 +5,12 @@
 #
 # Usage:
 #   ./deploy.sh --project ID --spreadsheet-id ID (--sender ADDRESS | --smtp-url URL)
-#               [--region REGION] [--time-zone ZONE] [--dry-run]
+#               [--region REGION] [--time-zone ZONE] [--memory SIZE] [--dry-run]
 #
 # Every flag can come from the environment instead: PROJECT_ID, SPREADSHEET_ID, SENDER,
 # SMTP_URL, REGION (default europe-west1), TIME_ZONE (the sheet's; default Etc/UTC),
+# MEMORY (each function's, default 512Mi: enough for 100,000 invoices + 100,000 deals once
+# running; the very first tick on a sheet that big remembers every row at once: give 1Gi),
 # FIRESTORE_LOCATION (default: REGION). An SMTP password is read only from
 # SHEETFLOW_SMTP_PASSWORD and stored in Secret Manager, never printed.
 #
@@ -47,6 +49,7 @@ SPREADSHEET_ID=${SPREADSHEET_ID:-}
 SENDER=${SENDER:-}
 SMTP_URL=${SMTP_URL:-}
 TIME_ZONE=${TIME_ZONE:-Etc/UTC}
+MEMORY=${MEMORY:-512Mi}
 DRY_RUN=0
 
 set_flag() {
@@ -57,6 +60,7 @@ set_flag() {
     --sender) SENDER=$2 ;;
     --smtp-url) SMTP_URL=$2 ;;
     --time-zone) TIME_ZONE=$2 ;;
+    --memory) MEMORY=$2 ;;
   esac
 }
 
@@ -64,11 +68,11 @@ while (($# > 0)); do
   case $1 in
     --dry-run) DRY_RUN=1 && shift ;;
     -h | --help) usage && exit 0 ;;
-    --project | --region | --spreadsheet-id | --sender | --smtp-url | --time-zone)
+    --project | --region | --spreadsheet-id | --sender | --smtp-url | --time-zone | --memory)
       (($# >= 2)) || die "$1 needs a value"
       set_flag "$1" "$2" && shift 2
       ;;
-    --project=* | --region=* | --spreadsheet-id=* | --sender=* | --smtp-url=* | --time-zone=*)
+    --project=* | --region=* | --spreadsheet-id=* | --sender=* | --smtp-url=* | --time-zone=* | --memory=*)
       set_flag "${1%%=*}" "${1#*=}" && shift
       ;;
     *) die "unknown argument: $1 (see --help)" ;;
@@ -81,6 +85,7 @@ SMTP_PASSWORD=${SHEETFLOW_SMTP_PASSWORD:-}
 [[ $REGION =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || die "--region: not a region: '$REGION'"
 [[ $SPREADSHEET_ID =~ ^[A-Za-z0-9_-]{10,}$ ]] || die "--spreadsheet-id: not a spreadsheet ID"
 [[ $TIME_ZONE =~ ^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$ ]] || die "--time-zone: not a zone: '$TIME_ZONE'"
+[[ $MEMORY =~ ^[0-9]+(Mi|Gi)$ ]] || die "--memory: not a size like 512Mi or 1Gi: '$MEMORY'"
 if [[ -n $SENDER && -n $SMTP_URL ]]; then
   die "give --sender (Gmail) or --smtp-url, not both"
 elif [[ -n $SENDER ]]; then
@@ -212,7 +217,7 @@ for name in "${FUNCTIONS[@]}"; do
   run gcloud functions deploy "$name" --gen2 "${P[@]}" --region="$REGION" \
     --runtime=python311 --source="$SOURCE_DIR" --entry-point="$name" \
     --trigger-http --no-allow-unauthenticated --service-account="$RUNTIME_SA" \
-    --max-instances=1 --concurrency=1 --memory=512Mi --timeout=300s \
+    --max-instances=1 --concurrency=1 --memory="$MEMORY" --timeout=300s \
     --set-env-vars="SHEETFLOW_BOOK=gsheet:$SPREADSHEET_ID,SHEETFLOW_MAIL=$MAIL" \
     "${secrets[@]}" --quiet
   run gcloud functions add-invoker-policy-binding "$name" "${P[@]}" --region="$REGION" \

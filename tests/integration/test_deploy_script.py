@@ -165,6 +165,7 @@ def test_each_function_is_deployed_private_single_instance_and_configured(
     assert options["source"] == str(ROOT)
     assert options["max-instances"] == "1"
     assert options["concurrency"] == "1"
+    assert options["memory"] == "512Mi"  # what 100,000 + 100,000 rows need (make bench)
     assert options["region"] == "europe-west3"
     assert options["service-account"] == RUNTIME_SA
     assert options["set-env-vars"] == (
@@ -220,6 +221,13 @@ def test_next_steps_say_whom_to_share_the_sheet_with_and_what_to_delegate(
     assert "https://www.googleapis.com/auth/gmail.readonly" in steps
 
 
+def test_memory_can_be_raised_for_a_first_tick_on_a_big_sheet() -> None:
+    result = dry_run(*BASE, "--sender=robot@acme.example", "--memory", "1Gi")
+    assert result.returncode == 0, result.stderr
+    for name in ("invoice_flow", "deal_watch", "monthly_report"):
+        assert flags(result.one("gcloud", "functions", "deploy", name))["memory"] == "1Gi"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -230,6 +238,7 @@ def test_next_steps_say_whom_to_share_the_sheet_with_and_what_to_delegate(
         (("--project=X", "--spreadsheet-id", SHEET, "--sender=a@b.co"), "not a project ID"),
         ((*BASE, "--sender=a@b.co", "--frobnicate"), "unknown argument: --frobnicate"),
         ((*BASE, "--sender"), "--sender needs a value"),
+        ((*BASE, "--sender=a@b.co", "--memory=lots"), "--memory: not a size"),
     ],
 )
 def test_bad_arguments_stop_before_any_command(args: tuple[str, ...], message: str) -> None:
