@@ -8,7 +8,6 @@ from pathlib import Path
 
 from .adapters.mail_factory import sender_from_url
 from .adapters.sqlite_state import SqliteState
-from .adapters.workbook import WorkbookBook
 from .engine import Checkpoint, Engine, _no_checkpoint
 from .errors import ConfigError
 from .google_wiring import firestore_state, google_book, spreadsheet_id
@@ -68,6 +67,9 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
             raise ConfigError(
                 f"{path} does not exist; create it with: sheetflow init --book {path}"
             )
+        # Here, not at the top: a Cloud Function never loads openpyxl (~25 MB, cold start).
+        from .adapters.workbook import WorkbookBook
+
         book = WorkbookBook(path, schema)
         state = open_state(config.state, lambda: SqliteState(default_state(path)))
         mail = config.mail or default_mail(path)

@@ -20,7 +20,7 @@ from .bootstrap import Config, build_engine
 from .cloud_logging import log
 from .engine import Engine
 from .errors import ConfigError, LockHeldError, SheetflowError
-from .report import previous_month
+from .months import previous_month
 
 Response = tuple[dict[str, Any], int]
 FLOWS = {"invoice_flow": frozenset({"invoice"}), "deal_watch": frozenset({"deal"})}

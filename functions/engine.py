@@ -21,9 +21,9 @@ from .directory import read_directory, read_settings
 from .errors import BookBusyError, BookChangedError, LockHeldError, MailError
 from .journal import decode_changes, encode_changes
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
+from .months import previous_month
 from .planner import ALL_FLOWS, TickPlan, plan_tick
 from .ports import MailSender, SpreadsheetBook, StateStore
-from .report import compute_report, log_frame, previous_month, report_tab
 from .schema import Schema
 
 LEASE_SECONDS = 300.0
@@ -164,6 +164,9 @@ class Engine:
             self.state.release_lock(self.owner)
 
     def _report_tab(self, read: BookRead, month: str, pending: list[LogEntry]) -> ReportTab:
+        # pandas (~50 MB, a slower cold start) is loaded only by the ticks that write a report.
+        from .report import compute_report, log_frame, report_tab
+
         settings, _ = read_settings(read.table("settings"), self.schema, read.locale)
         people = read_directory(read.table("people"), self.schema)
         rows: list[Sequence[Cell]] = [*self.book.read_log(), *(e.as_row() for e in pending)]

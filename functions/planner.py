@@ -23,8 +23,8 @@ from .model import (
     Snapshot,
     stored,
 )
+from .months import previous_month
 from .parsing import same_text, text
-from .report import previous_month
 from .schema import Locale, Schema
 
 TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}

@@ -28,12 +28,6 @@ def month_bounds(month: str, zone: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp
     return start, start + pd.DateOffset(months=1)
 
 
-def previous_month(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
-
-
 def log_frame(rows: Sequence[Sequence[Cell]], zone: ZoneInfo) -> pd.DataFrame:
     """The Log tab as a frame with aware local times (rows with a bad time are dropped)."""
     width = len(LOG_COLUMNS)

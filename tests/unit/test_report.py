@@ -12,7 +12,8 @@ import pytest
 
 from functions.directory import Directory, Person
 from functions.model import BookRead, SheetRow, TableRead
-from functions.report import compute_report, log_frame, previous_month, report_tab
+from functions.months import previous_month
+from functions.report import compute_report, log_frame, report_tab
 from functions.schema import load_schema
 
 ZONE = ZoneInfo("Europe/Berlin")
