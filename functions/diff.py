@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from .model import SheetRow, Stored, stored
+from .model import BookRead, Cell, Remember, SheetRow, Stored, stored
 from .parsing import text
-from .record import projection
+from .record import Record, projection
 
 FieldChanges = dict[str, tuple[Stored, Stored]]
 
@@ -98,3 +99,36 @@ def diff_table(
         unidentified=tuple(unidentified),
         copies=copies,
     )
+
+
+def sharing_read_values(read: BookRead, id_columns: Mapping[str, str]) -> Remember:
+    """Snapshot rows whose values equal the row just read keep that row's values, not a copy.
+
+    Most rows are unchanged between ticks: at 100,000 + 100,000 rows this saves ~45 MB,
+    which is what lets a tick fit a 512 MiB Cloud Function. Equal values compare equal in the
+    diff, so nothing downstream can tell.
+    """
+    tables = {}
+    for tab, id_column in id_columns.items():
+        if tab in read.tables:
+            table = read.table(tab)
+            by_id: dict[str, Mapping[str, Cell]] = {}
+            for row in table.rows:
+                by_id.setdefault(text(row.values.get(id_column)), row.values)
+            tables[tab] = (projection(table.columns), by_id)
+
+    def remember(tab: str, record: str, entry: Mapping[str, Any]) -> Mapping[str, Any]:
+        found = tables.get(tab)
+        before = entry.get("values")
+        if found is None or before is None or type(entry) is not Record:
+            return entry
+        pick, by_id = found
+        now = by_id.get(record)
+        if now is None or now is before:
+            return entry
+        seen = pick(now)
+        if seen is None or seen != pick(before):
+            return entry
+        return entry.replacing("values", now)
+
+    return remember

@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from .diff import sharing_read_values
 from .directory import read_directory, read_settings
 from .errors import BookBusyError, BookChangedError, LockHeldError, MailError
 from .journal import decode_changes, encode_changes
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
 from .months import previous_month
-from .planner import ALL_FLOWS, TickPlan, plan_tick
+from .planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
 from .ports import MailSender, SpreadsheetBook, StateStore
 from .schema import Schema
 
@@ -122,7 +123,10 @@ class Engine:
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
         self.checkpoint("read")
-        plan = plan_tick(read, self.state.load_snapshot(), meta, self.schema, now, flows)
+        ids = {tab: self.schema.tab(tab).id_column or "" for tab in TAB_FLOWS}
+        snapshot = self.state.load_snapshot(sharing_read_values(read, ids))
+        plan = plan_tick(read, snapshot, meta, self.schema, now, flows)
+        del snapshot  # what the plan needs of it, it holds
         plan.meta[version_key] = version
         if due:
             plan.changes.reports = [self._report_tab(read, due, plan.changes.log)]

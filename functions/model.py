@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +11,9 @@ from typing import Any
 Cell = str | int | float | bool | datetime | date | None
 # What the last tick saw, per tab and record ID: {"values": {...}, "state": {...}} (read-only).
 Snapshot = dict[str, dict[str, Mapping[str, Any]]]
+# How a state store may swap a snapshot row for an equal one already in memory, as it loads:
+# (tab, record ID, row as stored) → the row to keep.
+Remember = Callable[[str, str, Mapping[str, Any]], Mapping[str, Any]]
 # What the snapshot keeps of a cell: JSON-safe, so SQLite and Firestore store it as is.
 Stored = str | int | float | bool | None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from .model import BookRead, Cell, RenderedEmail, SheetChanges, Snapshot
+from .model import BookRead, Cell, Remember, RenderedEmail, SheetChanges, Snapshot
 
 JSON = dict[str, Any]
 
@@ -43,7 +43,7 @@ class StateStore(Protocol):
 
     def release_lock(self, owner: str) -> None: ...
 
-    def load_snapshot(self) -> Snapshot:
+    def load_snapshot(self, remember: Remember | None = None) -> Snapshot:
         """Per tab, per record ID: what the last tick saw (values and flow state)."""
 
     def load_meta(self) -> JSON: ...

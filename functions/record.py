@@ -65,6 +65,11 @@ class Record(Mapping[str, Any]):
     def __reduce__(self) -> tuple[Any, ...]:  # pickles as its items; the index is re-shared
         return (_rebuild, (tuple(self._index), self._cells))
 
+    def replacing(self, key: str, value: Any) -> Record:
+        """This record with `key` (which it has) holding `value` instead."""
+        at = self._index[key]
+        return Record(self._index, (*self._cells[:at], value, *self._cells[at + 1 :]))
+
     def same_cells(self, other: Record) -> bool:
         """Equal, cheaply, when both have the same shape (False means: compare key by key)."""
         return self._index is other._index and self._cells == other._cells

@@ -32,7 +32,7 @@ from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
 from ..errors import SheetflowError
-from ..model import RenderedEmail, Snapshot
+from ..model import Remember, RenderedEmail, Snapshot
 from ..record import as_json, freeze, share
 
 JSON = dict[str, Any]
@@ -184,7 +184,7 @@ class FirestoreState:
         doc = self._get(self._meta) or {}
         return dict(doc.get("values", {})), int(doc.get("shards", 1))
 
-    def load_snapshot(self) -> Snapshot:
+    def load_snapshot(self, remember: Remember | None = None) -> Snapshot:
         _, shards = self._layout()
         snapshot: Snapshot = {}
         current = self._snapshot.where(filter=firestore.FieldFilter("of", "==", shards))
@@ -194,7 +194,8 @@ class FirestoreState:
             for tab, rows in json.loads(doc.get("data")).items():
                 into = snapshot.setdefault(tab, {})
                 for record, entry in rows.items():
-                    into[share(record)] = freeze(entry)
+                    row = freeze(entry)
+                    into[share(record)] = remember(tab, record, row) if remember else row
         self.reads += max(1, count)  # as _query counts
         return snapshot
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..model import RenderedEmail, Snapshot
+from ..model import Remember, RenderedEmail, Snapshot
 from ..record import as_json, freeze, share
 
 JSON = dict[str, Any]
@@ -82,10 +82,13 @@ class SqliteState:
             db.execute("DELETE FROM lock WHERE name = 'tick' AND owner = ?", (owner,))
 
     # -- snapshot and meta -----------------------------------------------------------------
-    def load_snapshot(self) -> Snapshot:
+    def load_snapshot(self, remember: Remember | None = None) -> Snapshot:
         snapshot: Snapshot = {}
         for tab, record, data in self._db.execute("SELECT tab, record, data FROM snapshot"):
-            snapshot.setdefault(tab, {})[share(record)] = freeze(json.loads(data))
+            row = freeze(json.loads(data))
+            snapshot.setdefault(tab, {})[share(record)] = (
+                remember(tab, record, row) if remember else row
+            )
         return snapshot
 
     def load_meta(self) -> JSON:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions.diff import diff_table
-from functions.model import SheetRow
+from functions.diff import diff_table, sharing_read_values
+from functions.model import BookRead, SheetRow, TableRead
 from functions.record import Record, as_json, compact, freeze, projection, share
 
 json_values = st.recursive(
@@ -83,3 +83,35 @@ def test_the_diff_sees_a_change_between_a_read_record_and_a_remembered_one() -> 
     ]
     diff = diff_table(remembered, rows, "id", columns)
     assert diff.changed == {"INV-2": {"amount": (7, 8)}}
+
+
+def test_a_remembered_row_equal_to_the_read_one_shares_its_values() -> None:
+    columns = ("id", "status", "amount")
+    read = BookRead(
+        "en",
+        {
+            "invoices": TableRead(
+                "invoices",
+                "Invoices",
+                columns,
+                (
+                    SheetRow(2, compact(columns, ["INV-1", "New", 5])),
+                    SheetRow(3, compact(columns, ["INV-2", "New", 8])),
+                ),
+            )
+        },
+        "v1",
+    )
+    remember = sharing_read_values(read, {"invoices": "id", "deals": "deal_id"})
+    same = freeze(
+        {"state": {"status": "new"}, "values": {"amount": 5, "id": "INV-1", "status": "New"}}
+    )
+    edited = freeze({"state": {}, "values": {"amount": 7, "id": "INV-2", "status": "New"}})
+    gone = freeze({"state": {}, "values": {"amount": 1, "id": "INV-9", "status": "New"}})
+
+    kept = remember("invoices", "INV-1", same)
+    assert kept["values"] is read.tables["invoices"].rows[0].values
+    assert kept == same  # nothing downstream can tell
+    assert remember("invoices", "INV-2", edited) is edited
+    assert remember("invoices", "INV-9", gone) is gone
+    assert remember("deals", "D-1", same) is same
