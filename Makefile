@@ -21,7 +21,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-# Not in CI: prints the cost of a tick at 1k/10k/100k rows (about 30 minutes).
+# Not in CI: prints the cost of a tick at 1k/10k/100k rows (about 10 minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
