@@ -169,13 +169,13 @@ def test_each_function_is_deployed_private_single_instance_and_configured(
     assert options["region"] == "europe-west3"
     assert options["service-account"] == RUNTIME_SA
     assert options["set-env-vars"] == (
-        f"SHEETFLOW_BOOK=gsheet:{SHEET},SHEETFLOW_MAIL=gmail:robot@acme.example"
+        f"SHEETFLOW_BOOK=gsheet:{SHEET},SHEETFLOW_MAIL=gmail:robot@acme.example,MALLOC_ARENA_MAX=2"
     )
     assert "clear-secrets" in options
     smtp_options = flags(smtp.one("gcloud", "functions", "deploy", name))
     assert smtp_options["set-secrets"] == ("SHEETFLOW_SMTP_PASSWORD=sheetflow-smtp-password:latest")
     assert smtp_options["set-env-vars"].endswith(
-        "SHEETFLOW_MAIL=smtps://robot%40acme.example@smtp.acme.example:465"
+        "SHEETFLOW_MAIL=smtps://robot%40acme.example@smtp.acme.example:465,MALLOC_ARENA_MAX=2"
     )
     invoker = gmail.one("gcloud", "functions", "add-invoker-policy-binding", name)
     assert flags(invoker)["member"] == f"serviceAccount:{INVOKER_SA}"
