@@ -9,8 +9,8 @@
 #
 # Every flag can come from the environment instead: PROJECT_ID, SPREADSHEET_ID, SENDER,
 # SMTP_URL, REGION (default europe-west1), TIME_ZONE (the sheet's; default Etc/UTC),
-# MEMORY (each function's, default 512Mi; make bench measured 150 MiB at 10,000 invoices +
-# 10,000 deals and 548 MiB at 100,000 + 100,000: give a sheet that big 1Gi),
+# MEMORY (each function's, default 512Mi; make bench measured 142 MiB at 10,000 invoices +
+# 10,000 deals and 508 MiB at 100,000 + 100,000: give a sheet that big 1Gi),
 # FIRESTORE_LOCATION (default: REGION). An SMTP password is read only from
 # SHEETFLOW_SMTP_PASSWORD and stored in Secret Manager, never printed.
 #
