@@ -14,7 +14,7 @@ from typing import Any
 from .directory import Person
 from .flow_context import FlowContext
 from .model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
-from .parsing import format_money, is_formula_error, parse_decimal, text
+from .parsing import format_money, is_formula_error, parse_decimal, parse_email, text
 
 FLOW = "deal"
 HUNDRED = Decimal(100)
@@ -98,10 +98,15 @@ def _pct(value: Decimal | None) -> str:
     return f"{value.quantize(Decimal('0.1')).normalize():f}"
 
 
-def alert_recipients(ctx: FlowContext) -> list[Person]:
-    """Settings `Deal alerts to` (names or emails, comma-separated), else active directors."""
+def alert_recipients(ctx: FlowContext) -> tuple[list[Person], list[str]]:
+    """Settings `Deal alerts to` (names or emails, comma-separated), else active directors.
+
+    An entry that is neither an active person nor a plain address is skipped and explained:
+    typed text never becomes a mail header as it stands.
+    """
     wanted = [w.strip() for w in ctx.settings.deal_alerts_to.replace(";", ",").split(",")]
     chosen: list[Person] = []
+    problems: list[str] = []
     for typed in filter(None, wanted):
         person = next(
             (
@@ -111,8 +116,15 @@ def alert_recipients(ctx: FlowContext) -> list[Person]:
             ),
             None,
         )
-        chosen.append(person or Person(typed, typed, "director", True))
-    return chosen or ctx.people.active("director")
+        if person is None:
+            address, bad = parse_email(typed, "Deal alerts to", ctx.locale)
+            if bad:
+                shown = " ".join(typed.split())[:60]  # one line, whatever was typed
+                problems.append(ctx.say("deal_bad_recipient", value=shown))
+                continue
+            person = Person(str(address), str(address), "director", True)
+        chosen.append(person)
+    return chosen or ctx.people.active("director"), problems
 
 
 def plan_deal(
@@ -176,7 +188,8 @@ def _alert(
         previous_pct=_pct(before_pct),
         direction="decrease" if pct < before_pct else "increase",
     )
-    recipients = alert_recipients(ctx)
+    recipients, skipped = alert_recipients(ctx)
+    problems += skipped
     if not recipients:
         problems.append(ctx.say("deal_no_recipients"))
     for person in recipients:

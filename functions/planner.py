@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .deal_watch import plan_deal
+from .deal_watch import alert_recipients, plan_deal
 from .diff import TableDiff, diff_table, row_values
 from .directory import read_directory, read_settings
 from .flow_context import FlowContext
@@ -96,6 +96,7 @@ def plan_tick(
     if "invoice" in flows:
         _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
     if "deal" in flows and "deals" in read.tables:
+        plan.problems += alert_recipients(ctx)[1]  # a Settings problem, told even before an alert
         _plan_deals(read, snapshot.get("deals", {}), ctx, plan)
     if context_changed and "invoice" in flows:
         plan.changes.lists = {

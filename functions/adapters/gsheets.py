@@ -22,10 +22,9 @@ A person's concurrent edit, without reading again before writing:
    Drive version is checked again right before the batch and a change raises
    BookChangedError, writing nothing; the engine drops the plan and the next tick re-plans;
 4. the batch is atomic: it is applied entirely or not at all, so no half-written tick exists.
-   The only window left is on a tick that had to fetch metadata (first tick of an instance):
-   between the read and the batch (about a second) a person's edit of a Decision or Comment
-   that a resubmission clears in that same batch would be overwritten; the Log keeps the
-   cleared values.
+   On a tick that had to fetch metadata (an instance's first) the re-check is left out to
+   stay within budget, unless the batch writes a cell people type in (a resubmission clears
+   Decision and Comment): a person's edit is worth a fifth request, once per instance.
 
 Without a fingerprint (a journal replayed after a crash) apply reads the tabs and the whole Log
 in one batchGet, writes only cells still holding their `expected` value, and skips Log rows
@@ -159,7 +158,7 @@ class GoogleSheetBook:
         self._seen = None  # whatever happens next, the cells read are no longer current
         if fingerprint is None:
             seen = self._load("", whole_log=True)
-        elif seen is None or self._can_recheck():
+        elif seen is None or self._can_recheck() or self._writes_people_cells(changes):
             if self._drive_version() != fingerprint:
                 raise BookChangedError(CHANGED)
             seen = seen or self._load(fingerprint, whole_log=False)
@@ -191,6 +190,12 @@ class GoogleSheetBook:
                     " as an editor and keep it among the editors of every protected range"
                 ) from exc
             raise
+
+    def _writes_people_cells(self, changes: SheetChanges) -> bool:
+        """Whether the batch sets a cell people type in (a resubmission clears Decision)."""
+        return any(
+            self.schema.tab(w.tab).column(w.column).owner == "people" for w in changes.writes
+        )
 
     def _can_recheck(self) -> bool:
         """Whether one more Drive request still fits this tick's request budget."""

@@ -16,11 +16,16 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +34,8 @@ from tests.local_backend import PEOPLE, edit_book, new_book
 from tests.smtp_server import Authenticator, RecordingHandler, free_port, running_smtp_server
 
 SHEETFLOW = Path(sys.executable).with_name("sheetflow")
+FUNCTIONS_FRAMEWORK = Path(sys.executable).with_name("functions-framework")
+ROOT = Path(__file__).resolve().parents[2]
 USER = "robot@northwind.example"
 PASSWORD = "Pw-7f3c9a1e-SMTP-SECRET-d41d8cd9"
 WRONG_PASSWORD = "Pw-0b6e22aa-WRONG-SECRET-98f00b20"
@@ -267,3 +274,128 @@ def test_the_scan_finds_a_secret_wherever_it_is_written(tmp_path: Path) -> None:
     assert found[str(tmp_path / "plain.log")] == [PASSWORD]
     assert found[str(tmp_path / "auth.txt")] == [PASSWORD]
     assert any(name.startswith(f"{book}!xl/") for name in found)
+
+
+@contextmanager
+def cloud_function(
+    target: str, env: dict[str, str], printed: list[str]
+) -> Iterator[tuple[str, int]]:
+    """A real functions-framework process serving `target` (as Cloud Run would start it, with
+    the Secret Manager password in its environment); all it printed is added to `printed`."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(FUNCTIONS_FRAMEWORK),
+            "--target",
+            target,
+            "--source",
+            str(ROOT / "main.py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "functions-framework did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/", port
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+        printed += [out, err]
+
+
+def post(url: str, printed: list[str]) -> tuple[int, dict[str, object]]:
+    """Call the function as Cloud Scheduler does; its answer is output too."""
+    request = urllib.request.Request(url, method="POST", data=b"")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            status, raw = response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read().decode()
+    printed.append(raw)
+    return status, json.loads(raw)
+
+
+def test_no_secret_appears_in_the_cloud_functions_logs_or_answers(
+    tmp_path: Path,
+    login_server: tuple[RecordingHandler, Authenticator, int],
+    key_file: Path,
+    tls_files: tuple[Path, Path],
+) -> None:
+    """The deployed path: the password comes from Secret Manager as SHEETFLOW_SMTP_PASSWORD,
+    the functions log JSON lines to stdout for Cloud Logging and answer Scheduler in JSON."""
+    handler, authenticator, port = login_server
+    book = new_book(tmp_path / "books")
+    invoice = {
+        "manager": "Maria Lopez",
+        "supplier": "Acme",
+        "supplier_email": "billing@acme.example",
+        "invoice_no": "A-17",
+        "invoice_date": "20.11.2026",
+        "amount": 1234.5,
+        "invoice_file": "https://files.example/A-17.pdf",
+        "signer": "Dmitry Volkov",
+    }
+    edit_book(book, [("invoices", "new", invoice)])
+    smtp = f"smtp+starttls://{USER.replace('@', '%40')}@127.0.0.1:{port}"
+    env = {
+        "SHEETFLOW_BOOK": str(book),
+        "SHEETFLOW_MAIL": smtp,
+        "SHEETFLOW_SMTP_PASSWORD": PASSWORD,
+        "SHEETFLOW_LOCK_WAIT_SECONDS": "0",
+        "GOOGLE_APPLICATION_CREDENTIALS": str(key_file),
+        "SSL_CERT_FILE": str(tls_files[0]),
+    }
+    printed: list[str] = []
+
+    with cloud_function("invoice_flow", env, printed) as (url, _port):
+        status, body = post(url, printed)
+        assert (status, body["outcome"]) == (200, "done"), body
+    assert (USER, True) in authenticator.attempts  # the password was really used
+    assert len(handler.envelopes) == 1
+
+    # A wrong password from Secret Manager: refused by the server, reported, retried later.
+    edit_book(book, [("invoices", "INV-000001", {"decision": "Approve"})])
+    wrong = {**env, "SHEETFLOW_SMTP_PASSWORD": WRONG_PASSWORD}
+    with cloud_function("invoice_flow", wrong, printed) as (url, _port):
+        status, body = post(url, printed)
+        assert status == 200, body
+        assert "535" in json.dumps(body)
+    assert (USER, False) in authenticator.attempts
+
+    # The password put into the mail URL: a configuration error, without repeating it.
+    in_url = f"smtps://{USER.replace('@', '%40')}:{PASSWORD}@127.0.0.1:{port}"
+    with cloud_function("invoice_flow", {**env, "SHEETFLOW_MAIL": in_url}, printed) as (url, _):
+        status, body = post(url, printed)
+        assert status == 500, body
+        assert "SHEETFLOW_SMTP_PASSWORD" in str(body["error"])
+
+    # Gmail with the fake service account key; then the monthly report.
+    gmail = {**env, "SHEETFLOW_MAIL": "gmail:robot@northwind.example"}
+    with cloud_function("deal_watch", gmail, printed) as (url, _port):
+        status, body = post(url, printed)
+        assert status == 500, body
+    with cloud_function("monthly_report", env, printed) as (url, _port):
+        status, body = post(url + "?month=2026-11", printed)
+        assert status == 200, body
+
+    logged = [line for text in printed for line in text.splitlines() if line.startswith("{")]
+    assert any('"severity": "ERROR"' in line for line in logged), logged  # failures were logged
+    assert len(logged) >= 5
+    assert leaks("\n".join(printed).encode()) == []
+    assert files_leaking(tmp_path) == {}
+    assert leaks(b"".join(e.content for e in handler.envelopes)) == []

@@ -44,6 +44,7 @@ from tests.local_backend import (
     new_book,
     rows_by_header,
     save_like_an_office_program,
+    type_into,
 )
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -651,3 +652,163 @@ def test_an_unreadable_file_gets_a_one_line_error_from_the_cli_and_is_left_alone
     assert says in result.stderr
     assert "Traceback" not in result.stderr
     assert book.read_bytes() == before
+
+
+# --- the Deals tab and Settings: the deal alert email -----------------------------------------
+
+DEAL_COLUMNS = [c.header["en"] for c in SCHEMA.tab("deals").columns if c.owner == "people"]
+HOSTILE_DEAL_TEXT = ("deal_id", "deal", "manager", "stage", "order_no", "invoice_no")
+
+
+def set_setting(book: Path, label: str, value: str) -> None:
+    """Type `value` into the Settings row whose Key is `label` (a new row if there is none)."""
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Settings"]
+    row = next(r for r in range(2, ws.max_row + 2) if ws.cell(r, 1).value in (label, None))
+    ws.cell(row, 1).value = label
+    type_into(ws.cell(row, 2), value)
+    save_like_an_office_program(wb, book)
+
+
+def set_deal_cells(book: Path, row: int, values: dict[str, object]) -> None:
+    """Type into a Deals row by its row number (a hostile Deal ID cannot be looked up)."""
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Deals"]
+    columns = {c.value: c.column for c in ws[1]}
+    for key, value in values.items():
+        type_into(ws.cell(row, columns[SCHEMA.tab("deals").column(key).header["en"]]), value)
+    save_like_an_office_program(wb, book)
+
+
+def deal_cells(book: Path) -> dict[tuple[int, str], tuple[Any, str]]:
+    """Every people-owned Deals cell that holds something: (row, header) → (value, type)."""
+    wb = openpyxl.load_workbook(book)
+    try:
+        ws = wb["Deals"]
+        columns = {c.value: c.column for c in ws[1] if c.value in DEAL_COLUMNS}
+        return {
+            (cell.row, header): (cell.value, cell.data_type)
+            for header, col in columns.items()
+            for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col)
+            if cell.value is not None
+        }
+    finally:
+        wb.close()
+
+
+def assert_no_formula_in_deal_notes(book: Path) -> None:
+    wb = openpyxl.load_workbook(book)
+    try:
+        ws = wb["Deals"]
+        [note] = [c.column for c in ws[1] if c.value == "Note"]
+        for (cell,) in ws.iter_rows(min_col=note, max_col=note):
+            assert cell.data_type != "f", (cell.coordinate, cell.value)
+    finally:
+        wb.close()
+
+
+def assert_safe_deal_alert(raw: bytes, shown: list[str]) -> None:
+    """Only our headers; one recipient, the director; every shown value escaped in the HTML."""
+    header_block = raw.split(b"\r\n\r\n", 1)[0]
+    for line in header_block.split(b"\r\n"):
+        assert b"\r" not in line, line[:80]
+        assert b"\n" not in line, line[:80]
+        assert line[:1] in (b" ", b"\t") or _HEADER_LINE.match(line), line[:80]
+    message = parse_eml_bytes(raw)
+    assert "Bcc" not in message
+    assert "Cc" not in message
+    assert [a.addr_spec for a in message["To"].addresses] == ["dmitry@example.com"]
+    assert "\n" not in str(message["Subject"])
+    html_part = message.get_body(("html",))
+    assert html_part is not None
+    html = _normal(html_part.get_content())
+    tags = _Tags()
+    tags.feed(html)
+    assert tags.names <= TEMPLATE_TAGS, tags.names - TEMPLATE_TAGS
+    assert not [a for a in tags.attributes if a.startswith("on")], tags.attributes
+    for value in shown:
+        assert str(escape(_normal(text(value))[:MAX_CELL])) in html, value[:40]
+
+
+@pytest.mark.parametrize("value", CORPUS, ids=[repr(v[:24]) for v in CORPUS])
+def test_hostile_text_in_every_deal_field_and_the_company_is_kept_and_escaped_in_the_alert(
+    tmp_path: Path, value: str
+) -> None:
+    value = _typeable(value)
+    book = new_book(tmp_path, prepared_rows=20)
+    deal: dict[str, object] = {key: value for key in HOSTILE_DEAL_TEXT}
+    deal |= {"deal_id": f"D-{value}", "amount": 1000, "paid": 0}
+    edit_book(book, [("deals", "new", deal)])
+    assert tick(book).outcome == "done"  # the first look at the pipeline: a silent baseline
+    set_setting(book, "Company", value)
+    set_deal_cells(book, 2, {"paid": 300})
+    typed = deal_cells(book)
+
+    report = tick(book, NOW + timedelta(minutes=1))
+
+    assert report.outcome == "done", report
+    assert deal_cells(book) == typed  # nothing typed was changed or lost
+    assert_no_formula_written(book)
+    assert_no_formula_in_deal_notes(book)
+    [alert] = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(report.emails) == 1
+    assert_safe_deal_alert(alert.read_bytes(), [value, f"D-{value}"])
+
+
+def _book_with_a_paid_deal_and_a_new_invoice(folder: Path, label: str, typed: str) -> Path:
+    book = new_book(folder, prepared_rows=20)
+    edit_book(book, [("deals", "new", {"deal_id": "D-1", "deal": "Steel", "amount": 1000})])
+    assert tick(book).outcome == "done"  # baseline
+    set_setting(book, label, typed)
+    edit_book(book, [("deals", "D-1", {"paid": 300}), _invoice("AFTER-1")])
+    return book
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param("Dmitry Volkv", id="a misspelt name"),
+        pytest.param("dmitry@example.com\r\nBcc: evil@x.com", id="CR LF and a Bcc header"),
+        pytest.param("dmitry@example.com, <script>@x", id="a second, broken address"),
+    ],
+)
+def test_a_deal_alert_recipient_that_is_not_an_address_is_explained_and_stops_nothing_else(
+    tmp_path: Path, typed: str
+) -> None:
+    book = _book_with_a_paid_deal_and_a_new_invoice(tmp_path, "Deal alerts to", typed)
+
+    report = tick(book, NOW + timedelta(minutes=1))
+
+    assert report.outcome == "done", report
+    assert by_id(book)["INV-000001"]["Status"] == "Awaiting decision"  # invoices go on
+    deal_note = rows_by_header(book, "Deals")[0]["Note"] or ""
+    told = " ".join([deal_note, *report.problems])
+    assert "Deal alerts to" in told, told
+    for path in (tmp_path / "outbox").glob("*.eml"):
+        message = parse_eml_bytes(path.read_bytes())
+        assert "Bcc" not in message
+        assert all(a.addr_spec in KNOWN_ADDRESSES for a in message["To"].addresses)
+
+
+def test_a_sender_setting_with_a_line_break_is_a_one_line_error_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    book = _book_with_a_paid_deal_and_a_new_invoice(
+        tmp_path, "Sender", "robot@example.com\r\nBcc: evil@x.com"
+    )
+    before = book.read_bytes()
+
+    result = subprocess.run(
+        [str(SHEETFLOW), "tick", "--book", str(book)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1, result
+    assert result.stderr.startswith("error: sender ")
+    assert "line break" in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert book.read_bytes() == before
+    assert not list((tmp_path / "outbox").glob("*.eml"))

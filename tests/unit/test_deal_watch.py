@@ -148,6 +148,31 @@ def test_alerts_go_to_settings_deal_alerts_to_when_set() -> None:
     assert [e.to[0].email for e in out.emails] == ["elena@example.com", "cfo@example.com"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("cfo@example.com\r\nBcc: evil@x.com", ["dmitry@example.com", "elena@example.com"]),
+        ("Elena Sokolova, <script>@x", ["elena@example.com"]),
+    ],
+)
+def test_a_deal_alerts_to_entry_that_is_not_an_address_is_skipped_and_told(
+    typed: str, kept: list[str]
+) -> None:
+    from dataclasses import replace
+
+    from functions.flow_context import FlowContext
+
+    ctx = context()
+    ctx = FlowContext(
+        ctx.schema, ctx.locale, ctx.people, replace(ctx.settings, deal_alerts_to=typed), ctx.now
+    )
+    out = plan_deal("D-1", SheetRow(2, deal(paid=1, paid_pct=1)), seen("0", "0"), ctx, silent=False)
+    # Nothing typed becomes a header; with no valid entry left the directors are alerted.
+    assert [e.to[0].email for e in out.emails] == kept
+    assert "“Deal alerts to”" in (out.note or "")
+    assert "\n" not in (out.note or "")
+
+
 # -- the watcher inside a tick ------------------------------------------------------------
 
 DIRECTORS = [*PEOPLE, ("Elena Sokolova", "elena@example.com", "director", "Yes")]
