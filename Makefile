@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all demo test check lint types bench soak clean
+.PHONY: all demo test check lint types bench profile soak clean
 
 all: $(STAMP)
 
@@ -24,6 +24,10 @@ test: $(STAMP)
 # Not in CI: prints the cost of a tick at 1k/10k/100k rows (about 10 minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+
+# Not in CI: pyinstrument call trees of the engine and a busy workbook tick (10k + 10k rows).
+profile: $(STAMP)
+	$(BIN)/python -m bench.profile --rows 10000
 
 # Not in CI: 1,000 ticks of random edits on a 2,000-row workbook, invariants checked after each.
 soak: $(STAMP)

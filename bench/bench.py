@@ -12,7 +12,8 @@ of each tab edited between ticks (see bench/scenario.py for the data and the edi
   line) on the same edits against the same double;
 - peak memory (VmHWM) of each measurement, each size in fresh processes.
 
-Targets are checked and printed PASS/FAIL; the table also goes to bench/RESULTS.md.
+Targets are checked and printed PASS/FAIL; the table also goes to bench/RESULTS.md (a run
+with --sizes writes bench/results-partial.md instead, and leaves the README alone).
 Options: --sizes 1000,10000 (default all three), --no-check (skip the fast-path check).
 """
 
@@ -395,9 +396,12 @@ def report(out: Output, machine: dict[str, str], results: dict[int, dict[str, An
         out.line(f"- {key}: {value}")
     out.line()
     out.line("</details>")
-    (HERE / "RESULTS.md").write_text("\n".join(out.lines) + "\n")
-    print(f"\nwritten: {HERE / 'RESULTS.md'}")
-    if tuple(results) == SIZES:  # a partial run (--sizes) never replaces the README's table
+    # A partial run (--sizes) never replaces the full run's results the README links to.
+    full = tuple(results) == SIZES
+    written = HERE / ("RESULTS.md" if full else "results-partial.md")
+    written.write_text("\n".join(out.lines) + "\n")
+    print(f"\nwritten: {written}")
+    if full:
         update_readme(out.lines[1:summary], machine)
 
 

@@ -9,6 +9,7 @@ and reported apart).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import json
@@ -18,7 +19,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,30 @@ def prepare(n: int, folder: Path) -> dict[str, Any]:
     return build(n, folder, f"{root}-n{n}" if root else None)
 
 
+# --- profiling: `make profile` (bench/profile.py) sets BENCH_PROFILE to a folder -----------
+
+
+@contextlib.contextmanager
+def profiled(name: str, wanted: bool = True) -> Iterator[None]:
+    """Profile the block with pyinstrument when BENCH_PROFILE names a folder; print the tree."""
+    folder = os.environ.get("BENCH_PROFILE")
+    if not (wanted and folder):
+        yield
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        tree = profiler.output_text(unicode=True, color=False)
+        (Path(folder) / f"{name}.txt").write_text(tree)
+        (Path(folder) / f"{name}.html").write_text(profiler.output_html())
+        print(f"\n== {name} ==\n{tree}", file=sys.stderr, flush=True)
+
+
 # --- engine: plan_tick on an in-memory read ------------------------------------------------
 
 
@@ -93,6 +118,8 @@ def engine(n: int, folder: Path) -> dict[str, Any]:
         plan = plan_tick(read, snapshot, meta, SCHEMA, at(3))
         times.append(time.perf_counter() - started)
     assert plan is not None
+    with profiled("engine-plan_tick"):  # one more run, only when profiling
+        plan_tick(read, snapshot, meta, SCHEMA, at(3))
     return {
         "seconds": statistics.median(times),
         "all_seconds": times,
@@ -169,18 +196,10 @@ class Phases:
 
 def _tick(engine: Any, phases: Phases, k: int, label: str, **extra: Any) -> dict[str, Any]:
     phases.captured = {}
-    profile = None
-    if label == "busy" and os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/busy.prof
-        import cProfile
-
-        profile = cProfile.Profile()
-        profile.enable()
     started = time.perf_counter()
-    report = engine.tick(at(k))
+    with profiled(f"busy-tick-{type(engine.book).__name__}", label == "busy"):
+        report = engine.tick(at(k))
     seconds = time.perf_counter() - started
-    if profile is not None:
-        profile.disable()
-        profile.dump_stats(f"{os.environ['BENCH_PROFILE']}.{os.getpid()}")
     out = {
         "label": label,
         "seconds": seconds,
