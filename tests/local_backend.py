@@ -40,6 +40,21 @@ SETTINGS = {"company": "Northwind", "time_zone": "Europe/Berlin", "sender": "flo
 Row = tuple[Any, ...]
 
 
+def typed_invoice(number: str, manager: str = "Maria Lopez", **extra: object) -> dict[str, object]:
+    """A valid invoice row as a manager types it (column key → value), with `extra` on top."""
+    return {
+        "manager": manager,
+        "supplier": "Acme",
+        "supplier_email": "billing@acme.example",
+        "invoice_no": number,
+        "invoice_date": "20.11.2026",
+        "amount": 100,
+        "invoice_file": f"https://files.example/{number}.pdf",
+        "signer": "Dmitry Volkov",
+        **extra,
+    }
+
+
 def new_book(folder: Path, name: str = "book.xlsx", prepared_rows: int | None = None) -> Path:
     """A book as `sheetflow init` makes it, with People and Settings filled in.
 

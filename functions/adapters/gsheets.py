@@ -193,9 +193,10 @@ class GoogleSheetBook:
 
     def _writes_people_cells(self, changes: SheetChanges) -> bool:
         """Whether the batch sets a cell people type in (a resubmission clears Decision)."""
-        return any(
-            self.schema.tab(w.tab).column(w.column).owner == "people" for w in changes.writes
-        )
+        owned = {
+            tab: self.schema.tab(tab).automation_keys for tab in {w.tab for w in changes.writes}
+        }
+        return any(w.column not in owned[w.tab] for w in changes.writes)
 
     def _can_recheck(self) -> bool:
         """Whether one more Drive request still fits this tick's request budget."""

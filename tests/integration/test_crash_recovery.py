@@ -34,9 +34,9 @@ import pytest
 from functions.adapters.mail_outbox import OutboxSender
 from functions.adapters.mail_smtp import SmtpSender
 from functions.engine import LEASE_SECONDS, Engine, TickReport
-from functions.model import RenderedEmail
 from functions.notify import message_id_for
 from functions.ports import MailSender
+from tests.crash_points import CHECKPOINTS, MAIL_POINTS, Crash, DyingSender, steps_reaching
 from tests.local_backend import (
     Edit,
     dump_book,
@@ -106,15 +106,8 @@ STORY: list[list[Edit]] = [
     ],
 ]
 
-CHECKPOINTS = ["read", "journal_saved", "sheet_applied", "before_commit", "committed"]
 FAULTS = ["workbook save", "inside commit_journal"]
-# After each email of a tick: the story's ticks send up to four (see the clean run).
-MAIL_POINTS = ["email 1", "email 2", "email 3", "email 4", "before send", "after send"]
 KILLED = 77  # the exit code of a forked tick killed at its crash point
-
-
-class Crash(Exception):
-    """The injected fault: the tick dies here."""
 
 
 def raise_crash(point: str) -> NoReturn:
@@ -169,7 +162,7 @@ class Fault:
 
                 patch.setattr(engine.state, "commit_journal", commit)
             elif self.point in ("before send", "after send"):
-                patch.setattr(engine, "mail", _DyingSender(engine.mail, self))
+                patch.setattr(engine, "mail", DyingSender(engine.mail, self))
             yield
 
 
@@ -183,24 +176,6 @@ class _FiresWhenRead(dict[str, Any]):
     def items(self) -> Any:
         self._fire()
         return super().items()
-
-
-class _DyingSender:
-    """Dies just before handing an email over, or just after the server accepted it."""
-
-    def __init__(self, inner: MailSender, fault: Fault) -> None:
-        self.inner, self.fault = inner, fault
-        self.description = inner.description
-
-    def send(self, email: RenderedEmail) -> None:
-        if self.fault.point == "before send":
-            self.fault.fire()
-        self.inner.send(email)
-        if self.fault.point == "after send":
-            self.fault.fire()
-
-    def was_sent(self, email: RenderedEmail) -> bool | None:
-        return self.inner.was_sent(email)
 
 
 @dataclass
@@ -326,15 +301,8 @@ def test_the_story_uncrashed_closes_two_invoices_and_sends_each_email_once(clean
     assert sum(n >= 4 for n in clean.emails_per_step) >= 2  # "email 4" dies in two steps
 
 
-def _steps_reaching(point: str, clean: Run) -> list[int]:
-    if point.startswith("email "):  # the steps whose tick sends at least that many emails
-        nth = int(point.split()[1])
-        return [i for i, n in enumerate(clean.emails_per_step) if n >= nth]
-    return list(range(len(STORY)))  # every step plans, writes and sends at least one email
-
-
 def _expect_same_end(run: Run, clean: Run, received: Counter[str], smtp: bool, point: str) -> None:
-    assert run.died_at_steps == _steps_reaching(point, clean)
+    assert run.died_at_steps == steps_reaching(point, clean.emails_per_step)
     assert run.sheet == clean.sheet
     assert run.state["snapshot"] == clean.state["snapshot"]
     assert run.state["meta"] == clean.state["meta"]

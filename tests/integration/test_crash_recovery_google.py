@@ -37,23 +37,14 @@ from functions.adapters.gsheets import GoogleSheetBook
 from functions.adapters.mail_outbox import OutboxSender
 from functions.adapters.mail_smtp import SmtpSender
 from functions.engine import LEASE_SECONDS, Engine, TickReport
-from functions.model import RenderedEmail
 from functions.notify import EmailRenderer, message_id_for
 from functions.ports import MailSender
-from functions.schema import load_schema
+from tests.crash_points import CHECKPOINTS, MAIL_POINTS, Crash, DyingSender, steps_reaching
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep
-from tests.local_backend import outbox_keys, outbox_message_ids
+from tests.local_backend import PEOPLE, SCHEMA, SETTINGS, outbox_keys, outbox_message_ids
 from tests.smtp_server import running_smtp_server
 
-SCHEMA = load_schema()
-PEOPLE = [
-    ("Maria Lopez", "maria@example.com", "manager", True),
-    ("Dmitry Volkov", "dmitry@example.com", "director", True),
-    ("Irina K", "irina@example.com", "accountant", True),
-    ("Sergey Popov", "sergey@example.com", "accountant", True),
-]
-SETTINGS = {"company": "Northwind", "time_zone": "Europe/Berlin", "sender": "flow@example.com"}
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 START_CLOCK = 1_800_000_000.0
 A, B, C = "INV-000001", "INV-000002", "INV-000003"
@@ -108,16 +99,9 @@ STORY: list[Step] = [
     ],
 ]
 
-CHECKPOINTS = ["read", "journal_saved", "sheet_applied", "before_commit", "committed"]
 GOOGLE_FAULTS = ["batchUpdate before applied", "batchUpdate applied, answer lost"]
 STATE_FAULTS = ["inside commit_journal"]
-# After each email of a tick: the story's ticks send up to four (see the clean run).
-MAIL_POINTS = ["email 1", "email 2", "email 3", "email 4", "before send", "after send"]
 POINTS = CHECKPOINTS + GOOGLE_FAULTS + STATE_FAULTS + MAIL_POINTS
-
-
-class Crash(Exception):
-    """The injected fault: the instance dies here."""
 
 
 @dataclass
@@ -184,7 +168,7 @@ class Fault:
             elif self.point == "inside commit_journal":
                 self._cut_commit(engine, patch)
             elif self.point in ("before send", "after send"):
-                patch.setattr(engine, "mail", _DyingSender(engine.mail, self))
+                patch.setattr(engine, "mail", DyingSender(engine.mail, self))
             yield
 
     def _dying_answer(self, double: GoogleDouble) -> Callable[..., tuple[int, Any]]:
@@ -226,24 +210,6 @@ class Fault:
 
         patch.setattr(firestore_state._Writes, "flush", flush)
         patch.setattr(engine.state, "commit_journal", commit)
-
-
-class _DyingSender:
-    """Dies just before handing an email over, or just after the server accepted it."""
-
-    def __init__(self, inner: MailSender, fault: Fault) -> None:
-        self.inner, self.fault = inner, fault
-        self.description = inner.description
-
-    def send(self, email: RenderedEmail) -> None:
-        if self.fault.point == "before send":
-            self.fault.fire()
-        self.inner.send(email)
-        if self.fault.point == "after send":
-            self.fault.fire()
-
-    def was_sent(self, email: RenderedEmail) -> bool | None:
-        return self.inner.was_sent(email)
 
 
 @dataclass
@@ -391,15 +357,8 @@ def test_the_story_on_google_uncrashed_closes_two_invoices_and_sends_each_email_
     assert (clean.state["journals"], clean.state["lock"]) == (0, False)
 
 
-def _steps_reaching(point: str, clean: Run) -> list[int]:
-    if point.startswith("email "):  # the steps whose tick sends at least that many emails
-        nth = int(point.split()[1])
-        return [i for i, n in enumerate(clean.emails_per_step) if n >= nth]
-    return list(range(len(STORY)))  # every step reads, writes, commits and sends
-
-
 def _expect_same_end(run: Run, clean: Run, received: Counter[str], smtp: bool, point: str) -> None:
-    assert run.died_at_steps == _steps_reaching(point, clean)
+    assert run.died_at_steps == steps_reaching(point, clean.emails_per_step)
     assert (run.statuses, run.accountants) == (clean.statuses, clean.accountants)
     assert run.log_events == clean.log_events
     assert run.sheet == clean.sheet

@@ -30,26 +30,20 @@ from functions.schema import load_schema
 from tests.fakes import FakeMail
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep
-from tests.local_backend import PEOPLE, SETTINGS, edit_book, make_engine, new_book, rows_by_header
+from tests.local_backend import (
+    PEOPLE,
+    SETTINGS,
+    edit_book,
+    make_engine,
+    new_book,
+    rows_by_header,
+    typed_invoice,
+)
 
 SCHEMA = load_schema()
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 A, B = "INV-000001", "INV-000002"
 NEW_COMMENT = "Stamp missing as well"
-
-
-def _invoice(number: str, **extra: object) -> dict[str, object]:
-    return {
-        "manager": "Maria Lopez",
-        "supplier": "Acme",
-        "supplier_email": "billing@acme.example",
-        "invoice_no": number,
-        "invoice_date": "20.11.2026",
-        "amount": 100,
-        "invoice_file": f"https://files.example/{number}.pdf",
-        "signer": "Dmitry Volkov",
-        **extra,
-    }
 
 
 class Backend:
@@ -175,8 +169,8 @@ def race(folder: Path, kind: str) -> Race:
     """A in Rework with a new scan uploaded, B awaiting a decision; then a tick during which
     the director types a new Comment on A and approves B."""
     backend = BACKENDS[kind](folder)
-    backend.add(_invoice("A-1", decision="Rework", comment="Wrong VAT"))
-    backend.add(_invoice("B-2"))
+    backend.add(typed_invoice("A-1", decision="Rework", comment="Wrong VAT"))
+    backend.add(typed_invoice("B-2"))
     now = NOW
     for _ in range(3):  # settle: the first tick, the one reading its own write, an idle one
         backend.tick(now)

@@ -45,6 +45,7 @@ from tests.local_backend import (
     rows_by_header,
     save_like_an_office_program,
     type_into,
+    typed_invoice,
 )
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -164,20 +165,6 @@ _MUST_BE_FILLED = {
 }
 
 
-def _valid(number: str, manager: str, **extra: object) -> dict[str, object]:
-    return {
-        "manager": manager,
-        "supplier": "Acme",
-        "supplier_email": "billing@acme.example",
-        "invoice_no": number,
-        "invoice_date": "20.11.2026",
-        "amount": 100,
-        "invoice_file": f"https://files.example/{number}.pdf",
-        "signer": "Dmitry Volkov",
-        **extra,
-    }
-
-
 def _person(name: str, email: str, role: str) -> dict[str, object]:
     return {"name": name, "email": email, "role": role, "active": "Yes"}
 
@@ -211,17 +198,17 @@ def hostile_book(folder: Path, h: Hostile) -> Path:
                 _person(h.accountant_name, "hostile.accountant@example.com", "Accountant"),
             ),
             ("people", "new", _person("Ghost Manager", h.people_email, "Manager")),
-            ("invoices", "new", _valid("A", h.manager_name, **free, **closes)),
-            ("invoices", "new", _valid("B", h.manager_name, **free)),
+            ("invoices", "new", typed_invoice("A", h.manager_name, **free, **closes)),
+            ("invoices", "new", typed_invoice("B", h.manager_name, **free)),
             (
                 "invoices",
                 "new",
-                _valid("C", h.manager_name, **free, decision="Rework", comment=comment),
+                typed_invoice("C", h.manager_name, **free, decision="Rework", comment=comment),
             ),
             (
                 "invoices",
                 "new",
-                _valid(
+                typed_invoice(
                     "D",
                     "Maria Lopez",
                     supplier_email=h.supplier_email,
@@ -231,7 +218,7 @@ def hostile_book(folder: Path, h: Hostile) -> Path:
                     decision=h.decision,
                 ),
             ),
-            ("invoices", "new", _valid("E", "Ghost Manager")),
+            ("invoices", "new", typed_invoice("E", "Ghost Manager")),
         ],
     )
     return book
@@ -448,7 +435,7 @@ TEMPLATE_TAGS = _template_tags()
 
 
 def _invoice(number: str, **extra: object) -> tuple[str, str, dict[str, object]]:
-    return ("invoices", "new", _valid(number, "Maria Lopez", **extra))
+    return ("invoices", "new", typed_invoice(number, **extra))
 
 
 @pytest.mark.parametrize("error", ["#REF!", "#DIV/0!"])
