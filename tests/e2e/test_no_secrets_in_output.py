@@ -16,25 +16,22 @@ import datetime as dt
 import ipaddress
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.cloud_function import cloud_function
 from tests.local_backend import PEOPLE, edit_book, new_book
 from tests.smtp_server import Authenticator, RecordingHandler, free_port, running_smtp_server
 
 SHEETFLOW = Path(sys.executable).with_name("sheetflow")
-FUNCTIONS_FRAMEWORK = Path(sys.executable).with_name("functions-framework")
 ROOT = Path(__file__).resolve().parents[2]
 USER = "robot@northwind.example"
 PASSWORD = "Pw-7f3c9a1e-SMTP-SECRET-d41d8cd9"
@@ -274,48 +271,6 @@ def test_the_scan_finds_a_secret_wherever_it_is_written(tmp_path: Path) -> None:
     assert found[str(tmp_path / "plain.log")] == [PASSWORD]
     assert found[str(tmp_path / "auth.txt")] == [PASSWORD]
     assert any(name.startswith(f"{book}!xl/") for name in found)
-
-
-@contextmanager
-def cloud_function(
-    target: str, env: dict[str, str], printed: list[str]
-) -> Iterator[tuple[str, int]]:
-    """A real functions-framework process serving `target` (as Cloud Run would start it, with
-    the Secret Manager password in its environment); all it printed is added to `printed`."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(FUNCTIONS_FRAMEWORK),
-            "--target",
-            target,
-            "--source",
-            str(ROOT / "main.py"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, process.communicate()
-                assert time.monotonic() < deadline, "functions-framework did not start"
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/", port
-    finally:
-        process.terminate()
-        out, err = process.communicate(timeout=30)
-        printed += [out, err]
 
 
 def post(url: str, printed: list[str]) -> tuple[int, dict[str, object]]:

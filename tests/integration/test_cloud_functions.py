@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +15,7 @@ from functions.adapters.sqlite_state import SqliteState
 from functions.adapters.workbook import create_workbook
 from functions.adapters.workbook_editor import WorkbookEditor
 from functions.schema import load_schema
+from tests.cloud_function import cloud_function
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = load_schema()
@@ -121,41 +117,8 @@ def test_monthly_report_writes_the_requested_month(book: Path) -> None:
 
 @pytest.fixture
 def server(book: Path) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    binary = Path(sys.executable).with_name("functions-framework")
-    proc = subprocess.Popen(
-        [
-            str(binary),
-            "--target",
-            "invoice_flow",
-            "--source",
-            str(ROOT / "main.py"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("functions-framework did not start")
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with cloud_function("invoice_flow", {}, []) as (url, _port):
+        yield url
 
 
 def test_a_real_functions_framework_process_runs_the_tick(server: str, book: Path) -> None:
