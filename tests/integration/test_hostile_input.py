@@ -50,7 +50,6 @@ from tests.local_backend import (
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 SHEETFLOW = Path(sys.executable).with_name("sheetflow")
-PEOPLE_COLUMNS = [c.header["en"] for c in SCHEMA.tab("invoices").columns if c.owner == "people"]
 AUTOMATION_COLUMNS = [
     c.header["en"] for c in SCHEMA.tab("invoices").columns if c.owner == "automation"
 ]
@@ -232,12 +231,13 @@ def tick(book: Path, now: datetime = NOW) -> TickReport:
         engine.state.close()
 
 
-def typed_cells(book: Path) -> dict[tuple[int, str], tuple[Any, str]]:
-    """Every people-owned Invoices cell that holds something: (row, header) → (value, type)."""
+def typed_cells(book: Path, tab: str = "invoices") -> dict[tuple[int, str], tuple[Any, str]]:
+    """Every people-owned cell of `tab` that holds something: (row, header) → (value, type)."""
+    people = [c.header["en"] for c in SCHEMA.tab(tab).columns if c.owner == "people"]
     wb = openpyxl.load_workbook(book)
     try:
-        ws = wb["Invoices"]
-        columns = {c.value: c.column for c in ws[1] if c.value in PEOPLE_COLUMNS}
+        ws = wb[SCHEMA.tab(tab).title["en"]]
+        columns = {c.value: c.column for c in ws[1] if c.value in people}
         return {
             (cell.row, header): (cell.value, cell.data_type)
             for header, col in columns.items()
@@ -643,7 +643,6 @@ def test_an_unreadable_file_gets_a_one_line_error_from_the_cli_and_is_left_alone
 
 # --- the Deals tab and Settings: the deal alert email -----------------------------------------
 
-DEAL_COLUMNS = [c.header["en"] for c in SCHEMA.tab("deals").columns if c.owner == "people"]
 HOSTILE_DEAL_TEXT = ("deal_id", "deal", "manager", "stage", "order_no", "invoice_no")
 
 
@@ -665,22 +664,6 @@ def set_deal_cells(book: Path, row: int, values: dict[str, object]) -> None:
     for key, value in values.items():
         type_into(ws.cell(row, columns[SCHEMA.tab("deals").column(key).header["en"]]), value)
     save_like_an_office_program(wb, book)
-
-
-def deal_cells(book: Path) -> dict[tuple[int, str], tuple[Any, str]]:
-    """Every people-owned Deals cell that holds something: (row, header) → (value, type)."""
-    wb = openpyxl.load_workbook(book)
-    try:
-        ws = wb["Deals"]
-        columns = {c.value: c.column for c in ws[1] if c.value in DEAL_COLUMNS}
-        return {
-            (cell.row, header): (cell.value, cell.data_type)
-            for header, col in columns.items()
-            for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col)
-            if cell.value is not None
-        }
-    finally:
-        wb.close()
 
 
 def assert_no_formula_in_deal_notes(book: Path) -> None:
@@ -729,12 +712,12 @@ def test_hostile_text_in_every_deal_field_and_the_company_is_kept_and_escaped_in
     assert tick(book).outcome == "done"  # the first look at the pipeline: a silent baseline
     set_setting(book, "Company", value)
     set_deal_cells(book, 2, {"paid": 300})
-    typed = deal_cells(book)
+    typed = typed_cells(book, "deals")
 
     report = tick(book, NOW + timedelta(minutes=1))
 
     assert report.outcome == "done", report
-    assert deal_cells(book) == typed  # nothing typed was changed or lost
+    assert typed_cells(book, "deals") == typed  # nothing typed was changed or lost
     assert_no_formula_written(book)
     assert_no_formula_in_deal_notes(book)
     [alert] = sorted((tmp_path / "outbox").glob("*.eml"))
