@@ -166,15 +166,19 @@ class ChangeBuilder:
             )
             return
         current = found[0]
-        widen = lock is not None and not set(editors) <= set(current.editors)
-        if widen or not same_range(current.range, target):
+        # Exactly these editors: a decision protected for its signer narrows to sheetflow
+        # alone once the invoice is claimed.
+        reassign = lock is not None and set(editors) != set(current.editors) | {self.robot}
+        if reassign or not same_range(current.range, target):
             self.requests.append(
                 {
                     "updateProtectedRange": {
                         "protectedRange": {
                             "protectedRangeId": current.id,
                             "range": target,
-                            "editors": {"users": sorted({*current.editors, *editors})},
+                            "editors": {
+                                "users": sorted(set(editors) if lock else set(current.editors))
+                            },
                         },
                         "fields": "range,editors",
                     }

@@ -284,7 +284,8 @@ class _Writer:
         tab = self.cursor(lock.tab)
         row = tab.row_of(lock.record, None)
         if row is not None:
-            set_locked(tab.writable(tab.cell(row, lock.column)), lock.locked)
+            # A workbook cannot name who may edit: a cell kept for its signer stays open.
+            set_locked(tab.writable(tab.cell(row, lock.column)), lock.locked and not lock.editors)
 
     def append_log(self, entries: Sequence[LogEntry], replay: bool) -> None:
         """Append below the last filled row; a replayed plan whose rows are there adds none."""
