@@ -102,14 +102,17 @@ class DuplicateIndex:
         self._by_name: dict[tuple[str, str], list[str]] = {}
         self._by_email: dict[tuple[str, str], list[str]] = {}
         for record, values in invoices:
-            identity = invoice_identity(values)
-            if identity is None:
-                continue
-            name, email, number = identity
-            if name:
-                self._by_name.setdefault((name, number), []).append(record)
-            if email:
-                self._by_email.setdefault((email, number), []).append(record)
+            self.add(record, values)
+
+    def add(self, record: str, values: Mapping[str, Stored]) -> None:
+        identity = invoice_identity(values)
+        if identity is None:
+            return
+        name, email, number = identity
+        if name:
+            self._by_name.setdefault((name, number), []).append(record)
+        if email:
+            self._by_email.setdefault((email, number), []).append(record)
 
     def others(self, record: str, values: Mapping[str, Stored]) -> list[str]:
         """Other invoices that look like the same supplier invoice, oldest ID first."""

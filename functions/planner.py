@@ -13,7 +13,7 @@ from .deal_watch import alert_recipients, plan_deal
 from .diff import TableDiff, diff_table, row_values
 from .directory import read_directory, read_settings
 from .flow_context import FlowContext
-from .invoice_flow import Duplicates, RowOutcome, plan_invoice
+from .invoice_flow import RowOutcome, plan_invoice
 from .model import (
     BookRead,
     CellLock,
@@ -22,6 +22,7 @@ from .model import (
     LogEntry,
     QueueView,
     SheetChanges,
+    SheetRow,
     Snapshot,
     Stored,
     stored,
@@ -126,7 +127,7 @@ def _plan_invoices(
     next_no = max([plan.meta.get("next_invoice_no", 1)] + [_id_number(r, prefix) + 1 for r in seen])
     snap_out = plan.snapshot.setdefault("invoices", {})
     due = set(diff.added) | set(diff.changed) | (set(diff.rows) if everything else set())
-    duplicates = _duplicates(diff, previous, ctx)
+    duplicates = _Duplicates(diff, previous, snap_out, ctx)
     for record in sorted(due, key=lambda r: diff.rows[r].number):
         _apply_outcome(
             plan,
@@ -139,6 +140,7 @@ def _plan_invoices(
         next_no += 1
         plan.changes.writes.append(CellWrite("invoices", None, row.number, "id", record, None))
         outcome = plan_invoice(record, row, None, ctx, duplicates)
+        duplicates.add(record, row)
         outcome.values["id"] = record
         _apply_outcome(plan, outcome, row.number, True)
     plan.meta["next_invoice_no"] = next_no
@@ -148,32 +150,46 @@ def _plan_invoices(
         plan.changes.queues = queue_views(read, previous, snap_out, ctx)
 
 
-def _duplicates(
-    diff: TableDiff, previous: Mapping[str, Mapping[str, Any]], ctx: FlowContext
-) -> Duplicates:
+class _Duplicates:
     """Other invoices that look like the same supplier invoice and block this one.
 
     An invoice is held when an older one (a lower ID), or one already past New, carries the
     same supplier and invoice no. The index is built on first use: most ticks submit nothing.
     """
-    index: list[DuplicateIndex] = []
 
-    def status_of(record: str) -> str:
-        state = (previous.get(record) or {}).get("state") or {}
-        return str(state.get("status") or "new")
+    _KEYS = ("supplier", "supplier_email", "invoice_no")
 
-    def others(record: str, values: Mapping[str, Stored]) -> list[tuple[str, str]]:
-        if not index:
-            rows = [(r, row_values(row, row.values.keys())) for r, row in diff.rows.items()]
-            index.append(DuplicateIndex(rows))
+    def __init__(
+        self,
+        diff: TableDiff,
+        previous: Mapping[str, Mapping[str, Any]],
+        planned: Mapping[str, Mapping[str, Any] | None],
+        ctx: FlowContext,
+    ) -> None:
+        self.diff, self.previous, self.planned, self.ctx = diff, previous, planned, ctx
+        self.index: DuplicateIndex | None = None
+
+    def status_of(self, record: str) -> str:
+        entry = self.planned.get(record) or self.previous.get(record) or {}
+        return str((entry.get("state") or {}).get("status") or "new")
+
+    def _index(self) -> DuplicateIndex:
+        if self.index is None:
+            rows = self.diff.rows.items()
+            self.index = DuplicateIndex([(r, row_values(row, self._KEYS)) for r, row in rows])
+        return self.index
+
+    def add(self, record: str, row: SheetRow) -> None:
+        """A row given its ID this tick: the next new row with the same invoice sees it."""
+        self._index().add(record, row_values(row, self._KEYS))
+
+    def __call__(self, record: str, values: Mapping[str, Stored]) -> list[tuple[str, str]]:
         found = [
             other
-            for other in index[0].others(record, values)
-            if other < record or status_of(other) != "new"
+            for other in self._index().others(record, values)
+            if other < record or self.status_of(other) != "new"
         ]
-        return [(other, ctx.label(status_of(other))) for other in found]
-
-    return others
+        return [(other, self.ctx.label(self.status_of(other))) for other in found]
 
 
 def _apply_outcome(plan: TickPlan, out: RowOutcome, row: int, new: bool) -> None:
