@@ -39,6 +39,16 @@ def default_state(path: Path) -> Path:
     return path.with_name(path.stem + ".state.sqlite")
 
 
+def state_location(config: Config) -> str:
+    """Where a book's state is expected, as a person would look for it."""
+    sheet_id = spreadsheet_id(config.book)
+    if config.state and config.state != "firestore":
+        return str(Path(config.state.removeprefix("sqlite:")).expanduser())
+    if sheet_id:
+        return f"Firestore document sheetflow/{sheet_id}"
+    return str(default_state(Path(config.book).expanduser()))
+
+
 def open_state(spec: str | None, default: Callable[[], StateStore]) -> StateStore:
     """`firestore`, `sqlite:PATH` or a plain PATH; the backend's default when not given."""
     if not spec:
@@ -80,4 +90,6 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
         renderer=EmailRenderer(),
         schema=schema,
         checkpoint=checkpoint,
+        book_spec=config.book,
+        state_location=state_location(config),
     )

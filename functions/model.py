@@ -65,6 +65,7 @@ class BookRead:
     locale: str
     tables: dict[str, TableRead]
     fingerprint: str = ""
+    identity: str = ""  # the book's own ID (set by init, travels with the file); "" if none
 
     def table(self, key: str) -> TableRead:
         return self.tables[key]
