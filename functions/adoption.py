@@ -33,7 +33,10 @@ def has_history(read: BookRead) -> bool:
 
 
 def ownership_problem(read: BookRead, meta: Mapping[str, Any]) -> str | None:
-    """Why this state must not run this book (None when it may): `missing` or `other`."""
+    """Why this state must not run this book (None when it may): `missing` or `other`.
+
+    `meta` is the state's meta, or a pending journal's when the first tick was cut short.
+    """
     known = meta.get("book_id")
     if known:
         return "other" if read.identity and read.identity != known else None

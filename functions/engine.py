@@ -115,7 +115,8 @@ class Engine:
         journal = self.state.load_journal()
         busy = self.book.busy_reason()
         if journal and not busy:
-            self._check_owner(self.book.read(), self.state.load_meta())
+            meta = self.state.load_meta() or journal.get("meta") or {}
+            self._check_owner(self.book.read(), meta)
             self._finish(journal, None, report)
         if busy:
             self.deliver(report)
