@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,15 @@ def open_state(spec: str | None, default: Callable[[], StateStore]) -> StateStor
     return SqliteState(Path(spec.removeprefix("sqlite:")).expanduser())
 
 
-def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Engine:
+def build_engine(
+    config: Config, checkpoint: Checkpoint = _no_checkpoint, *, sending: bool = True
+) -> Engine:
+    """Wire the engine; `sending=False` for commands that never send (adopt)."""
+    if not sending:
+        # Never used: an outbox is the one sender that needs no account or server.
+        config = Config(
+            config.book, f"outbox:{tempfile.gettempdir()}/sheetflow-unsent", config.state
+        )
     schema = load_schema()
     sheet_id = spreadsheet_id(config.book)
     book: SpreadsheetBook

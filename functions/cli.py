@@ -130,7 +130,7 @@ def adopt(
 
     Example:  sheetflow adopt --book books/sheetflow.xlsx
     """
-    engine = build_engine(Config(book, "outbox:" + os.devnull, state))
+    engine = build_engine(Config(book, None, state), sending=False)
     out.print(f"adopted {engine.book.name}: {engine.adopt(_parse_now(now))}", markup=False)
 
 
