@@ -165,10 +165,13 @@ class _Row:
                 return False
             return signer != self.ctx.people.find(s.signer, "director")
         if t.trigger == "updated":
-            return s.requested is not None and self.bound() != s.requested
+            asked = self._asked_signer() is not None
+            return asked and s.requested is not None and self.bound() != s.requested
         if t.trigger == "reopened":
             return s.approved is not None and self.bound() != s.approved
         decision = self.decision()
+        if t.source == "awaiting_decision" and self._asked_signer() is None:
+            return False  # a decision counts only from the signer who was asked
         if t.trigger == "approved":
             if text(v.get("decision")) and decision is None:
                 self.problems.append(
@@ -209,6 +212,13 @@ class _Row:
         if t.trigger == "closed":
             return bool(text(v.get("closing_docs")))
         raise AssertionError(f"no guard for {t.trigger}")  # check_definition keeps this unreachable
+
+    def _asked_signer(self) -> Person | None:
+        """The signer in the row, if that is the person who was asked (else None)."""
+        signer = self.person("signer", "director")
+        if signer is None or signer != self.ctx.people.find(self.state.signer, "director"):
+            return None
+        return signer
 
     def _not_a_duplicate(self) -> bool:
         others = [(r, st) for r, st in self.duplicates(self.record, self.out.values)]
