@@ -230,7 +230,7 @@ def test_libreoffice_shows_the_invoices_as_sheetflow_wrote_them(converted: Conve
 def test_libreoffice_shows_the_transitions_in_the_log(converted: Converted) -> None:
     rows = csv_rows(converted, SCHEMA.tab("log").title["en"])
     transitions = [
-        (row["Record"], row["From"], row["To"]) for row in rows if row["Event"] == "transition"
+        (row["Record"], row["From"], row["To"]) for row in rows if row["Event"] == "Status changed"
     ]
     assert sorted(transitions) == [
         ("INV-000001", "Awaiting accountant", "In payment"),
