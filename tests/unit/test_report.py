@@ -82,7 +82,7 @@ def book() -> BookRead:
     return BookRead("en", {"invoices": invoices})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test, so mutation testing runs every test that reads it
 def november() -> dict[str, dict[str, object]]:
     table = compute_report(log_frame(LOG, ZONE), book(), PEOPLE, SCHEMA, ZONE, "2026-11")
     tab = report_tab(table, SCHEMA, "en", "2026-11")
