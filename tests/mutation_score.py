@@ -59,9 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         unexplained = [name for name in survivors if name not in listed]
         other = len(codes) - killed - len(survivors)  # not checked, no tests, suspicious
         score = 100.0 * killed / max(1, len(codes) - len(equal))
-        print(
-            f"{path:<28}{len(codes):>8}{killed:>8}{len(equal):>8}{other:>8}{score:>8.1f}%"
-        )
+        print(f"{path:<28}{len(codes):>8}{killed:>8}{len(equal):>8}{other:>8}{score:>8.1f}%")
         for name in unexplained:
             print(f"    survived, not listed as equivalent: {name}")
         failed |= bool(unexplained) or score < args.target or other > 0

@@ -248,8 +248,8 @@ class Batch(ProtectionsAndFilters):
             _apply_cell(sheet, key, data, paths)
 
     def set_data_validation(self, body: JSON) -> None:
-        grid = body.get("range")
-        check_grid_range(self.book, grid, self.where)
+        check_grid_range(self.book, body.get("range"), self.where)
+        grid: JSON = body["range"]
         sheet = self.book.sheet_by_id(int(grid.get("sheetId", 0)))
         rule = body.get("rule")
         if rule is not None:

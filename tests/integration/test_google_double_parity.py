@@ -169,7 +169,7 @@ def test_recorded_schema_errors_are_rejected_with_googles_message() -> None:
         if not message.startswith(("Invalid value at", "Invalid JSON payload")):
             continue
         request = interaction["request"]
-        schema = validator.method(method_of(request) or "").get("request")
+        schema = validator.method(method_of(request) or "")["request"]
         problems = validator.body(schema["$ref"], body_of(request), "data")
         assert [p.description for p in problems] == [message]
         rejected += 1

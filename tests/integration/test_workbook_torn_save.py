@@ -18,7 +18,6 @@ from typing import IO, Any
 import openpyxl
 import pytest
 
-from functions.adapters import files
 from functions.engine import LEASE_SECONDS
 from tests.local_backend import dump_book, edit_book, make_engine, new_book, typed_invoice
 
@@ -28,7 +27,7 @@ NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 class TornFile:
     """Writes half of what it is given, then the process dies (SIGKILL) mid-write."""
 
-    def __init__(self, handle: IO[bytes]) -> None:
+    def __init__(self, handle: IO[Any]) -> None:
         self.handle = handle
 
     def __enter__(self) -> TornFile:
@@ -54,8 +53,8 @@ def tick_killed_mid_save(book: Path, now: datetime, clock: float) -> int:
         pid = os.fork()
     if pid == 0:  # the child: dies inside the save, never returns into pytest
         try:
-            real = files.os.fdopen
-            files.os.fdopen = lambda fd, mode: TornFile(real(fd, mode))  # type: ignore[assignment]
+            real = os.fdopen
+            os.fdopen = lambda fd, mode: TornFile(real(fd, mode))  # type: ignore[assignment]
             make_engine(book, clock=lambda: clock).tick(now)
         finally:
             os._exit(3)  # only reached if the kill did not happen

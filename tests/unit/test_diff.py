@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +14,7 @@ COLUMNS = ("id", "a", "b")
 values = st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=3).filter(str.strip))
 
 
-def _rows(table: dict[str, dict[str, object]], order: list[str]) -> list[SheetRow]:
+def _rows(table: dict[str, dict[str, Any]], order: list[str]) -> list[SheetRow]:
     return [SheetRow(i + 2, {"id": rid, **table[rid]}) for i, rid in enumerate(order)]
 
 
@@ -73,13 +75,13 @@ def test_any_mix_of_edits_sorts_inserts_and_deletes_is_reported_exactly(case: tu
 
 def test_sorting_rows_changes_nothing() -> None:
     table = {"X1": {"a": 1, "b": "p"}, "X2": {"a": 2, "b": "q"}}
-    snapshot = {rid: {"id": rid, **v} for rid, v in table.items()}
+    snapshot: dict[str, dict[str, Any]] = {rid: {"id": rid, **v} for rid, v in table.items()}
     diff = diff_table(snapshot, _rows(table, ["X2", "X1"]), "id", COLUMNS)
     assert diff.is_empty
 
 
 def test_a_copied_row_leaves_the_id_with_the_row_most_like_the_snapshot() -> None:
-    snapshot = {"X1": {"id": "X1", "a": 1, "b": "original"}}
+    snapshot: dict[str, dict[str, Any]] = {"X1": {"id": "X1", "a": 1, "b": "original"}}
     rows = [
         SheetRow(2, {"id": "X1", "a": 1, "b": "copy"}),
         SheetRow(3, {"id": "X1", "a": 1, "b": "original"}),
@@ -96,7 +98,10 @@ def test_rows_without_id_are_reported_as_unidentified() -> None:
 
 
 def test_a_row_missing_a_column_the_snapshot_holds_empty_is_unchanged() -> None:
-    snapshot = {"X1": {"id": "X1", "a": 1, "b": None}, "X2": {"id": "X2", "a": 2, "b": None}}
+    snapshot: dict[str, dict[str, Any]] = {
+        "X1": {"id": "X1", "a": 1, "b": None},
+        "X2": {"id": "X2", "a": 2, "b": None},
+    }
     rows = [SheetRow(2, {"id": "X1", "a": 1}), SheetRow(3, {"id": "X2", "a": 3})]
     diff = diff_table(snapshot, rows, "id", COLUMNS)
     assert diff.changed == {"X2": {"a": (2, 3)}}

@@ -34,7 +34,7 @@ def move(time: str, record: str, src: str, dst: str, by: str = "") -> list[str]:
     return [time, "invoice", record, "transition", src, dst, by, ""]
 
 
-def pay(time: str, record: str, before: int, after: int, pct: str, by: str) -> list[str]:
+def pay(time: str, record: str, before: float, after: float, pct: str, by: str) -> list[str]:
     return [time, "deal", record, "payment", str(before), str(after), by, f"Paid % {pct}"]
 
 
@@ -75,7 +75,7 @@ def book() -> BookRead:
         "Invoices",
         ("id", "manager", "amount"),
         tuple(
-            SheetRow(i + 2, {"id": r, "manager": m, "amount": a})
+            SheetRow(i + 2, {"id": r, "manager": m, "amount": a})  # type: ignore[dict-item]
             for i, (r, m, a) in enumerate(rows)
         ),
     )

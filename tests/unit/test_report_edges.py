@@ -18,7 +18,7 @@ def invoices(*rows: tuple[str, str, object]) -> BookRead:
         "Invoices",
         ("id", "manager", "amount"),
         tuple(
-            SheetRow(i + 2, {"id": r, "manager": m, "amount": a})
+            SheetRow(i + 2, {"id": r, "manager": m, "amount": a})  # type: ignore[dict-item]
             for i, (r, m, a) in enumerate(rows)
         ),
     )
