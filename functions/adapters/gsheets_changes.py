@@ -30,6 +30,7 @@ from .gsheets_cells import (
     free_sheet_id,
     grid,
     lock_description,
+    lock_editors,
     parse_lock,
     rows,
     same_range,
@@ -157,7 +158,7 @@ class ChangeBuilder:
                     "addProtectedRange": {
                         "protectedRange": {
                             "range": target,
-                            "description": lock_description(*key),
+                            "description": lock_description(*key, lock.editors if lock else ()),
                             "warningOnly": False,
                             "editors": {"users": editors},
                         }
@@ -166,8 +167,24 @@ class ChangeBuilder:
             )
             return
         current = found[0]
-        widen = lock is not None and not set(editors) <= set(current.editors)
-        if widen or not same_range(current.range, target):
+        # Exactly the people it was made for: a decision protected for its signer narrows to
+        # sheetflow alone once the invoice is claimed (the description records who they are).
+        granted = lock_editors(current.description)
+        if lock is not None and tuple(lock.editors) != granted:
+            self.requests.append(
+                {
+                    "updateProtectedRange": {
+                        "protectedRange": {
+                            "protectedRangeId": current.id,
+                            "range": target,
+                            "description": lock_description(*key, lock.editors),
+                            "editors": {"users": editors},
+                        },
+                        "fields": "range,description,editors",
+                    }
+                }
+            )
+        elif not same_range(current.range, target):
             self.requests.append(
                 {
                     "updateProtectedRange": {
