@@ -244,3 +244,14 @@ def test_a_problem_put_right_clears_the_note() -> None:
     assert out.writes == {"note": None}
     assert out.values["note"] is None
     assert out.log == []
+
+
+def test_amounts_typed_with_a_thousands_comma_are_read_in_the_book_s_language() -> None:
+    out = watch(deal(amount="10,000", paid="2,500", paid_pct=25), seen("0", "0"))
+    assert out.note is None
+    assert out.state == {"pct": "25", "paid": "2500", "changes": 1}
+
+
+def test_the_first_payment_alert_of_a_deal_is_change_number_one() -> None:
+    out = watch(deal(paid=3000, paid_pct=30), seen("0", "0"))
+    assert out.emails[0].key == "deal:D-1:payment:1:dmitry@example.com"
