@@ -137,3 +137,38 @@ def test_the_tab_rounds_money_to_cents_hours_to_tenths_and_names_its_chart_colum
     assert total["submitted"] == 1
     assert tab.headers == tuple(c.header("ru") for c in SCHEMA.labels.report_columns)
     assert tab.chart_column == keys.index("deal_received")
+
+
+def test_hours_are_measured_from_the_same_invoice_s_arrival_not_another_s() -> None:
+    log = [
+        move("2026-11-02 10:00:00+01:00", "INV-1", NEW, AD, "Maria Lopez"),
+        move("2026-11-02 11:00:00+01:00", "INV-2", NEW, AD, "Maria Lopez"),
+        move("2026-11-02 12:00:00+01:00", "INV-1", AD, AA, "Dmitry Volkov"),
+    ]
+    table = report(log, invoices(("INV-1", "Maria Lopez", 1), ("INV-2", "Maria Lopez", 1)))
+    assert table.loc["Maria Lopez", "hours_to_decision"] == 2.0
+
+
+def test_a_request_sent_again_is_not_a_decision() -> None:
+    log = [
+        move("2026-11-02 10:00:00+01:00", "INV-1", NEW, AD, "Maria Lopez"),
+        move("2026-11-02 11:00:00+01:00", "INV-1", AD, AD, "Maria Lopez"),  # values updated
+        move("2026-11-02 14:00:00+01:00", "INV-1", AD, AA, "Dmitry Volkov"),
+    ]
+    table = report(log, invoices(("INV-1", "Maria Lopez", 1)))
+    assert table.loc["Maria Lopez", "hours_to_decision"] == 3.0  # from the latest request
+
+
+def test_a_name_not_in_people_keeps_its_own_row() -> None:
+    log = [
+        move("2026-11-02 10:00:00+01:00", "INV-1", NEW, AD, "Pavel Former"),
+        pay("2026-11-05 12:00:00+01:00", "D-1", 0, 10, "0 → 1", "Pavel Former"),
+    ]
+    table = report(log, invoices(("INV-1", "Pavel Former", 1)))
+    assert table.loc["Pavel Former", "submitted"] == 1
+    assert table.loc["Pavel Former", "deal_received"] == 10.0
+
+
+def test_an_invoice_gone_from_the_sheet_whose_submission_is_not_logged_counts_for_nobody() -> None:
+    table = report([move("2026-11-02 10:00:00+01:00", "INV-5", AD, AA, "Dmitry Volkov")])
+    assert table.loc["—", "approved"] == 1
