@@ -203,16 +203,16 @@ class GoogleDouble:
             prefix = "data" if kind.endswith(("values.update", "values.append")) else ""
             _raise(self.sheets_schema.body(request["$ref"], body or {}, prefix))
         book = self._book(args[0], user)
-        handler = _HANDLERS[kind]
-        result = handler(self, book, args, _flat(query), body or {}, user)
-        if "fields" in query:
+        tree = None
+        if "fields" in query:  # checked before anything is applied: a 400 changes nothing
             response = self.sheets_schema.method(kind)["response"]["$ref"]
             tree = fields.parse(query["fields"][0])
             fields.check(tree, self.sheets_schema, response)
             if "data" in (tree.get("sheets") or {}):
                 raise invalid("Grid data (sheets.data) is not implemented by the test double.")
-            result = fields.select(result, tree)
-        return result
+        handler = _HANDLERS[kind]
+        result = handler(self, book, args, _flat(query), body or {}, user)
+        return result if tree is None else fields.select(result, tree)
 
     def _book(self, sid: str, user: str) -> Book:
         book = self.books.get(sid)

@@ -454,7 +454,7 @@ def _template_tags() -> set[str]:
 TEMPLATE_TAGS = _template_tags()
 
 
-def _invoice(number: str, **extra: object) -> tuple[str, str, dict[str, object]]:
+def _invoice(number: str, **extra: Any) -> tuple[str, str, dict[str, object]]:
     return ("invoices", "new", typed_invoice(number, **extra))
 
 

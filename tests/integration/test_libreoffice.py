@@ -186,7 +186,8 @@ def open_book(path: Path) -> Any:
 
 def rows_of(read: BookRead) -> dict[str, list[tuple[int, dict[str, Cell]]]]:
     return {
-        key: [(row.number, row.values) for row in table.rows] for key, table in read.tables.items()
+        key: [(row.number, dict(row.values)) for row in table.rows]
+        for key, table in read.tables.items()
     }
 
 
