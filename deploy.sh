@@ -219,7 +219,7 @@ for name in "${FUNCTIONS[@]}"; do
     --runtime=python311 --source="$SOURCE_DIR" --entry-point="$name" \
     --trigger-http --no-allow-unauthenticated --service-account="$RUNTIME_SA" \
     --max-instances=1 --concurrency=1 --memory="$MEMORY" --timeout=300s \
-    --set-env-vars="SHEETFLOW_BOOK=gsheet:$SPREADSHEET_ID,SHEETFLOW_MAIL=$MAIL,MALLOC_ARENA_MAX=2" \
+    --set-env-vars="SHEETFLOW_BOOK=gsheet:$SPREADSHEET_ID,SHEETFLOW_MAIL=$MAIL,SHEETFLOW_SERVICE_ACCOUNT=$RUNTIME_SA,MALLOC_ARENA_MAX=2" \
     "${secrets[@]}" --quiet
   run gcloud functions add-invoker-policy-binding "$name" "${P[@]}" --region="$REGION" \
     --member="serviceAccount:$INVOKER_SA" --format=none

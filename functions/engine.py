@@ -7,6 +7,7 @@ only with the journal's commit. Rerunning finishes what a killed tick started.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from .diff import sharing_read_values
 from .directory import read_directory, read_settings
-from .errors import BookBusyError, BookChangedError, LockHeldError, MailError
+from .errors import BookBusyError, BookChangedError, LockHeldError, MailError, RefusedError
 from .journal import decode_changes, encode_changes
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
 from .months import previous_month
@@ -27,6 +28,7 @@ from .planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
 from .ports import MailSender, SpreadsheetBook, StateStore
 from .schema import Schema
 
+_log = logging.getLogger("sheetflow")
 LEASE_SECONDS = 300.0
 LOST_LOCK = (
     "this tick outlived its lock and another tick took over; that tick sends the remaining emails"
@@ -50,6 +52,7 @@ class TickReport:
     emails: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)  # writes refused for good (ERROR)
 
 
 def report_due(meta: dict[str, object], now: datetime) -> str | None:
@@ -201,6 +204,7 @@ class Engine:
             "meta": plan.meta,
             "transitions": plan.transitions,
             "conflicts": plan.conflicts,
+            "locale": locale,
             "applied": False,
         }
         self.state.save_journal(journal, emails)
@@ -213,7 +217,12 @@ class Engine:
         """Apply a journaled plan (again, if a crash cut it short) and commit it."""
         if not journal.get("applied"):
             changes = decode_changes(journal["changes"])  # type: ignore[arg-type]
-            report.conflicts += self.book.apply(changes, fingerprint)
+            try:
+                report.conflicts += self.book.apply(changes, fingerprint)
+            except RefusedError as exc:
+                if not self._set_aside(journal, exc, report):
+                    raise
+                return self._finish(journal, None, report)  # the rest, without the refused part
             self.checkpoint("sheet_applied")
             self.state.mark_journal_applied()
         self.checkpoint("before_commit")
@@ -221,6 +230,22 @@ class Engine:
         self.checkpoint("committed")
         report.transitions += [tuple(t) for t in journal["transitions"]]  # type: ignore[attr-defined]
         report.conflicts += list(journal["conflicts"])  # type: ignore[call-overload]
+
+    def _set_aside(self, journal: dict[str, object], exc: RefusedError, report: TickReport) -> bool:
+        """Count a refusal of the journaled write; set its part aside once it is hopeless."""
+        from . import setaside
+
+        if not setaside.count_refusal(journal, exc):
+            self.state.save_journal(journal, [])  # the count survives to the next tick
+            return False
+        locale = str(journal.get("locale") or "en")
+        entry = setaside.set_aside(journal, exc, self.schema, locale, datetime.now(UTC))
+        self.state.save_journal(journal, [])
+        message = f"set aside after repeated refusals: {entry['request']}: {entry['error']}"
+        _log.error("%s (rows: %s)", message, ", ".join(entry["records"]) or "none")
+        report.problems.append(message)
+        report.set_aside.append(message)
+        return True
 
     def deliver(self, report: TickReport) -> None:
         """Send every queued email once; a send cut short by a crash is checked first.

@@ -12,7 +12,8 @@ of the hidden Lists tab; report tabs are deleted and added again at the same pos
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..errors import SchemaError
@@ -31,6 +32,7 @@ from .gsheets_cells import (
     grid,
     lock_description,
     parse_lock,
+    protection,
     rows,
     same_range,
 )
@@ -57,6 +59,8 @@ class ChangeBuilder:
         self.replay = replay
         self.requests: list[JSON] = []
         self.retired: set[int] = set()  # ids of tabs this batch deletes
+        self.origins: list[tuple[str, int]] = []  # per request: the part of the changes
+        self._lock_index: dict[tuple[str, str, str], int] = {}
 
     def build(
         self,
@@ -67,17 +71,32 @@ class ChangeBuilder:
         lists: dict[str, list[str]] | None,
         reports: Sequence[ReportTab] | None = None,
     ) -> list[str]:
-        skipped = [m for w in self._ids_first(writes) if (m := self.write(w))]
-        self.locks(locks)
+        skipped = []
+        for write in self._ids_first(writes):
+            with self._from(("writes", writes.index(write))):
+                if message := self.write(write):
+                    skipped.append(message)
+        self.locks(locks)  # tracks its own origins, lock by lock
         if log:
-            self.append_log(log)
+            with self._from(("log", 0)):
+                self.append_log(log)
         if queues is not None:
-            self.queues(queues)
+            with self._from(("queues", 0)):
+                self.queues(queues)
         if lists is not None:
-            self.lists(lists)
-        for report in reports or ():
-            self.report(report)
+            with self._from(("lists", 0)):
+                self.lists(lists)
+        for index, report in enumerate(reports or ()):
+            with self._from(("reports", index)):
+                self.report(report)
         return skipped
+
+    @contextmanager
+    def _from(self, part: tuple[str, int]) -> Iterator[None]:
+        """Remember which part of the changes the requests added meanwhile come from."""
+        start = len(self.requests)
+        yield
+        self.origins += [part] * (len(self.requests) - start)
 
     def grid(self, key: str) -> TabGrid:
         found = self.seen.grids.get(key)
@@ -126,16 +145,19 @@ class ChangeBuilder:
     def locks(self, locks: Sequence[CellLock]) -> None:
         """Reconcile lock protections with the changes and with where records are now."""
         wanted: dict[tuple[str, str, str], CellLock] = {}
-        for lock in locks:
+        for index, lock in enumerate(locks):
             wanted[(lock.tab, lock.record, lock.column)] = lock
+            self._lock_index[(lock.tab, lock.record, lock.column)] = index
         existing: dict[tuple[str, str, str], list[Protection]] = {}
         for tab in self.tabs:
-            for protection in tab.protections:
-                key = parse_lock(protection.description)
+            for found in tab.protections:
+                key = parse_lock(found.description)
                 if key is not None and key[0] in self.seen.grids:
-                    existing.setdefault(key, []).append(protection)
+                    existing.setdefault(key, []).append(found)
         for key in sorted(set(wanted) | set(existing)):
-            self._lock(key, wanted.get(key), existing.get(key, []))
+            index = self._lock_index.get(key, -1)  # -1: tidying a lock no change names
+            with self._from(("locks", index)):
+                self._lock(key, wanted.get(key), existing.get(key, []))
 
     def _lock(
         self, key: tuple[str, str, str], lock: CellLock | None, found: list[Protection]
@@ -143,8 +165,8 @@ class ChangeBuilder:
         tab = self.seen.grids.get(key[0])
         row = tab.row_of(key[1], None) if tab is not None else None
         if tab is None or row is None or (lock is not None and not lock.locked):
-            for protection in found:  # unlocked, or the record's row is gone
-                self.requests.append({"deleteProtectedRange": {"protectedRangeId": protection.id}})
+            for old in found:  # unlocked, or the record's row is gone
+                self.requests.append({"deleteProtectedRange": {"protectedRangeId": old.id}})
             return
         col = tab.columns[key[2]]
         target = grid(tab.tab.sheet_id, row - 1, row, col, col + 1)
@@ -152,18 +174,7 @@ class ChangeBuilder:
         for extra in found[1:]:
             self.requests.append({"deleteProtectedRange": {"protectedRangeId": extra.id}})
         if not found:
-            self.requests.append(
-                {
-                    "addProtectedRange": {
-                        "protectedRange": {
-                            "range": target,
-                            "description": lock_description(*key),
-                            "warningOnly": False,
-                            "editors": {"users": editors},
-                        }
-                    }
-                }
-            )
+            self.requests.append(protection(target, lock_description(*key), *editors))
             return
         current = found[0]
         widen = lock is not None and not set(editors) <= set(current.editors)
@@ -174,7 +185,10 @@ class ChangeBuilder:
                         "protectedRange": {
                             "protectedRangeId": current.id,
                             "range": target,
-                            "editors": {"users": sorted({*current.editors, *editors})},
+                            "editors": {
+                                "users": sorted({*current.editors, *editors}),
+                                "domainUsersCanEdit": False,
+                            },
                         },
                         "fields": "range,editors",
                     }
@@ -245,16 +259,7 @@ class ChangeBuilder:
                     "fields": "userEnteredValue",
                 }
             },
-            {
-                "addProtectedRange": {
-                    "protectedRange": {
-                        "range": {"sheetId": sheet_id},
-                        "description": TAB_LOCK,
-                        "warningOnly": False,
-                        "editors": {"users": [self.robot]},
-                    }
-                }
-            },
+            protection({"sheetId": sheet_id}, TAB_LOCK, self.robot),
         ]
         self.tabs.append(Tab(sheet_id, title, 1000, len(header), hidden))
         return sheet_id

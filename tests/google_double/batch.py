@@ -14,6 +14,7 @@ from typing import Any
 
 from .cells import Cell
 from .charts import add_chart
+from .dimensions import RowOperations
 from .protection import ProtectionsAndFilters, mask
 from .rules import check_condition, check_grid_range
 from .state import JSON, Book, Sheet, invalid
@@ -37,7 +38,7 @@ _SHEET_FIELDS = {
 _CELL_FIELDS = ("userEnteredValue", "note", "dataValidation", "userEnteredFormat")
 
 
-class Batch(ProtectionsAndFilters):
+class Batch(ProtectionsAndFilters, RowOperations):
     """One batchUpdate call by one user."""
 
     def __init__(self, book: Book, user: str) -> None:
@@ -249,6 +250,9 @@ HANDLERS: dict[str, Handler] = {
     "setBasicFilter": Batch.set_basic_filter,
     "clearBasicFilter": Batch.clear_basic_filter,
     "addChart": Batch.add_chart,
+    "sortRange": Batch.sort_range,  # people's row operations (issue 12: writes on moved rows)
+    "insertDimension": Batch.insert_dimension,
+    "deleteDimension": Batch.delete_dimension,
 }
 
 

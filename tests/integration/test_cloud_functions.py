@@ -128,3 +128,15 @@ def test_a_real_functions_framework_process_runs_the_tick(server: str, book: Pat
         assert response.status == 200
     assert body["outcome"] == "done"
     assert len(list((book.parent / "outbox").glob("*.eml"))) == 1
+
+
+def test_a_failed_monthly_report_is_run_again_when_scheduler_retries_it(book: Path) -> None:
+    call("invoice_flow")
+    headers = {"X-CloudScheduler-ScheduleTime": "2026-12-01T06:00:00Z"}
+    someone = book.with_name(f".~lock.{book.name}#")
+    someone.write_text("Maria,maria-pc,01.12.2026 07:00,file:///home/maria;")
+    body, status = call("monthly_report", headers, "?month=2026-11")
+    assert status == 500, body
+    someone.unlink()
+    body, status = call("monthly_report", headers, "?month=2026-11")  # Scheduler's retry
+    assert (status, body["outcome"], body["report"]) == (200, "done", "Report 2026-11")

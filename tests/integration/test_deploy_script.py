@@ -169,13 +169,15 @@ def test_each_function_is_deployed_private_single_instance_and_configured(
     assert options["region"] == "europe-west3"
     assert options["service-account"] == RUNTIME_SA
     assert options["set-env-vars"] == (
-        f"SHEETFLOW_BOOK=gsheet:{SHEET},SHEETFLOW_MAIL=gmail:robot@acme.example,MALLOC_ARENA_MAX=2"
-    )
+        f"SHEETFLOW_BOOK=gsheet:{SHEET},SHEETFLOW_MAIL=gmail:robot@acme.example,"
+        f"SHEETFLOW_SERVICE_ACCOUNT={RUNTIME_SA},MALLOC_ARENA_MAX=2"
+    )  # the runtime account declared: the functions never protect a range for "default"
     assert "clear-secrets" in options
     smtp_options = flags(smtp.one("gcloud", "functions", "deploy", name))
     assert smtp_options["set-secrets"] == ("SHEETFLOW_SMTP_PASSWORD=sheetflow-smtp-password:latest")
     assert smtp_options["set-env-vars"].endswith(
-        "SHEETFLOW_MAIL=smtps://robot%40acme.example@smtp.acme.example:465,MALLOC_ARENA_MAX=2"
+        "SHEETFLOW_MAIL=smtps://robot%40acme.example@smtp.acme.example:465,"
+        f"SHEETFLOW_SERVICE_ACCOUNT={RUNTIME_SA},MALLOC_ARENA_MAX=2"
     )
     invoker = gmail.one("gcloud", "functions", "add-invoker-policy-binding", name)
     assert flags(invoker)["member"] == f"serviceAccount:{INVOKER_SA}"

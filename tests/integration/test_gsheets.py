@@ -80,12 +80,24 @@ def test_init_lays_out_tabs_headers_dropdowns_frozen_rows_and_protections(
         v["userEnteredValue"] for v in invoices.cell(1, decision).validation["condition"]["values"]
     ]
     assert words == SCHEMA.choice_words("decisions", locale)
-    (protection,) = invoices.protected_ranges
-    assert SA in protection["editors"]["users"]
-    assert "mia@example.com" not in protection["editors"]["users"]
-    people_columns = {h["startColumnIndex"] for h in protection["unprotectedRanges"]}
-    expected = {i for i, c in enumerate(SCHEMA.tab("invoices").columns) if c.owner == "people"}
-    assert people_columns == expected
+    header, *columns = invoices.protected_ranges
+    assert header["range"] == {
+        "sheetId": invoices.id,
+        "startRowIndex": 0,
+        "endRowIndex": 1,
+        "startColumnIndex": 0,
+        "endColumnIndex": len(headers),
+    }
+    for protection in (header, *columns):
+        assert SA in protection["editors"]["users"]
+        assert "mia@example.com" not in protection["editors"]["users"]
+        assert protection["editors"]["domainUsersCanEdit"] is False
+    # the automation's columns, each a column range below the header: rows stay movable
+    protected = {p["range"]["startColumnIndex"] for p in columns}
+    assert all(p["range"].get("startRowIndex") == 1 for p in columns)
+    assert all("endRowIndex" not in p["range"] for p in columns)
+    expected = {i for i, c in enumerate(SCHEMA.tab("invoices").columns) if c.owner != "people"}
+    assert protected == expected
     assert not sheet(double, sid, main[2]).protected_ranges  # People stays open to everyone
 
 
