@@ -1,11 +1,14 @@
 """The few Google API calls the Sheets backend makes, with retries and request counting.
 
 Calls go through gspread's HTTP client (its authorised session). Transient failures — 429
-and 5xx, dropped connections — are retried with exponential backoff and jitter (tenacity),
-at most `attempts` times and never waiting more than `max_wait` seconds at once. A
-`spreadsheets.batchUpdate` is not idempotent (it appends Log rows, adds protections), so after
-a 5xx it is retried only when the Drive version shows the spreadsheet untouched since before
-the attempt; otherwise the error surfaces and the tick's journal finishes the job next time.
+(and Drive's 403 rateLimitExceeded), 5xx, dropped connections — are retried with exponential
+backoff and jitter (tenacity), at most `attempts` times and never waiting more than
+`max_wait` seconds at once. A `spreadsheets.batchUpdate` is not idempotent (it appends Log
+rows, adds protections), so it is retried only after a quota refusal (429, or Drive's 403
+rateLimitExceeded), never after a 5xx or a dropped connection (Google may have applied it,
+and the Drive version may lag): the error surfaces and the tick's journal finishes the job
+next time. Every call has a timeout (`TIMEOUT`, set on gspread's session), so a hung
+connection cannot eat the whole tick.
 
 The parsers here take Google's JSON as documented and recorded (see the parity tests).
 """
@@ -36,6 +39,8 @@ JSON = dict[str, Any]
 Cell = str | int | float | bool | None
 Grid = list[list[Cell]]
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+RATE_LIMITED = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
+TIMEOUT = (10.0, 120.0)  # seconds to connect, to wait for an answer (a 100k-row read)
 TAB_FIELDS = (
     "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount,"
     "frozenRowCount)),protectedRanges(protectedRangeId,range,description,warningOnly,editors,"
@@ -180,10 +185,23 @@ def _status(exc: BaseException) -> int | None:
     return None
 
 
+def _rate_limited(exc: BaseException) -> bool:
+    """Drive answers quota errors as 403 with reason rateLimitExceeded: a passing failure."""
+    if not isinstance(exc, APIError) or exc.response.status_code != 403:
+        return False
+    try:
+        error = exc.response.json().get("error", {})
+    except ValueError:
+        return False
+    reasons = {str(e.get("reason", "")) for e in error.get("errors", []) if isinstance(e, dict)}
+    reasons |= {str(d.get("reason", "")) for d in error.get("details", []) if isinstance(d, dict)}
+    return bool(reasons & RATE_LIMITED)
+
+
 def transient(exc: BaseException) -> bool:
     status = _status(exc)
     if status is not None:
-        return status in TRANSIENT
+        return status in TRANSIENT or _rate_limited(exc)
     return isinstance(exc, requests.ConnectionError | requests.Timeout)
 
 
@@ -200,6 +218,7 @@ class SheetsApi:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._http = client.http_client
+        self._http.set_timeout(TIMEOUT)
         self.spreadsheet_id = spreadsheet_id
         self.attempts, self.max_wait, self._sleep = attempts, max_wait, sleep
         self.requests = 0
@@ -239,11 +258,10 @@ class SheetsApi:
         params = {"fields": f"replies,updatedSpreadsheet({TAB_FIELDS})"}
 
         def may_retry(exc: BaseException) -> bool:
-            if _status(exc) == 429:
-                return True  # refused before it ran: safe to send again
-            if not transient(exc) or unchanged_since is None:
-                return False
-            return self.drive_version() == unchanged_since
+            # Refused before it ran (quota): safe to send again. A 5xx or a dropped connection
+            # may come after Google applied it, and the Drive version may lag: never resend
+            # blindly — the error surfaces and the tick's journal replays it safely.
+            return _status(exc) == 429 or _rate_limited(exc)
 
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
         answer = self._send("post", url, params=params, body=body, may_retry=may_retry)
