@@ -30,6 +30,7 @@ from .schema import Schema
 
 _log = logging.getLogger("sheetflow")
 LEASE_SECONDS = 300.0
+FULL_READ = 300.0  # seconds: read all even if the version says nothing changed (it may lag)
 LOST_LOCK = (
     "this tick outlived its lock and another tick took over; that tick sends the remaining emails"
 )
@@ -122,7 +123,10 @@ class Engine:
         version = self.book.version()
         due = report_due(meta, now)
         version_key = "book_version" + ("" if flows == ALL_FLOWS else ":" + "+".join(sorted(flows)))
-        if version and meta.get(version_key) == version and not due:
+        read_key = version_key + ":read_at"
+        last_read = meta.get(read_key)
+        recent = isinstance(last_read, int | float) and now.timestamp() - last_read <= FULL_READ
+        if version and meta.get(version_key) == version and not due and recent:
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
         self.checkpoint("read")
@@ -131,6 +135,7 @@ class Engine:
         plan = plan_tick(read, snapshot, meta, self.schema, now, flows)
         del snapshot  # what the plan needs of it, it holds
         plan.meta[version_key] = version
+        plan.meta[read_key] = now.timestamp()
         if due:
             plan.changes.reports = [self._report_tab(read, due, plan.changes.log)]
             plan.changes.log.append(self._report_logged(due, read, now))

@@ -53,7 +53,7 @@ from typing import Any
 from ..errors import BookChangedError, RefusedError
 from ..model import BookRead, Cell, SheetChanges
 from ..schema import Locale, Schema
-from .gsheets_api import ApiFailure, GoogleApiError, SheetsApi, Tab
+from .gsheets_api import ApiFailure, GoogleApiError, SheetsApi, Tab, argument_separator
 from .gsheets_changes import ChangeBuilder, Seen
 from .gsheets_grid import (
     OPTIONAL_TABS,
@@ -180,7 +180,12 @@ class GoogleSheetBook:
                 raise BookChangedError(CHANGED)
             seen = seen or self._load(fingerprint, whole_log=False)
         builder = ChangeBuilder(
-            self.schema, seen, self._metadata(), self.service_account, replay=fingerprint is None
+            self.schema,
+            seen,
+            self._metadata(),
+            self.service_account,
+            replay=fingerprint is None,
+            separator=argument_separator(self.api.locale),
         )
         skipped = builder.build(
             changes.writes,

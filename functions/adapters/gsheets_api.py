@@ -44,8 +44,21 @@ TIMEOUT = (10.0, 120.0)  # seconds to connect, to wait for an answer (a 100k-row
 TAB_FIELDS = (
     "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount,"
     "frozenRowCount)),protectedRanges(protectedRangeId,range,description,warningOnly,editors,"
-    "unprotectedRanges),filterViews(filterViewId,title,range,filterSpecs))"
+    "unprotectedRanges),filterViews(filterViewId,title,range,filterSpecs)),properties.locale"
 )
+# Locales whose decimal separator is a comma take `;` between a formula's arguments in Sheets.
+_COMMA_DECIMAL = frozenset(
+    "af az be bg ca cs da de el es et eu fi fr gl hr hu hy id is it ka kk ky lt lv mk mn nb nl"
+    " nn no pl pt ro ru sk sl sq sr sv tr uk uz vi".split()
+)
+_POINT_DECIMAL = frozenset({"de_CH", "it_CH", "es_MX", "es_US", "es_419", "es_PR"})
+
+
+def argument_separator(locale: str) -> str:
+    """What separates a formula's arguments in a spreadsheet of this locale (`en_US`: ',')."""
+    if locale in _POINT_DECIMAL:
+        return ","
+    return ";" if locale.split("_")[0] in _COMMA_DECIMAL else ","
 
 
 class GoogleApiError(SheetflowError):
@@ -222,6 +235,7 @@ class SheetsApi:
         self.spreadsheet_id = spreadsheet_id
         self.attempts, self.max_wait, self._sleep = attempts, max_wait, sleep
         self.requests = 0
+        self.locale = "en_US"  # the spreadsheet's, learnt with the tab metadata
 
     def drive_version(self) -> str:
         url = f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}"
@@ -230,7 +244,9 @@ class SheetsApi:
 
     def tabs(self) -> list[Tab]:
         url = SPREADSHEET_URL % self.spreadsheet_id
-        return parse_tabs(self._send("get", url, params={"fields": TAB_FIELDS}))
+        answer = self._send("get", url, params={"fields": TAB_FIELDS})
+        self.locale = str(answer.get("properties", {}).get("locale") or self.locale)
+        return parse_tabs(answer)
 
     def batch_get(self, ranges: Sequence[str]) -> list[Grid]:
         """Unformatted values (numbers as numbers, dates as serial numbers) of every range."""
@@ -265,7 +281,9 @@ class SheetsApi:
 
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
         answer = self._send("post", url, params=params, body=body, may_retry=may_retry)
-        return answer, parse_tabs(answer.get("updatedSpreadsheet", {}))
+        updated = answer.get("updatedSpreadsheet", {})
+        self.locale = str(updated.get("properties", {}).get("locale") or self.locale)
+        return answer, parse_tabs(updated)
 
     def _send(
         self,

@@ -53,9 +53,17 @@ class Seen:
 
 class ChangeBuilder:
     def __init__(
-        self, schema: Schema, seen: Seen, tabs: Sequence[Tab], robot: str, *, replay: bool
+        self,
+        schema: Schema,
+        seen: Seen,
+        tabs: Sequence[Tab],
+        robot: str,
+        *,
+        replay: bool,
+        separator: str = ",",
     ) -> None:
         self.schema, self.seen, self.tabs, self.robot = schema, seen, list(tabs), robot
+        self.separator = separator  # between a formula's arguments: `;` in many locales
         self.replay = replay
         self.requests: list[JSON] = []
         self.retired: set[int] = set()  # ids of tabs this batch deletes
@@ -309,10 +317,9 @@ class ChangeBuilder:
     def _filter_view(self, invoices: TabGrid, title: str, col: int, ids: list[str]) -> JSON:
         pattern = "|".join(re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\1", i) for i in ids)
         letter = column_letter(col)
+        quoted = pattern.replace(chr(34), chr(34) * 2)
         formula = (
-            f'=REGEXMATCH(TO_TEXT(${letter}2),"^({pattern.replace(chr(34), chr(34) * 2)})$")'
-            if ids
-            else "=FALSE"
+            f'=REGEXMATCH(TO_TEXT(${letter}2){self.separator}"^({quoted})$")' if ids else "=FALSE"
         )
         return {
             "title": title,

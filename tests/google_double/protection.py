@@ -203,7 +203,9 @@ def visible_rows(book: Book, sheet: Sheet, view: JSON) -> list[int]:
             condition = criteria.get("condition") or {}
             if condition.get("type") == "CUSTOM_FORMULA":
                 formula = condition["values"][0]["userEnteredValue"]
-                result = evaluate(formula, lambda r, c: book.value(sheet, r, c), row - first - 1)
+                result = evaluate(
+                    formula, lambda r, c: book.value(sheet, r, c), row - first - 1, book.locale
+                )
                 ok = ok and result is True
         if ok:
             shown.append(row + 1)

@@ -211,7 +211,9 @@ class Book:
             if depth > 50:
                 return ErrorValue("REF", "Circular dependency detected.")
             return evaluate(
-                entered["formulaValue"], lambda r, c: self.value(sheet, r, c, depth + 1)
+                entered["formulaValue"],
+                lambda r, c: self.value(sheet, r, c, depth + 1),
+                locale=self.locale,
             )
         if "numberValue" in entered:
             return float(entered["numberValue"])

@@ -17,14 +17,16 @@ import pytest
 from functions import setaside
 from functions.adapters.gsheets import GoogleSheetBook
 from functions.adapters.sqlite_state import SqliteState
+from functions.adapters.workbook import WorkbookBook
 from functions.engine import Engine
 from functions.errors import RefusedError
+from functions.model import SheetChanges
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
 from tests.fakes import FakeMail
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep
-from tests.local_backend import PEOPLE, SETTINGS, typed_invoice
+from tests.local_backend import PEOPLE, SETTINGS, edit_book, new_book, rows_by_header, typed_invoice
 
 SCHEMA = load_schema()
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -76,3 +78,45 @@ def test_a_lock_google_refuses_is_set_aside_and_the_invoice_goes_to_payment(
     assert any("payment_started" in e.key or "supplier" in e.key for e in mail.sent)
     # and the ticks after it carry on
     assert tick(good).tick(now).outcome in ("done", "idle")
+
+
+class RefusingWorkbook(WorkbookBook):
+    """A workbook that refuses to store one column (as a spreadsheet may refuse a value).
+
+    The .xlsx adapter itself strips what Excel cannot hold, so nothing it writes is refused
+    today; this stands for any refusal and proves the engine's side on the workbook backend.
+    """
+
+    def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        for index, write in enumerate(changes.writes):
+            if write.column == "updated":
+                raise RefusedError("cannot store this value", part=("writes", index))
+        return super().apply(changes, fingerprint)
+
+
+def test_a_refused_write_on_the_workbook_is_set_aside_and_the_rest_applied(
+    tmp_path: Path,
+) -> None:
+    path = new_book(tmp_path, prepared_rows=20)
+    edit_book(path, [("invoices", "new", typed_invoice("A-1"))])
+    state, mail = SqliteState(tmp_path / "state.sqlite"), FakeMail()
+    now = NOW
+    for attempt in range(1, setaside.LIMIT + 1):
+        engine = Engine(RefusingWorkbook(path, SCHEMA), state, mail, EmailRenderer(), SCHEMA)
+        if attempt < setaside.LIMIT:
+            with pytest.raises(RefusedError):
+                engine.tick(now)
+            assert not mail.sent
+        else:
+            report = engine.tick(now)
+        now += timedelta(minutes=1)
+    assert report.set_aside
+    (row,) = [r for r in rows_by_header(path, "Invoices") if r["ID"]]
+    assert row["Status"] == "Awaiting decision"
+    assert "refused" in row["Note"]
+    assert "Updated" in row["Note"]
+    assert any(
+        r["Event"] == "error" and "set aside" in r["Details"] for r in rows_by_header(path, "Log")
+    )
+    assert [e for e in mail.sent if "signer_request" in e.key]
+    assert state.load_meta()["set_aside"][-1]["records"] == ["invoices/INV-000001"]
