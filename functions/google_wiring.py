@@ -123,7 +123,8 @@ def google_book(sheet_id: str, schema: Schema) -> Any:
 
     creds, email = credentials()
     robot = runtime_account(creds, email, os.environ.get("SHEETFLOW_SERVICE_ACCOUNT"))
-    return GoogleSheetBook(sheet_id, gspread_client(creds), schema, robot)
+    endpoint = os.environ.get("SHEETFLOW_GOOGLE_API_ENDPOINT")
+    return GoogleSheetBook(sheet_id, gspread_client(creds), schema, robot, endpoint=endpoint)
 
 
 def create_google_sheet(
@@ -155,6 +156,7 @@ def create_google_sheet(
         locale,  # type: ignore[arg-type]
         email,
         force=force,
+        endpoint=os.environ.get("SHEETFLOW_GOOGLE_API_ENDPOINT"),
     )
 
 

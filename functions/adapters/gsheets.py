@@ -109,12 +109,18 @@ class GoogleSheetBook:
         sleep: Callable[[float], None] = time.sleep,
         attempts: int = 5,
         max_wait: float = 30.0,
+        endpoint: str | None = None,
     ) -> None:
         self.schema = schema
         self.service_account = service_account_email
         self.name = f"Google Sheet {spreadsheet_id}"
         self.api = SheetsApi(
-            client, spreadsheet_id, attempts=attempts, max_wait=max_wait, sleep=sleep
+            client,
+            spreadsheet_id,
+            attempts=attempts,
+            max_wait=max_wait,
+            sleep=sleep,
+            endpoint=endpoint,
         )
         self._tabs: list[Tab] | None = None
         self._seen: Seen | None = None

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import ijson
 import requests
@@ -32,7 +33,7 @@ from gspread.urls import (
 )
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from ..errors import SheetflowError
+from ..errors import ConfigError, SheetflowError
 from ..record import share
 
 JSON = dict[str, Any]
@@ -52,6 +53,23 @@ _COMMA_DECIMAL = frozenset(
     " nn no pl pt ro ru sk sl sq sr sv tr uk uz vi".split()
 )
 _POINT_DECIMAL = frozenset({"de_CH", "it_CH", "es_MX", "es_US", "es_419", "es_PR"})
+
+
+def api_root(endpoint: str | None) -> str | None:
+    """Where Sheets and Drive calls go instead of Google (SHEETFLOW_GOOGLE_API_ENDPOINT).
+
+    For a private endpoint (e.g. Private Service Connect) or a local stand-in; plain http is
+    accepted on the loopback interface only, as the requests carry the access token.
+    """
+    if not endpoint:
+        return None
+    parts = urlsplit(endpoint.strip())
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ConfigError(
+            f"SHEETFLOW_GOOGLE_API_ENDPOINT={endpoint!r}: use https:// (http:// only on loopback)"
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def argument_separator(locale: str) -> str:
@@ -229,7 +247,9 @@ class SheetsApi:
         attempts: int = 5,
         max_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        endpoint: str | None = None,
     ) -> None:
+        self._root = api_root(endpoint)
         self._http = client.http_client
         self._http.set_timeout(TIMEOUT)
         self.spreadsheet_id = spreadsheet_id
@@ -303,6 +323,8 @@ class SheetsApi:
             reraise=True,
         )
         try:
+            if self._root is not None:
+                url = self._root + urlsplit(url).path
             for attempt in retrying:
                 with attempt:
                     self.requests += 1

@@ -54,9 +54,10 @@ def create_google_book(
     force: bool = False,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    endpoint: str | None = None,
 ) -> None:
     """Set up every sheetflow tab in an existing Google Sheet (3 requests)."""
-    api = SheetsApi(client, spreadsheet_id, sleep=sleep)
+    api = SheetsApi(client, spreadsheet_id, sleep=sleep, endpoint=endpoint)
     tabs = api.tabs()
     titles = _sheetflow_titles(schema)
     ours = [t for t in tabs if t.title.strip().casefold() in titles]

@@ -9,6 +9,7 @@ import pytest
 from google.auth import compute_engine, impersonated_credentials
 from google.oauth2 import credentials as user_credentials
 
+from functions.adapters.gsheets_api import api_root
 from functions.errors import ConfigError
 from functions.google_wiring import is_service_account, runtime_account
 
@@ -104,3 +105,20 @@ def test_metadata_server_that_refuses_is_explained() -> None:
 )
 def test_service_account_emails_are_told_from_other_addresses(email: str, ok: bool) -> None:
     assert is_service_account(email) is ok
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "root"),
+    [
+        (None, None),
+        ("https://sheets-psc.p.googleapis.com/", "https://sheets-psc.p.googleapis.com"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ],
+)
+def test_a_private_api_endpoint_is_https_or_loopback(endpoint: str | None, root: str) -> None:
+    assert api_root(endpoint) == root
+
+
+def test_an_api_endpoint_in_clear_text_over_the_network_is_refused() -> None:
+    with pytest.raises(ConfigError, match="https://"):
+        api_root("http://proxy.example.com:8080")  # the access token would travel in clear
