@@ -7,6 +7,7 @@ only with the journal's commit. Rerunning finishes what a killed tick started.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -63,6 +64,17 @@ def report_due(meta: dict[str, object], now: datetime) -> str | None:
         return None
     month = previous_month(now, ZoneInfo(zone))
     return month if month > last else None
+
+
+def read_digest(read: BookRead) -> str:
+    """A fingerprint of every value read, to tell a periodic full read that found nothing new."""
+    digest = hashlib.blake2b(digest_size=16)
+    for key in sorted(read.tables):
+        table = read.tables[key]
+        digest.update(repr((key, table.columns)).encode())
+        for row in table.rows:
+            digest.update(repr((row.number, sorted(row.values.items()))).encode())
+    return digest.hexdigest()
 
 
 def _no_checkpoint(step: str) -> None:
@@ -129,6 +141,11 @@ class Engine:
         if version and meta.get(version_key) == version and not due and recent:
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
+        digest_key, digest = version_key + ":digest", read_digest(read)
+        if not due and meta.get(version_key) == version and meta.get(digest_key) == digest:
+            # the periodic full read found what the last one did: no snapshot, no plan
+            self.state.commit_journal({}, {**meta, read_key: now.timestamp()})
+            return self._idle(report)
         self.checkpoint("read")
         ids = {tab: self.schema.tab(tab).id_column or "" for tab in TAB_FLOWS}
         snapshot = self.state.load_snapshot(sharing_read_values(read, ids))
@@ -136,6 +153,7 @@ class Engine:
         del snapshot  # what the plan needs of it, it holds
         plan.meta[version_key] = version
         plan.meta[read_key] = now.timestamp()
+        plan.meta[digest_key] = digest
         if due:
             plan.changes.reports = [self._report_tab(read, due, plan.changes.log)]
             plan.changes.log.append(self._report_logged(due, read, now))

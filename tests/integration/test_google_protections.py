@@ -7,12 +7,18 @@ ID or Status; the owner may edit anything (Google's rule) and the tick restores 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from gspread.exceptions import APIError
 
+from functions.adapters.sqlite_state import SqliteState
+from functions.engine import Engine
+from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from tests.fakes import FakeMail
 from tests.google_double import OWNER, SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book
 from tests.local_backend import PEOPLE, SETTINGS, typed_invoice
@@ -134,3 +140,22 @@ def test_domain_users_can_edit_lets_the_owner_s_domain_in_only_when_set(
     assert not book.may_edit(colleague, invoices, 1, col)
     status_column["editors"]["domainUsersCanEdit"] = True
     assert book.may_edit(colleague, invoices, 1, col)
+
+
+def test_what_the_owner_types_in_a_protected_column_is_restored_and_logged(tmp_path: Path) -> None:
+    double = GoogleDouble()
+    writers = [email for _n, email, _r, _a in PEOPLE]
+    sid, book = new_google_book(double, SCHEMA, "en", PEOPLE, SETTINGS, writers=writers)
+    owner = SheetEditor(double, sid, SCHEMA)
+    owner.add_row("invoices", typed_invoice("A-1"))
+    state, now = SqliteState(tmp_path / "s.sqlite"), datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    Engine(book, state, FakeMail(), EmailRenderer(), SCHEMA).tick(now)
+    owner.set("invoices", "INV-000001", {"status": "Closed"})  # the owner may: Google's rule
+    report = Engine(book, state, FakeMail(), EmailRenderer(), SCHEMA).tick(
+        now + timedelta(minutes=1)
+    )
+    assert owner.row("invoices", "INV-000001")["status"] == "Awaiting decision"
+    assert report.conflicts
+    conflicts = [r for r in owner.log() if r[3] == "conflict"]
+    assert conflicts[-1][2] == "INV-000001"
+    assert conflicts[-1][4] == "Closed"  # the overwritten value, kept in the Log

@@ -38,3 +38,27 @@ def test_a_book_whose_version_lags_is_read_again_after_five_minutes(tmp_path: Pa
     assert book.reads == reads + 1
     assert report.outcome == "done"  # the new row was seen after all
     assert book.tabs["invoices"][0]["id"] == "INV-000001"
+
+
+class CountingState(SqliteState):
+    snapshots = 0
+
+    def load_snapshot(self, remember=None):  # type: ignore[no-untyped-def]
+        self.snapshots += 1
+        return super().load_snapshot(remember)
+
+
+def test_a_periodic_full_read_that_finds_nothing_new_loads_no_snapshot(tmp_path: Path) -> None:
+    book = LaggingBook(PEOPLE)
+    book.tabs["invoices"].append(invoice(id=None))
+    state = CountingState(tmp_path / "s.sqlite")
+    engine = Engine(book, state, FakeMail(), EmailRenderer(), load_schema())
+    engine.tick(NOW)
+    engine.tick(NOW + timedelta(seconds=FULL_READ + 1))  # reads its own write: new values
+    reads, snapshots, applies = book.reads, state.snapshots, book.applies
+    later = NOW + timedelta(seconds=3 * FULL_READ)
+    assert engine.tick(later).outcome == "idle"
+    assert book.reads == reads + 1  # the tabs were read again ...
+    assert (state.snapshots, book.applies) == (snapshots, applies)  # ... and matched
+    assert engine.tick(later + timedelta(minutes=1)).outcome == "idle"
+    assert book.reads == reads + 1  # and the next minute trusts the version again
