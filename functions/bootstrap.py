@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,16 @@ def default_state(path: Path) -> Path:
     return path.with_name(path.stem + ".state.sqlite")
 
 
+def state_location(config: Config) -> str:
+    """Where a book's state is expected, as a person would look for it."""
+    sheet_id = spreadsheet_id(config.book)
+    if config.state and config.state != "firestore":
+        return str(Path(config.state.removeprefix("sqlite:")).expanduser())
+    if sheet_id:
+        return f"Firestore document sheetflow/{sheet_id}"
+    return str(default_state(Path(config.book).expanduser()))
+
+
 def open_state(spec: str | None, default: Callable[[], StateStore]) -> StateStore:
     """`firestore`, `sqlite:PATH` or a plain PATH; the backend's default when not given."""
     if not spec:
@@ -48,7 +59,15 @@ def open_state(spec: str | None, default: Callable[[], StateStore]) -> StateStor
     return SqliteState(Path(spec.removeprefix("sqlite:")).expanduser())
 
 
-def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Engine:
+def build_engine(
+    config: Config, checkpoint: Checkpoint = _no_checkpoint, *, sending: bool = True
+) -> Engine:
+    """Wire the engine; `sending=False` for commands that never send (adopt)."""
+    if not sending:
+        # Never used: an outbox is the one sender that needs no account or server.
+        config = Config(
+            config.book, f"outbox:{tempfile.gettempdir()}/sheetflow-unsent", config.state
+        )
     schema = load_schema()
     sheet_id = spreadsheet_id(config.book)
     book: SpreadsheetBook
@@ -80,4 +99,6 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
         renderer=EmailRenderer(),
         schema=schema,
         checkpoint=checkpoint,
+        book_spec=config.book,
+        state_location=state_location(config),
     )

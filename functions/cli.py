@@ -127,6 +127,23 @@ def tick(
 
 
 @app.command()
+def adopt(
+    book: BookOption,
+    state: StateOption = None,
+    now: Annotated[str | None, typer.Option(help="Pretend it is this time (ISO-8601).")] = None,
+) -> None:
+    """Record the book as it stands in its state: every row as it is, no email, a Log line.
+
+    For a book whose state is missing (moved, deleted) or belongs to another book, after
+    you have checked that nothing is left to send. Nothing past is sent again.
+
+    Example:  sheetflow adopt --book books/sheetflow.xlsx
+    """
+    engine = build_engine(Config(book, None, state), sending=False)
+    out.print(f"adopted {engine.book.name}: {engine.adopt(_parse_now(now))}", markup=False)
+
+
+@app.command()
 def run(
     book: BookOption,
     every: Annotated[float, typer.Option(help="Seconds between ticks.", min=1)] = 60,

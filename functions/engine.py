@@ -19,9 +19,17 @@ from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from .adoption import adopt, ownership_problem
 from .diff import sharing_read_values
 from .directory import read_directory, read_settings
-from .errors import BookBusyError, BookChangedError, LockHeldError, MailError, RefusedError
+from .errors import (
+    BookBusyError,
+    BookChangedError,
+    LockHeldError,
+    MailError,
+    RefusedError,
+    StateMismatchError,
+)
 from .journal import decode_changes, encode_changes
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
 from .months import previous_month
@@ -90,8 +98,12 @@ class Engine:
         renderer: Renderer,
         schema: Schema,
         checkpoint: Checkpoint = _no_checkpoint,
+        *,
+        book_spec: str = "",
+        state_location: str = "",
     ) -> None:
         self.book, self.state, self.mail = book, state, mail
+        self.book_spec, self.state_location = book_spec, state_location
         self.renderer, self.schema = renderer, schema
         self.checkpoint = checkpoint
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -126,6 +138,8 @@ class Engine:
         journal = self.state.load_journal()
         busy = self.book.busy_reason()
         if journal and not busy:
+            meta = self.state.load_meta() or journal.get("meta") or {}
+            self._check_owner(self.book.read(), meta)
             self._finish(journal, None, report)
         if busy:
             self.deliver(report)
@@ -141,6 +155,7 @@ class Engine:
         if version and meta.get(version_key) == version and not due and recent:
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
+        self._check_owner(read, meta)
         digest_key, digest = version_key + ":digest", read_digest(read)
         if not due and meta.get(version_key) == version and meta.get(digest_key) == digest:
             # the periodic full read found what the last one did: no snapshot, no plan
@@ -154,6 +169,8 @@ class Engine:
         plan.meta[version_key] = version
         plan.meta[read_key] = now.timestamp()
         plan.meta[digest_key] = digest
+        if read.identity:
+            plan.meta["book_id"] = read.identity
         if due:
             plan.changes.reports = [self._report_tab(read, due, plan.changes.log)]
             plan.changes.log.append(self._report_logged(due, read, now))
@@ -174,6 +191,40 @@ class Engine:
         self.deliver(report)
         return report
 
+    def _check_owner(self, read: BookRead, meta: dict[str, object]) -> None:
+        """Refuse a state that is missing or another book's: nothing is sent or written."""
+        problem = ownership_problem(read, meta)
+        if problem is None:
+            return
+        where = f" at {self.state_location}" if self.state_location else ""
+        book = self.book_spec or self.book.name
+        if problem == "missing":
+            why = f"this book already has invoices with IDs, but its state{where} is missing"
+        else:
+            why = f"the state{where} belongs to another book"
+        raise StateMismatchError(
+            f"{why}: nothing was sent or written, so no past email goes out again. If the"
+            " state was moved, point --state at it; to adopt the book as it stands (every row"
+            f" recorded as it is, no email): sheetflow adopt --book {book}"
+        )
+
+    def adopt(self, now: datetime | None = None) -> str:
+        """Record the book as it stands in this state: no email, one Log line."""
+        if not self.state.acquire_lock(self.owner, LEASE_SECONDS):
+            raise LockHeldError("another tick is running; try again in a minute")
+        try:
+            self.state.drop_journal()
+            for key in self.state.pending_keys():  # another book's queued emails never go out
+                self.state.mark_sent(key, "dropped")
+            read = self.book.read()
+            known = {tab: list(rows) for tab, rows in self.state.load_snapshot().items()}
+            snapshot, meta, entry = adopt(read, known, self.schema, now or datetime.now(UTC))
+            self.book.apply(SheetChanges(log=[entry]), read.fingerprint)
+            self.state.commit_journal(snapshot, meta)
+            return entry.details
+        finally:
+            self.state.release_lock(self.owner)
+
     def monthly_report(self, month: str, now: datetime | None = None) -> ReportTab:
         """Write (or rewrite) the `Report YYYY-MM` tab now, under the tick lock."""
         if not self.state.acquire_lock(self.owner, LEASE_SECONDS):
@@ -183,6 +234,7 @@ class Engine:
             if journal:
                 self._finish(journal, None, TickReport())
             read = self.book.read()
+            self._check_owner(read, self.state.load_meta())
             tab = self._report_tab(read, month, [])
             entry = self._report_logged(month, read, now or datetime.now(UTC))
             self.book.apply(SheetChanges(log=[entry], reports=[tab]), read.fingerprint)

@@ -8,6 +8,7 @@
     ├── BookChangedError       the workbook changed between the tick's read and its write
     ├── RefusedError           the spreadsheet refused part of a write for good
     ├── LockHeldError          another tick holds the lock
+    ├── StateMismatchError     the state is missing or belongs to another book
     └── MailError              an email could not be handed to the mail server
 
 Each carries the tab / column / record it is about, so the CLI and the Cloud Function can
@@ -82,3 +83,7 @@ class MailError(SheetflowError):
     def __init__(self, message: str, *, maybe_sent: bool = False, **where: str | None) -> None:
         super().__init__(message, **where)
         self.maybe_sent = maybe_sent
+
+
+class StateMismatchError(SheetflowError):
+    """The state is missing or belongs to another book: a tick would replay history."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from .directory import Directory, Settings
 from .messages import say
 from .model import LogEntry
+from .parsing import text
 from .schema import Locale, Schema
 
 
@@ -40,4 +41,29 @@ class FlowContext:
 
     def log(self, record: str, event: str, flow: str = "invoice", **fields: str) -> LogEntry:
         stamp = self.local_now.isoformat(sep=" ", timespec="seconds")
-        return LogEntry(time=stamp, flow=flow, record=record, event=event, **fields)
+        return LogEntry(
+            time=stamp,
+            flow=flow,
+            record=record,
+            event=event,
+            flow_shown=self.schema.log_word("log_flows", flow, self.locale),
+            event_shown=self.schema.log_word("log_events", event, self.locale),
+            **fields,
+        )
+
+    def name_of(self, typed: object, role: str | None = None) -> str:
+        """A person as written in People (typed text when nobody matches)."""
+        wanted = text(typed).casefold()  # type: ignore[arg-type]
+        for person in self.people.people:
+            if (role is None or person.role == role) and wanted in (
+                person.name.casefold(),
+                person.email.casefold(),
+            ):
+                return person.name
+        return text(typed)  # type: ignore[arg-type]
+
+    def when(self, trigger: str) -> str:
+        return self.schema.log_word("transitions", trigger, self.locale)
+
+    def email_kind(self, template: str) -> str:
+        return self.schema.log_word("emails", template, self.locale)

@@ -1,24 +1,38 @@
 """The invoice flow: a pure function of (row, snapshot, people, settings, now) → a row plan.
 
-No I/O here. The engine feeds in what was read and applies what comes out.
+No I/O here. The engine feeds in what was read and applies what comes out. The controls
+finance relies on live here too: a decision binds to the values it was made on, counts only
+when made after the signer was asked, and paid values never change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
+from .controls import BOUND_COLUMNS, LATER_STEPS, Bound, bound_values, changes
 from .directory import Person
 from .flow_context import FlowContext
-from .model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
-from .parsing import format_money, parse_amount, parse_date, parse_email, same_text, text
+from .invoice_checks import check_fields, duplicate_problem, paid_on_problem
+from .invoice_emails import emails_for
+from .model import EmailIntent, LogEntry, SheetRow, Stored, stored
+from .parsing import parse_date, text
 from .transitions import TRANSITIONS, Transition, outgoing
 
 FLOW = "invoice"
 _CHAIN_LIMIT = len(TRANSITIONS)  # a row can move at most this many steps in one tick
+_AFTER_CLAIM = ("in_payment", "awaiting_closing_docs", "closed")
+_AFTER_PAYMENT = ("awaiting_closing_docs", "closed")
+_APPROVED = ("awaiting_accountant", *_AFTER_CLAIM)
+# Others that look like the same supplier invoice: [(ID, status as shown)].
+Duplicates = Callable[[str, Mapping[str, Stored]], list[tuple[str, str]]]
+Lock = tuple[str, bool, tuple[str, ...]]  # column, locked, who besides sheetflow may edit
+
+
+def _no_duplicates(record: str, values: Mapping[str, Stored]) -> list[tuple[str, str]]:
+    return []
 
 
 @dataclass
@@ -26,7 +40,7 @@ class InvoiceState:
     """What the flow remembers about a row beyond its cells (kept in the snapshot)."""
 
     status: str = "new"
-    round: int = 0  # how many times the invoice was sent to a signer
+    round: int = 0  # how many requests went to a signer (each one a new decision)
     reworks: int = 0
     signer: str | None = None
     rework_file: str | None = None
@@ -36,10 +50,15 @@ class InvoiceState:
     approved_at: str | None = None
     paid_at: str | None = None
     closed_at: str | None = None
+    requested: Bound | None = None  # the values the signer was last asked about
+    approved: Bound | None = None  # the values the signer approved (what may be paid)
+    decided: str | None = None  # the Decision acted on last (cleared quietly next round)
+    distinct_from: list[str] = field(default_factory=list)  # confirmed: not a duplicate of
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> InvoiceState:
-        return cls(**data) if data else cls()
+    def from_json(cls, data: Mapping[str, Any] | None) -> InvoiceState:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,7 +70,7 @@ class RowOutcome:
     values: dict[str, Stored]
     state: InvoiceState
     writes: dict[str, Stored] = field(default_factory=dict)
-    locks: list[tuple[str, bool]] = field(default_factory=list)
+    locks: list[Lock] = field(default_factory=list)
     emails: list[EmailIntent] = field(default_factory=list)
     log: list[LogEntry] = field(default_factory=list)
     transitions: list[tuple[str, str]] = field(default_factory=list)
@@ -67,64 +86,18 @@ class RowOutcome:
             self.values[column] = value
 
 
-def check_fields(values: dict[str, Stored], ctx: FlowContext) -> list[str]:
-    """Problems with the manager's part of the row, in plain words."""
-    checks: list[tuple[str, Callable[[Stored, str, str], tuple[object, str | None]]]] = [
-        ("supplier_email", parse_email),
-        ("invoice_date", parse_date),
-        ("amount", parse_amount),
-    ]
-    required = (
-        "manager",
-        "supplier",
-        "supplier_email",
-        "invoice_no",
-        "invoice_date",
-        "amount",
-        "invoice_file",
-    )
-    missing = [ctx.header(k) for k in required if not text(values.get(k))]
-    problems = [ctx.say("fill_in", fields=", ".join(missing))] if missing else []
-    manager = values.get("manager")
-    if text(manager) and ctx.people.find(manager, "manager") is None:
-        problems.append(
-            ctx.say(
-                "not_active_person",
-                label=ctx.header("manager"),
-                value=text(manager),
-                role=ctx.role("manager"),
-            )
-        )
-    for column, parse in checks:
-        if text(values.get(column)):
-            _, problem = parse(values.get(column), ctx.header(column), ctx.locale)
-            if problem:
-                problems.append(problem)
-    return problems
-
-
-def _invoice_context(record: str, values: dict[str, Stored], ctx: FlowContext) -> dict[str, str]:
-    amount, _ = parse_amount(values.get("amount"), "", ctx.locale)
-    invoice_date, _ = parse_date(values.get("invoice_date"), "")
-    paid_on, _ = parse_date(values.get("paid_on"), "")
-    shown = {key: text(value) for key, value in values.items()}
-    shown.update(
-        id=record,
-        amount=format_money(amount) if isinstance(amount, Decimal) else shown.get("amount", ""),
-        currency=shown.get("currency") or ctx.settings.currency,
-        invoice_date=invoice_date.isoformat() if isinstance(invoice_date, date) else "",
-        paid_on=paid_on.isoformat() if isinstance(paid_on, date) else "",
-    )
-    return shown
-
-
 class _Row:
     """One row's evaluation: guards read the effective values, effects fill the outcome."""
 
     def __init__(
-        self, record: str, row: SheetRow, previous: Mapping[str, Any] | None, ctx: FlowContext
+        self,
+        record: str,
+        row: SheetRow,
+        previous: Mapping[str, Any] | None,
+        ctx: FlowContext,
+        duplicates: Duplicates,
     ) -> None:
-        self.record, self.ctx = record, ctx
+        self.record, self.ctx, self.duplicates = record, ctx, duplicates
         self.before: dict[str, Stored] = dict((previous or {}).get("values") or {})
         self.state = InvoiceState.from_json((previous or {}).get("state"))
         cells = {k: stored(v) for k, v in row.values.items()}
@@ -133,30 +106,72 @@ class _Row:
         )
         self.problems: list[str] = []  # why the row cannot move on (re-checked each step)
         self.effect_problems: list[str] = []  # what went wrong while moving it
+        self.notices: list[str] = []  # what this tick did that people must know
+        self.restored: set[str] = set()
+        self.previous_signer: Person | None = None
         self.is_new = previous is None
+        self._bind_legacy()
 
-    # -- people ------------------------------------------------------------------------
+    def _bind_legacy(self) -> None:
+        """Snapshots from before approvals were bound: bind to the values last seen."""
+        s = self.state
+        if self.is_new:
+            return
+        if s.status in _APPROVED and s.approved is None:
+            s.approved = self.bound(self.before)
+        if s.status == "awaiting_decision" and s.requested is None:
+            s.requested = self.bound(self.before)
+
+    # -- helpers -----------------------------------------------------------------------
+    def bound(self, values: Mapping[str, Stored] | None = None) -> Bound:
+        return bound_values(self.out.values if values is None else values, self.currency)
+
+    @property
+    def currency(self) -> str:
+        return self.ctx.settings.currency
+
     def person(self, column: str, role: str) -> Person | None:
         return self.ctx.people.find(self.out.values.get(column), role)
 
-    def manager(self) -> Person | None:
-        typed = self.out.values.get("manager")
-        return self.ctx.people.find(typed, "manager") or next(
-            (p for p in self.ctx.people.people if same_text(p.name, typed)), None
-        )
+    def decision(self) -> str | None:
+        return self.ctx.schema.choice_key("decisions", text(self.out.values.get("decision")))
+
+    def said_changes(self, before: Bound | None) -> list[dict[str, str]]:
+        return [
+            {"label": self.ctx.header(c), "old": old, "new": new}
+            for c, old, new in changes(before, self.bound())
+        ]
+
+    def change_text(self, before: Bound | None) -> str:
+        return ", ".join(self.ctx.say("change_item", **c) for c in self.said_changes(before))
 
     # -- guards ------------------------------------------------------------------------
-    def can(self, t: Transition) -> Person | None | bool:
+    def can(self, t: Transition) -> bool:  # noqa: C901 - one branch per trigger, flat
         """Whether `t` may fire now; records why not in `problems`."""
-        v = self.out.values
+        s, v = self.state, self.out.values
         if t.trigger == "submitted":
             field_problems = check_fields(v, self.ctx)
             self.problems += field_problems
             signer = self.person("signer", "director")
             if signer is None:
                 self.problems.append(self._unknown("signer", "director"))
-            return bool(signer) and not field_problems
-        decision = self.ctx.schema.choice_key("decisions", text(v.get("decision")))
+            if field_problems or signer is None:
+                return False
+            return self._not_a_duplicate()
+        if t.trigger == "signer_changed":
+            signer = self.person("signer", "director")
+            if signer is None:
+                self.problems.append(self._unknown("signer", "director"))
+                return False
+            return signer != self.ctx.people.find(s.signer, "director")
+        if t.trigger == "updated":
+            asked = self._asked_signer() is not None
+            return asked and s.requested is not None and self.bound() != s.requested
+        if t.trigger == "reopened":
+            return s.approved is not None and self.bound() != s.approved
+        decision = self.decision()
+        if t.source == "awaiting_decision" and self._asked_signer() is None:
+            return False  # a decision counts only from the signer who was asked
         if t.trigger == "approved":
             if text(v.get("decision")) and decision is None:
                 self.problems.append(
@@ -169,15 +184,25 @@ class _Row:
                     )
                 )
             return decision == "approve"
-        if t.trigger == "sent_to_rework":
+        if t.trigger in ("sent_to_rework", "withdrawn"):
             if decision == "rework" and not text(v.get("comment")):
                 self.problems.append(self.ctx.say("rework_needs_comment"))
             return decision == "rework" and bool(text(v.get("comment")))
         if t.trigger == "resubmitted":
             return bool(text(v.get("invoice_file"))) and text(v.get("invoice_file")) != (
-                self.state.rework_file or ""
+                s.rework_file or ""
             )
         if t.trigger == "claimed":
+            if decision != "approve":
+                self.problems.append(
+                    self.ctx.say(
+                        "decision_not_approve",
+                        label=self.ctx.header("decision"),
+                        approve=self.ctx.word("decisions", "approve"),
+                        rework=self.ctx.word("decisions", "rework"),
+                    )
+                )
+                return False
             accountant = self.person("accountant", "accountant")
             if text(v.get("accountant")) and accountant is None:
                 self.problems.append(self._unknown("accountant", "accountant"))
@@ -187,6 +212,34 @@ class _Row:
         if t.trigger == "closed":
             return bool(text(v.get("closing_docs")))
         raise AssertionError(f"no guard for {t.trigger}")  # check_definition keeps this unreachable
+
+    def _asked_signer(self) -> Person | None:
+        """The signer in the row, if that is the person who was asked (else None)."""
+        signer = self.person("signer", "director")
+        if signer is None or signer != self.ctx.people.find(self.state.signer, "director"):
+            return None
+        return signer
+
+    def _not_a_duplicate(self) -> bool:
+        others = [(r, st) for r, st in self.duplicates(self.record, self.out.values)]
+        others = [(r, st) for r, st in others if r not in self.state.distinct_from]
+        if not others:
+            return True
+        comment = text(self.out.values.get("comment")).casefold()
+        confirmed = [r for r, _ in others if r.casefold() in comment]
+        if len(confirmed) == len(others):
+            self.state.distinct_from += confirmed
+            self.out.log.append(
+                self.ctx.log(
+                    self.record,
+                    "confirmed",
+                    by=self.ctx.name_of(self.out.values.get("manager")),
+                    details=self.ctx.say("duplicate_confirmed", others=", ".join(confirmed)),
+                )
+            )
+            return True
+        self.problems.append(duplicate_problem(others, self.ctx))
+        return False
 
     def _unknown(self, column: str, role: str) -> str:
         typed = text(self.out.values.get(column))
@@ -225,110 +278,143 @@ class _Row:
     # -- effects -----------------------------------------------------------------------
     def fire(self, t: Transition) -> list[EmailIntent]:
         s, now = self.state, self.ctx.now.isoformat(timespec="seconds")
-        actor = self.actor(t)
         self.out.log.append(
             self.ctx.log(
                 self.record,
                 "transition",
                 from_=self.ctx.label(t.source),
                 to=self.ctx.label(t.target),
-                by=actor,
-                details=t.when,
+                by=self.ctx.name_of(self.out.values.get(t.by)),
+                details=self.ctx.when(t.trigger),
             )
         )
         self.out.transitions.append((t.source, t.target))
+        context: dict[str, Any] = {}
+        if t.trigger == "reopened":
+            context["changes"] = self.said_changes(s.approved)
+            self.notices.append(
+                self.ctx.say("changed_after_approval", changes=self.change_text(s.approved))
+            )
+            self._release_claim()
+        elif t.trigger == "updated":
+            context["changes"] = self.said_changes(s.requested)
+            self.notices.append(
+                self.ctx.say("changed_while_awaiting", changes=self.change_text(s.requested))
+            )
+        elif t.trigger == "signer_changed":
+            self.previous_signer = self.ctx.people.find(s.signer, "director")
+            new = self.person("signer", "director")
+            self.notices.append(
+                self.ctx.say(
+                    "signer_replaced",
+                    old=self.ctx.name_of(s.signer),
+                    new=new.name if new else text(self.out.values.get("signer")),
+                )
+            )
         s.status, s.notice = t.target, None
-        if t.trigger in ("submitted", "resubmitted"):
-            if t.trigger == "resubmitted":
-                self._clear_decision()
-            s.round += 1
-            s.signer = text(self.out.values.get("signer"))
-            s.submitted_at = s.submitted_at or now
-        elif t.trigger == "sent_to_rework":
+        if t.target == "awaiting_decision":
+            self._ask_signer(now)
+        elif t.trigger in ("sent_to_rework", "withdrawn"):
             s.reworks += 1
             s.rework_file = text(self.out.values.get("invoice_file"))
+            s.decided = text(self.out.values.get("decision"))
+            s.approved, s.approved_at = None, None
         elif t.trigger == "approved":
-            s.approved_at = now
+            s.approved_at, s.approved = now, self.bound()
+            s.decided = text(self.out.values.get("decision"))
+            self._clear_early("awaiting_accountant", "early_before_approval")
         elif t.trigger == "claimed":
             s.accountant = text(self.out.values.get("accountant"))
-            self.out.locks.append(("accountant", True))
+            self.out.locks += [("accountant", True, ()), ("decision", True, ())]
         elif t.trigger == "paid":
             s.paid_at = now
         elif t.trigger == "closed":
             s.closed_at = now
-        return [e for name in t.emails for e in self.emails_for(name)]
+            # Closed invoices keep no protection: the number of protected ranges stays bounded.
+            self.out.locks += [(c, False, ()) for c in ("decision", "comment", "accountant")]
+        return [e for name in t.emails for e in emails_for(self, name, context.get("changes", []))]
 
-    def actor(self, t: Transition) -> str:
-        return text(self.out.values.get(t.by))
+    def _ask_signer(self, now: str) -> None:
+        s = self.state
+        self._clear_early("awaiting_decision", "early_before_signer")
+        s.round += 1
+        s.signer = text(self.out.values.get("signer"))
+        s.requested = self.bound()
+        s.submitted_at = s.submitted_at or now
+        signer = self.person("signer", "director")
+        editors = (signer.email,) if signer else ()
+        self.out.locks += [("decision", True, editors), ("comment", True, editors)]
 
-    def _clear_decision(self) -> None:
+    def _release_claim(self) -> None:
+        """Values changed after approval: the claim goes with the approval it was made on."""
+        s = self.state
+        s.approved, s.approved_at = None, None
+        if s.accountant:
+            self._clear(["accountant"])
+            s.accountant = None
+            self.out.locks.append(("accountant", False, ()))
+
+    def _clear_early(self, status: str, message: str) -> None:
+        """Cells of later steps filled before their step was asked for are not acted on."""
+        filled = [c for c in LATER_STEPS[status] if text(self.out.values.get(c))]
+        if "decision" in filled:
+            filled.insert(filled.index("decision") + 1, "comment")
+        if not filled:
+            return
+        typed_decision = text(self.out.values.get("decision"))
+        routine = (
+            "decision" in filled
+            and self.state.decided is not None
+            and typed_decision == self.state.decided
+        )
+        early = [c for c in filled if not (routine and c in ("decision", "comment"))]
+        early = [c for c in early if text(self.out.values.get(c))]
+        if early:
+            fields_ = ", ".join(
+                f"{self.ctx.header(c)} “{text(self.out.values.get(c))}”" for c in early
+            )
+            self.notices.append(self.ctx.say(message, fields=fields_))
+        self._clear(filled, "not_acted_on" if early else "cleared")
+
+    def _clear(self, columns: list[str], event: str = "cleared") -> None:
         old = [
             f"{self.ctx.header(c)}: {text(self.out.values.get(c))}"
-            for c in ("decision", "comment")
+            for c in columns
             if text(self.out.values.get(c))
         ]
-        self.out.log.append(self.ctx.log(self.record, "cleared", details="; ".join(old)))
-        self.out.set("decision", None)
-        self.out.set("comment", None)
+        if old:
+            self.out.log.append(self.ctx.log(self.record, event, details="; ".join(old)))
+        for column in columns:
+            self.out.set(column, None)
 
-    def emails_for(self, template: str) -> list[EmailIntent]:
-        v, s = self.out.values, self.state
-        if template == "signer_request":
-            targets = [(self.person("signer", "director"), f"r{s.round}")]
-        elif template == "rework_to_manager":
-            targets = [(self.manager(), f"r{s.reworks}")]
-        elif template == "accountants_approved":
-            targets = [(p, "1") for p in self.ctx.people.active("accountant")]
-        elif template == "supplier_in_payment":
-            email = text(v.get("supplier_email"))
-            targets = [(Person(text(v.get("supplier")), email, "supplier", True), "1")]
-        elif template == "manager_paid":
-            targets = [(self.manager(), "1")]
-        else:  # closed: the manager and the accountant who paid
-            targets = [(self.manager(), "1"), (self.person("accountant", "accountant"), "1")]
-        intents = []
-        for person, round_ in targets:
-            if person is None:
-                self.effect_problems.append(self.ctx.say("no_email_address", what=template))
-                continue
-            key = f"{FLOW}:{self.record}:{template}:{round_}:{person.email.casefold()}"
-            context = {
-                "company": self.ctx.settings.company,
-                "recipient_name": person.name,
-                "invoice": _invoice_context(self.record, v, self.ctx),
-            }
-            intents.append(
-                EmailIntent(
-                    key=key,
-                    template=template,
-                    to=(Recipient(person.name, person.email),),
-                    context=context,
-                    record=self.record,
-                )
-            )
-        return intents
-
-    # -- protection of automation-owned and locked cells --------------------------------
+    # -- protection of automation-owned, locked and paid cells -----------------------------
     def restore_protected(self) -> None:
         if self.is_new:
             return
+        s = self.state
         automation = self.ctx.schema.tab("invoices").automation_keys - {"id"}
         for column in sorted(automation):
-            self._restore(column, self.before.get(column))
-        if self.state.accountant and text(self.out.values.get("accountant")) != text(
-            self.before.get("accountant")
-        ):
-            self._restore("accountant", self.before.get("accountant"))
+            self._restore(column, "automation_cell")
+        if s.accountant:
+            self._restore("accountant", "locked_by")
+        if s.status in _AFTER_CLAIM:
+            self._restore("decision", "decision_locked")
+        if s.status in _AFTER_PAYMENT and s.approved is not None:
+            now = self.bound()
+            for column in BOUND_COLUMNS:
+                if now[column] != s.approved.get(column, now[column]):
+                    self._restore(column, "paid_values_locked")
 
-    def _restore(self, column: str, kept: Stored) -> None:
-        typed = self.out.values.get(column)
+    def _restore(self, column: str, reason: str) -> None:
+        typed, kept = self.out.values.get(column), self.before.get(column)
         if typed == kept:
             return
         header = self.ctx.header(column)
-        why = (
-            self.ctx.say("locked_by", label=header, kept=text(kept))
-            if column == "accountant"
-            else self.ctx.say("automation_cell", label=header)
+        why = self.ctx.say(
+            reason,
+            label=header,
+            kept=text(kept),
+            accountant=self.ctx.name_of(self.state.accountant, "accountant"),
         )
         notice = self.ctx.say("restored", why=why, typed=text(typed), kept=text(kept))
         self.out.conflicts.append(notice)
@@ -338,20 +424,50 @@ class _Row:
             )
         )
         self.out.set(column, kept)
-        self.state.notice = notice
+        self.restored.add(column)
+        self.notices.append(notice)
+
+    def log_edits(self) -> None:
+        """Every change people made to a watched column is a Log row, old → new."""
+        if self.is_new:
+            return
+        automation = self.ctx.schema.tab("invoices").automation_keys
+        for column, typed in self.out.read.items():
+            before = self.before.get(column)
+            if column in automation or column in self.restored or typed == before:
+                continue
+            self.out.log.append(
+                self.ctx.log(
+                    self.record,
+                    "edited",
+                    from_=text(before),
+                    to=text(typed),
+                    details=self.ctx.header(column),
+                )
+            )
 
 
 def plan_invoice(
-    record: str, row: SheetRow, previous: Mapping[str, Any] | None, ctx: FlowContext
+    record: str,
+    row: SheetRow,
+    previous: Mapping[str, Any] | None,
+    ctx: FlowContext,
+    duplicates: Duplicates = _no_duplicates,
 ) -> RowOutcome:
     """Move one invoice row as far as its cells allow, and say what to write, send and log."""
-    r = _Row(record, row, previous, ctx)
+    r = _Row(record, row, previous, ctx, duplicates)
     if r.is_new:
         r.out.log.append(
-            ctx.log(record, "created", to=ctx.label("new"), by=text(r.out.values.get("manager")))
+            ctx.log(
+                record,
+                "created",
+                to=ctx.label("new"),
+                by=ctx.name_of(r.out.values.get("manager")),
+            )
         )
         r.out.transitions.append(("", "new"))
     r.restore_protected()
+    r.log_edits()
     moved: list[tuple[Transition, list[EmailIntent]]] = []
     for _ in range(_CHAIN_LIMIT):
         r.problems = []
@@ -359,8 +475,10 @@ def plan_invoice(
         if step is None:
             break
         moved.append((step, r.fire(step)))
-    if r.state.status not in ("new",):
+    if r.state.status != "new":
         r.problems += [p for p in check_fields(r.out.values, ctx) if p not in r.problems]
+    if problem := paid_on_problem(r.state.status, r.out.values, ctx):
+        r.problems.append(problem)
     for index, (step, emails) in enumerate(moved):
         superseded = index < len(moved) - 1 and step.call_to_action
         if not superseded:
@@ -374,6 +492,8 @@ def _finish(r: _Row, moved: bool) -> None:
     out.set("status", ctx.label(r.state.status))
     if moved or r.is_new:
         out.set("updated", ctx.local_now.strftime("%Y-%m-%d %H:%M"))
+    if r.notices:
+        r.state.notice = ". ".join(dict.fromkeys(r.notices))
     notice = [r.state.notice] if r.state.notice else []
     parts = [p for p in notice + r.problems + r.effect_problems if p]
     note = ". ".join(dict.fromkeys(parts)) or None
@@ -384,6 +504,9 @@ def _finish(r: _Row, moved: bool) -> None:
     for intent in out.emails:
         out.log.append(
             ctx.log(
-                r.record, "email", to=", ".join(p.email for p in intent.to), details=intent.template
+                r.record,
+                "email",
+                to=", ".join(ctx.name_of(p.email) for p in intent.to),
+                details=ctx.email_kind(intent.template),
             )
         )

@@ -65,6 +65,7 @@ class BookRead:
     locale: str
     tables: dict[str, TableRead]
     fingerprint: str = ""
+    identity: str = ""  # the book's own ID (set by init, travels with the file); "" if none
 
     def table(self, key: str) -> TableRead:
         return self.tables[key]
@@ -109,13 +110,16 @@ class LogEntry:
     to: str = ""
     by: str = ""
     details: str = ""
+    # `flow` and `event` are stable keys (code and tests read them); the Log shows these words.
+    flow_shown: str = ""
+    event_shown: str = ""
 
     def as_row(self) -> list[str]:
         return [
             self.time,
-            self.flow,
+            self.flow_shown or self.flow,
             self.record,
-            self.event,
+            self.event_shown or self.event,
             self.from_,
             self.to,
             self.by,

@@ -32,6 +32,8 @@ from .model import EmailIntent, Recipient, RenderedEmail
 
 INVOICE_TEMPLATES: tuple[str, ...] = (
     "signer_request",
+    "signer_replaced",
+    "approval_void",
     "rework_to_manager",
     "accountants_approved",
     "supplier_in_payment",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .controls import DuplicateIndex
 from .deal_watch import alert_recipients, plan_deal
 from .diff import TableDiff, diff_table, row_values
 from .directory import read_directory, read_settings
@@ -18,14 +19,17 @@ from .model import (
     CellLock,
     CellWrite,
     EmailIntent,
+    LogEntry,
     QueueView,
     SheetChanges,
+    SheetRow,
     Snapshot,
+    Stored,
     stored,
 )
 from .months import previous_month
 from .parsing import same_text, text
-from .schema import Locale, Schema
+from .schema import Locale, Schema, Tab
 
 TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}
 ALL_FLOWS = frozenset(TAB_FLOWS.values())
@@ -123,10 +127,11 @@ def _plan_invoices(
     next_no = max([plan.meta.get("next_invoice_no", 1)] + [_id_number(r, prefix) + 1 for r in seen])
     snap_out = plan.snapshot.setdefault("invoices", {})
     due = set(diff.added) | set(diff.changed) | (set(diff.rows) if everything else set())
+    duplicates = _Duplicates(diff, previous, snap_out, ctx)
     for record in sorted(due, key=lambda r: diff.rows[r].number):
         _apply_outcome(
             plan,
-            plan_invoice(record, diff.rows[record], previous.get(record), ctx),
+            plan_invoice(record, diff.rows[record], previous.get(record), ctx, duplicates),
             diff.rows[record].number,
             previous.get(record) is None,
         )
@@ -134,7 +139,8 @@ def _plan_invoices(
         record = f"{prefix}{next_no:06d}"
         next_no += 1
         plan.changes.writes.append(CellWrite("invoices", None, row.number, "id", record, None))
-        outcome = plan_invoice(record, row, None, ctx)
+        outcome = plan_invoice(record, row, None, ctx, duplicates)
+        duplicates.add(record, row)
         outcome.values["id"] = record
         _apply_outcome(plan, outcome, row.number, True)
     plan.meta["next_invoice_no"] = next_no
@@ -144,12 +150,56 @@ def _plan_invoices(
         plan.changes.queues = queue_views(read, previous, snap_out, ctx)
 
 
+class _Duplicates:
+    """Other invoices that look like the same supplier invoice and block this one.
+
+    An invoice is held when an older one (a lower ID), or one already past New, carries the
+    same supplier and invoice no. The index is built on first use: most ticks submit nothing.
+    """
+
+    _KEYS = ("supplier", "supplier_email", "invoice_no")
+
+    def __init__(
+        self,
+        diff: TableDiff,
+        previous: Mapping[str, Mapping[str, Any]],
+        planned: Mapping[str, Mapping[str, Any] | None],
+        ctx: FlowContext,
+    ) -> None:
+        self.diff, self.previous, self.planned, self.ctx = diff, previous, planned, ctx
+        self.index: DuplicateIndex | None = None
+
+    def status_of(self, record: str) -> str:
+        entry = self.planned.get(record) or self.previous.get(record) or {}
+        return str((entry.get("state") or {}).get("status") or "new")
+
+    def _index(self) -> DuplicateIndex:
+        if self.index is None:
+            rows = self.diff.rows.items()
+            self.index = DuplicateIndex([(r, row_values(row, self._KEYS)) for r, row in rows])
+        return self.index
+
+    def add(self, record: str, row: SheetRow) -> None:
+        """A row given its ID this tick: the next new row with the same invoice sees it."""
+        self._index().add(record, row_values(row, self._KEYS))
+
+    def __call__(self, record: str, values: Mapping[str, Stored]) -> list[tuple[str, str]]:
+        found = [
+            other
+            for other in self._index().others(record, values)
+            if other < record or self.status_of(other) != "new"
+        ]
+        return [(other, self.ctx.label(self.status_of(other))) for other in found]
+
+
 def _apply_outcome(plan: TickPlan, out: RowOutcome, row: int, new: bool) -> None:
     for column, value in out.writes.items():
         plan.changes.writes.append(
             CellWrite("invoices", out.record, row, column, value, out.read.get(column))
         )
-    plan.changes.locks += [CellLock("invoices", out.record, c, locked) for c, locked in out.locks]
+    plan.changes.locks += [
+        CellLock("invoices", out.record, c, locked, editors) for c, locked, editors in out.locks
+    ]
     plan.changes.log += out.log
     plan.emails += out.emails
     plan.transitions += [
@@ -179,6 +229,7 @@ def _plan_deals(
     for record in sorted(set(diff.added) | set(diff.changed), key=lambda r: diff.rows[r].number):
         row = diff.rows[record]
         out = plan_deal(record, row, previous.get(record), ctx, silent=silent)
+        plan.changes.log += _deal_edits(record, diff.changed.get(record, {}), ctx)
         for column, value in out.writes.items():
             plan.changes.writes.append(
                 CellWrite("deals", record, row.number, column, value, stored(row.get(column)))
@@ -215,12 +266,27 @@ def _plan_deals(
                 "*",
                 "baseline",
                 flow="deal",
-                details=(
-                    f"{len(diff.rows)} deals recorded as they are; alerts start with the next"
-                    " change"
-                ),
+                details=ctx.say("deals_baseline", count=len(diff.rows)),
             )
         )
+
+
+def _deal_edits(
+    record: str, changed: Mapping[str, tuple[Stored, Stored]], ctx: FlowContext
+) -> list[LogEntry]:
+    tab = ctx.schema.tab("deals")
+    return [
+        ctx.log(
+            record,
+            "edited",
+            flow="deal",
+            from_=text(old),
+            to=text(new),
+            details=tab.column(column).header[ctx.locale],
+        )
+        for column, (old, new) in changed.items()
+        if column not in tab.automation_keys
+    ]
 
 
 def _mark_copies(diff: TableDiff, ctx: FlowContext, plan: TickPlan) -> None:
@@ -232,7 +298,7 @@ def _mark_copies(diff: TableDiff, ctx: FlowContext, plan: TickPlan) -> None:
                 plan.changes.writes.append(
                     CellWrite("invoices", None, row.number, "note", note, stored(row.get("note")))
                 )
-                plan.changes.log.append(ctx.log(record, "duplicate", details=note))
+                plan.changes.log.append(ctx.log(record, "copy", details=note))
                 plan.problems.append(f"row {row.number}: {note}")
 
 
@@ -246,18 +312,28 @@ def _mark_removed(
     for record in diff.removed:
         entry = previous[record]
         values = entry.get("values", {})
-        summary = ", ".join(f"{k}={text(v)}" for k, v in values.items() if text(v))
+        columns = ctx.schema.tab(tab)
+        summary = ", ".join(
+            f"{_header(columns, k, ctx)}: {text(v)}" for k, v in values.items() if text(v)
+        )
         plan.changes.log.append(
             ctx.log(
                 record,
                 "removed",
                 flow=TAB_FLOWS[tab],
                 from_=text(values.get("status")),
-                details=f"row deleted; last values: {summary}"[:2000],
+                details=ctx.say("row_deleted", values=summary)[:2000],
             )
         )
         plan.snapshot.setdefault(tab, {})[record] = {**entry, "deleted": True}
         plan.problems.append(f"{record}: row deleted (its last values are in the Log)")
+
+
+def _header(tab: Tab, column: str, ctx: FlowContext) -> str:
+    try:
+        return tab.column(column).header[ctx.locale]
+    except KeyError:
+        return column
 
 
 def queue_views(

@@ -69,6 +69,10 @@ def compute_report(
 ) -> pd.DataFrame:
     """One row per manager (every active manager, plus anyone with activity); no totals."""
     start, end = month_bounds(month, zone)
+    # The Log shows events and flows in the book's language; read them back as keys.
+    flows = {shown: schema.log_key("log_flows", shown) for shown in set(log["flow"])}
+    events = {shown: schema.log_key("log_events", shown) for shown in set(log["event"])}
+    log = log.assign(flow=log["flow"].map(flows), event=log["event"].map(events))
     invoices = {text(r.get("id")): r for r in read.table("invoices").rows if text(r.get("id"))}
     canonical = {p.name.casefold(): p.name for p in people.people}
 

@@ -79,6 +79,11 @@ class Labels(_Strict):
     report_title: dict[Locale, str]
     report_total: dict[Locale, str]
     report_columns: tuple[ReportColumn, ...]
+    # The Log in the book's language: events, flows, why a status changed, which email.
+    log_events: dict[str, dict[Locale, str]]
+    log_flows: dict[str, dict[Locale, str]]
+    transitions: dict[str, dict[Locale, str]]
+    emails: dict[str, dict[Locale, str]]
 
 
 class Schema(_Strict):
@@ -101,6 +106,20 @@ class Schema(_Strict):
             if any(name.casefold() == wanted for name in names.values()):
                 return key
         return None
+
+    def log_word(self, kind: str, key: str, locale: Locale) -> str:
+        """An event, flow, transition or email name as the Log shows it (the key if unknown)."""
+        words: dict[str, dict[Locale, str]] = getattr(self.labels, kind)
+        return words[key][locale] if key in words else key
+
+    def log_key(self, kind: str, shown: str) -> str:
+        """The key of a Log word in any locale; Logs written before translation hold keys."""
+        wanted = shown.strip().casefold()
+        words: dict[str, dict[Locale, str]] = getattr(self.labels, kind)
+        for key, names in words.items():
+            if wanted == key or any(name.casefold() == wanted for name in names.values()):
+                return key
+        return shown
 
     def choice_key(self, list_name: str, text: str) -> str | None:
         """Key of a dropdown choice for a typed word (case and spaces ignored), else None."""

@@ -65,9 +65,9 @@ def set_aside(
     for tab, record, column in rows:
         kind = "lock" if exc.part and exc.part[0] == "locks" else "value"
         _note(kept, journal, schema, locale, (tab, record, column), str(exc), kind)
-        kept.log.append(_logged(tab, record, entry, now))
+        kept.log.append(_logged(tab, record, entry, now, schema, locale))
     if not rows:
-        kept.log.append(_logged("", "", entry, now))
+        kept.log.append(_logged("", "", entry, now, schema, locale))
     journal["changes"] = encode_changes(kept)
     meta = journal.setdefault("meta", {})
     meta["set_aside"] = [*meta.get("set_aside", []), entry][-KEEP:]
@@ -122,7 +122,19 @@ def _note(
         changes.writes.append(CellWrite(tab, record, hint, "note", text, values.get("note")))
 
 
-def _logged(tab: str, record: str, entry: dict[str, Any], now: datetime) -> LogEntry:
+def _logged(
+    tab: str, record: str, entry: dict[str, Any], now: datetime, schema: Schema, locale: str
+) -> LogEntry:
     stamp = now.isoformat(sep=" ", timespec="seconds")
     details = f"set aside: {entry['request']}: {entry['error']}"
-    return LogEntry(stamp, FLOWS.get(tab, "sheetflow"), record, "error", details=details[:1000])
+    flow = FLOWS.get(tab, "book")
+    shown = locale if locale in ("en", "ru") else "en"
+    return LogEntry(
+        stamp,
+        flow,
+        record,
+        "problem",
+        details=details[:1000],
+        flow_shown=schema.log_word("log_flows", flow, shown),  # type: ignore[arg-type]
+        event_shown=schema.log_word("log_events", "problem", shown),  # type: ignore[arg-type]
+    )

@@ -151,7 +151,8 @@ def state_tables(book: Path) -> dict[str, Any]:
         meta = {
             key: json.loads(value)
             for key, value in db.execute("SELECT key, value FROM meta")
-            if not key.startswith("book_version")  # the file's mtime: differs between runs
+            # The file's mtime and the book's identity differ between runs of the same story.
+            if not key.startswith("book_version") and key != "book_id"
         }
         ledger = Counter(
             (key, status) for key, status in db.execute("SELECT key, status FROM ledger")
@@ -177,7 +178,7 @@ def outbox_message_ids(folder: Path) -> Counter[str]:
 
 
 def outbox_keys(folder: Path) -> Counter[str]:
-    return Counter(str(m["X-Sheetflow-Key"]) for m in outbox_messages(folder))
+    return Counter(" ".join(str(m["X-Sheetflow-Key"]).split()) for m in outbox_messages(folder))
 
 
 Edit = tuple[str, str, dict[str, Any]]  # tab, record ID or "new", {column key: value}

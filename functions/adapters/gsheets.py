@@ -114,6 +114,7 @@ class GoogleSheetBook:
         self.schema = schema
         self.service_account = service_account_email
         self.name = f"Google Sheet {spreadsheet_id}"
+        self.spreadsheet_id = spreadsheet_id
         self.api = SheetsApi(
             client,
             spreadsheet_id,
@@ -146,7 +147,8 @@ class GoogleSheetBook:
         self._seen = None  # an earlier read's cells (an idle tick keeps them) go before the next
         self._seen = self._load(version, whole_log=False)
         tables = {key: grid.table() for key, grid in self._seen.grids.items()}
-        return BookRead(self._seen.locale, tables, version)
+        # A copy of a Google Sheet is a new spreadsheet: its ID is the book's identity.
+        return BookRead(self._seen.locale, tables, version, identity=self.spreadsheet_id)
 
     def read_log(self) -> list[list[Cell]]:
         """The Log's rows below its header, in sheet order, blank rows left out: 1 request.

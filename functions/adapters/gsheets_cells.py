@@ -75,8 +75,12 @@ def same_range(a: JSON, b: JSON) -> bool:
     return a.get("sheetId", 0) == b.get("sheetId", 0) and all(a.get(k) == b.get(k) for k in keys)
 
 
-def lock_description(tab: str, record: str, column: str) -> str:
-    return f"{LOCK}{tab}/{record}/{column}"
+_FOR = " for "  # then the people sheetflow let edit the cell (Google also lists the owner)
+
+
+def lock_description(tab: str, record: str, column: str, editors: tuple[str, ...] = ()) -> str:
+    people = f"{_FOR}{','.join(editors)}" if editors else ""
+    return f"{LOCK}{tab}/{record}/{column}{people}"
 
 
 def parse_lock(description: str) -> tuple[str, str, str] | None:
@@ -84,8 +88,14 @@ def parse_lock(description: str) -> tuple[str, str, str] | None:
     if not description.startswith(LOCK):
         return None
     tab, _, rest = description[len(LOCK) :].partition("/")
-    record, _, column = rest.rpartition("/")
+    record, _, column = rest.partition(_FOR)[0].rpartition("/")
     return (tab, record, column) if tab and record and column else None
+
+
+def lock_editors(description: str) -> tuple[str, ...]:
+    """The people a lock protection was made for (its description says: Google adds others)."""
+    people = description.partition(_FOR)[2]
+    return tuple(p for p in people.split(",") if p)
 
 
 def column_letter(index: int) -> str:

@@ -31,6 +31,7 @@ from .gsheets_cells import (
     free_sheet_id,
     grid,
     lock_description,
+    lock_editors,
     parse_lock,
     protection,
     rows,
@@ -182,11 +183,28 @@ class ChangeBuilder:
         for extra in found[1:]:
             self.requests.append({"deleteProtectedRange": {"protectedRangeId": extra.id}})
         if not found:
-            self.requests.append(protection(target, lock_description(*key), *editors))
+            description = lock_description(*key, lock.editors if lock else ())
+            self.requests.append(protection(target, description, *editors))
             return
         current = found[0]
-        widen = lock is not None and not set(editors) <= set(current.editors)
-        if widen or not same_range(current.range, target):
+        # Exactly the people it was made for: a decision protected for its signer narrows to
+        # sheetflow alone once the invoice is claimed (the description records who they are).
+        granted = lock_editors(current.description)
+        if lock is not None and tuple(lock.editors) != granted:
+            self.requests.append(
+                {
+                    "updateProtectedRange": {
+                        "protectedRange": {
+                            "protectedRangeId": current.id,
+                            "range": target,
+                            "description": lock_description(*key, lock.editors),
+                            "editors": {"users": editors, "domainUsersCanEdit": False},
+                        },
+                        "fields": "range,description,editors",
+                    }
+                }
+            )
+        elif not same_range(current.range, target):
             self.requests.append(
                 {
                     "updateProtectedRange": {

@@ -45,6 +45,7 @@ from .workbook_layout import (
     UNLOCKED,
     Book,
     Sheet,
+    book_identity,
     cached_values,
     create_workbook,
     existing_cells,
@@ -112,6 +113,7 @@ class WorkbookBook:
                         tables[key], positions[key] = _read_table(ws, self.schema.tab(key), locale)
                 log = _find_sheet(wb, self.schema.tab("log"), locale, required=False)
                 log_header = _header(log) if log is not None else ()
+                identity = book_identity(wb)
             finally:
                 wb.close()
             if "deals" in tables:
@@ -122,7 +124,7 @@ class WorkbookBook:
         seen_tabs = {key: SeenTab(table, positions[key]) for key, table in tables.items()}
         log_title = log.title if log is not None else None
         self._seen = Seen(fingerprint, locale, seen_tabs, log_title, log_header)
-        return BookRead(locale, tables, fingerprint)
+        return BookRead(locale, tables, fingerprint, identity=identity)
 
     def read_log(self) -> list[list[Cell]]:
         """Every Log row below the header (read only for reports, never by a plain tick)."""
@@ -284,7 +286,8 @@ class _Writer:
         tab = self.cursor(lock.tab)
         row = tab.row_of(lock.record, None)
         if row is not None:
-            set_locked(tab.writable(tab.cell(row, lock.column)), lock.locked)
+            # A workbook cannot name who may edit: a cell kept for its signer stays open.
+            set_locked(tab.writable(tab.cell(row, lock.column)), lock.locked and not lock.editors)
 
     def append_log(self, entries: Sequence[LogEntry], replay: bool) -> None:
         """Append below the last filled row; a replayed plan whose rows are there adds none."""

@@ -693,7 +693,7 @@ class _Patch:
             return
         sheet = self.sheet(grid.title)
         sheet.edit(row, grid.columns[lock.column]).styles.append(
-            "lock" if lock.locked else "unlock"
+            "lock" if lock.locked and not lock.editors else "unlock"  # as WorkbookBook.lock
         )
         self.styles()
 

@@ -7,6 +7,7 @@ Shared by `create_workbook` and by `WorkbookBook.apply`, which rewrites the gene
 from __future__ import annotations
 
 import re
+import uuid
 import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.datetime import to_excel
@@ -86,8 +88,28 @@ def create_workbook(
         put(settings_ws.cell(row=row, column=1), label)
         put(settings_ws.cell(row=row, column=2), value)
     write_lists(wb, lists_title, people_lists(schema, people))
+    set_book_identity(wb, uuid.uuid4().hex)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, workbook_bytes(wb))
+
+
+# --- the book's identity -------------------------------------------------------------------
+# A custom document property: it travels with the file (a move, a rename, a copy, a re-save in
+# LibreOffice or Excel) and is not a cell anyone edits by accident. The state records it.
+BOOK_ID_PROPERTY = "sheetflow book"
+
+
+def book_identity(wb: Book) -> str:
+    for prop in wb.custom_doc_props.props:
+        if prop.name == BOOK_ID_PROPERTY:
+            return str(prop.value or "").strip()
+    return ""
+
+
+def set_book_identity(wb: Book, value: str) -> None:
+    props = wb.custom_doc_props
+    props.props = [p for p in props.props if p.name != BOOK_ID_PROPERTY]
+    props.append(StringProperty(name=BOOK_ID_PROPERTY, value=value))
 
 
 def prepare_tab(ws: Sheet, tab: Tab, locale: Locale, *, protected: bool) -> None:

@@ -169,12 +169,15 @@ def race(folder: Path, kind: str) -> Race:
     """A in Rework with a new scan uploaded, B awaiting a decision; then a tick during which
     the director types a new Comment on A and approves B."""
     backend = BACKENDS[kind](folder)
-    backend.add(typed_invoice("A-1", decision="Rework", comment="Wrong VAT"))
+    backend.add(typed_invoice("A-1"))
     backend.add(typed_invoice("B-2"))
     now = NOW
-    for _ in range(3):  # settle: the first tick, the one reading its own write, an idle one
-        backend.tick(now)
-        now += timedelta(minutes=1)
+    for edit in range(2):  # settle each: the tick, the one reading its own write, an idle one
+        if edit:  # the signer decides once asked
+            backend.set(A, {"decision": "Rework", "comment": "Wrong VAT"})
+        for _ in range(3):
+            backend.tick(now)
+            now += timedelta(minutes=1)
     assert (backend.row(A)["status"], backend.row(B)["status"]) == ("Rework", "Awaiting decision")
     backend.set(A, {"invoice_file": "https://files.example/A-1-v2.pdf"})
     emails_before = len(backend.mail.sent)
@@ -199,7 +202,9 @@ def _kept(backend: Backend, record: str, column: str, value: str) -> bool:
         return True
     header = SCHEMA.tab("invoices").column(column).header["en"]
     return any(
-        r["Record"] == record and r["Event"] == "cleared" and f"{header}: {value}" in r["Details"]
+        r["Record"] == record
+        and r["Event"] in ("Cleared", "Not acted on")
+        and f"{header}: {value}" in r["Details"]
         for r in backend.log()
     )
 

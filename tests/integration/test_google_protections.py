@@ -156,6 +156,6 @@ def test_what_the_owner_types_in_a_protected_column_is_restored_and_logged(tmp_p
     )
     assert owner.row("invoices", "INV-000001")["status"] == "Awaiting decision"
     assert report.conflicts
-    conflicts = [r for r in owner.log() if r[3] == "conflict"]
+    conflicts = [r for r in owner.log() if r[3] == "Restored"]
     assert conflicts[-1][2] == "INV-000001"
     assert conflicts[-1][4] == "Closed"  # the overwritten value, kept in the Log

@@ -184,7 +184,7 @@ def test_first_tick_is_a_silent_baseline_then_changes_alert_once(tmp_path: Path)
     engine, mail = make_engine(book, tmp_path)
     engine.tick(NOW)
     assert mail.sent == []
-    assert [r[3] for r in book.log] == ["baseline"]
+    assert [r[3] for r in book.log] == ["Baseline"]
     book.tabs["deals"][0].update(paid=6000, paid_pct=60)
     book.tabs["deals"].append(deal(deal_id="D-3", paid=500, paid_pct=5))
     engine.tick(NOW + timedelta(minutes=1))
@@ -207,7 +207,7 @@ def test_deleted_and_duplicate_deals_are_explained_without_a_crash(tmp_path: Pat
     book.tabs["deals"].append(deal(deal_id="D-2", deal="Another", paid=10, paid_pct=1))
     book.tabs["deals"].append(deal(deal_id=None, deal="No ID yet"))
     report = engine.tick(NOW + timedelta(minutes=1))
-    assert any(r[3] == "removed" and r[2] == "D-1" and r[1] == "deal" for r in book.log)
+    assert any(r[3] == "Row deleted" and r[2] == "D-1" and r[1] == "Deal" for r in book.log)
     assert "each deal needs its own ID" in book.tabs["deals"][1]["note"]
     assert "Fill in: Deal ID" in book.tabs["deals"][2]["note"]
     assert report.outcome == "done"
@@ -222,7 +222,7 @@ def test_a_deal_only_tick_leaves_invoices_for_the_invoice_flow(tmp_path: Path) -
     engine, mail = make_engine(book, tmp_path)
     engine.tick(NOW, flows=frozenset({"deal"}))
     assert book.tabs["invoices"][0]["id"] is None
-    assert [r[3] for r in book.log] == ["baseline"]
+    assert [r[3] for r in book.log] == ["Baseline"]
     engine.tick(NOW + timedelta(minutes=1), flows=frozenset({"invoice"}))
     assert book.tabs["invoices"][0]["id"] == "INV-000001"
     assert mail.sent[0].key.startswith("invoice:INV-000001:signer_request")

@@ -152,7 +152,8 @@ def test_rework_without_a_new_scan_stays_in_rework() -> None:
 def test_first_accountant_claims_locks_the_cell_and_emails_the_supplier() -> None:
     out, _ = walk(invoice(), {"decision": "Approve"}, {"accountant": "Irina K"})
     assert out.state.status == "in_payment"
-    assert out.locks == [("accountant", True)]
+    # The claim locks the Accountant and the Decision for everyone but sheetflow.
+    assert out.locks == [("accountant", True, ()), ("decision", True, ())]
     assert recipients(out) == [("supplier_in_payment", "billing@acme.example")]
     assert out.state.accountant == "Irina K"
 
@@ -215,11 +216,27 @@ def test_a_typed_status_is_restored_and_the_typed_value_kept_in_the_log() -> Non
     assert "Status is filled in by sheetflow" in (out.note or "")
 
 
-def test_a_row_moves_as_far_as_its_cells_allow_without_pointless_calls_to_action() -> None:
+def test_a_row_typed_with_decision_and_claim_is_submitted_and_nothing_else_counts() -> None:
     out = step(invoice(decision="Approve", accountant="Irina K"))
-    assert statuses(out) == ["new", "awaiting_decision", "awaiting_accountant", "in_payment"]
-    # The signer already decided and an accountant already claimed: only the supplier hears.
-    assert recipients(out) == [("supplier_in_payment", "billing@acme.example")]
+    assert statuses(out) == ["new", "awaiting_decision"]
+    assert recipients(out) == [("signer_request", "dmitry@example.com")]
+    assert out.writes["decision"] is None
+    assert out.writes["accountant"] is None
+    assert "filled in before the signer was asked" in (out.note or "")
+    early = next(e for e in out.log if e.event == "not_acted_on")
+    assert "Approve" in early.details
+    assert "Irina K" in early.details
+
+
+def test_a_claim_and_payment_typed_together_on_a_real_request_both_count() -> None:
+    out, _ = walk(
+        invoice(), {"decision": "Approve"}, {"accountant": "Irina K", "paid_on": "28.11.2026"}
+    )
+    assert statuses(out) == ["in_payment", "awaiting_closing_docs"]
+    assert recipients(out) == [
+        ("supplier_in_payment", "billing@acme.example"),
+        ("manager_paid", "maria@example.com"),
+    ]
 
 
 def test_an_unchanged_row_plans_nothing() -> None:
@@ -236,5 +253,9 @@ def test_russian_locale_writes_russian_statuses() -> None:
     from tests.builders import context
 
     ctx = context(locale="ru")
-    out = plan_invoice("INV-000001", SheetRow(2, invoice(decision="Согласовать")), None, ctx)
+    first = plan_invoice("INV-000001", SheetRow(2, invoice()), None, ctx)
+    assert first.values["status"] == "Ожидает решения"
+    sheet = {**first.values, "decision": "Согласовать"}
+    out = plan_invoice("INV-000001", SheetRow(2, sheet), carry(first), ctx)
     assert out.values["status"] == "Ожидает бухгалтера"
+    assert [e.event_shown for e in out.log][:2] == ["Изменено", "Смена статуса"]

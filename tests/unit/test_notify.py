@@ -293,4 +293,4 @@ def test_every_template_file_belongs_to_a_template_name_or_is_a_shared_layout(
 
 def test_template_names_lists_every_template_once() -> None:
     assert template_names() == list(TEMPLATE_NAMES)
-    assert len(set(TEMPLATE_NAMES)) == 7
+    assert len(set(TEMPLATE_NAMES)) == 9

@@ -1,0 +1,87 @@
+"""Who hears about an invoice's step, and with which key (pure: intents, not messages)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .directory import Person
+from .flow_context import FlowContext
+from .model import EmailIntent, Recipient, Stored
+from .parsing import format_money, parse_amount, parse_date, text
+
+if TYPE_CHECKING:
+    from .invoice_flow import _Row
+
+FLOW = "invoice"
+
+
+def invoice_context(record: str, values: dict[str, Stored], ctx: FlowContext) -> dict[str, str]:
+    amount, _ = parse_amount(values.get("amount"), "", ctx.locale)
+    invoice_date, _ = parse_date(values.get("invoice_date"), "")
+    paid_on, _ = parse_date(values.get("paid_on"), "")
+    shown = {key: text(value) for key, value in values.items()}
+    shown.update(
+        id=record,
+        amount=format_money(amount) if isinstance(amount, Decimal) else shown.get("amount", ""),
+        currency=shown.get("currency") or ctx.settings.currency,
+        invoice_date=invoice_date.isoformat() if isinstance(invoice_date, date) else "",
+        paid_on=paid_on.isoformat() if isinstance(paid_on, date) else "",
+        manager=ctx.name_of(values.get("manager")),
+    )
+    return shown
+
+
+def _manager(r: _Row) -> Person | None:
+    typed = r.out.values.get("manager")
+    return r.ctx.people.find(typed, "manager") or next(
+        (p for p in r.ctx.people.people if p.name.casefold() == text(typed).casefold()), None
+    )
+
+
+def _targets(r: _Row, template: str) -> list[tuple[Person | None, str]]:
+    v, s = r.out.values, r.state
+    rnd = f"r{s.round}"
+    if template == "signer_request":
+        return [(r.person("signer", "director"), rnd)]
+    if template == "signer_replaced":
+        return [(r.previous_signer, rnd)]
+    if template == "approval_void":
+        return [(p, rnd) for p in r.ctx.people.active("accountant")]
+    if template == "rework_to_manager":
+        return [(_manager(r), f"r{s.reworks}")]
+    if template == "accountants_approved":
+        return [(p, rnd) for p in r.ctx.people.active("accountant")]
+    if template == "supplier_in_payment":
+        email = text(v.get("supplier_email"))
+        return [(Person(text(v.get("supplier")), email, "supplier", True), rnd)]
+    if template == "manager_paid":
+        return [(_manager(r), "1")]
+    # closed: the manager and the accountant who paid
+    return [(_manager(r), "1"), (r.person("accountant", "accountant"), "1")]
+
+
+def emails_for(r: _Row, template: str, changes: list[dict[str, str]]) -> list[EmailIntent]:
+    intents = []
+    for person, round_ in _targets(r, template):
+        if person is None:
+            r.effect_problems.append(r.ctx.say("no_email_address", what=r.ctx.email_kind(template)))
+            continue
+        key = f"{FLOW}:{r.record}:{template}:{round_}:{person.email.casefold()}"
+        context = {
+            "company": r.ctx.settings.company,
+            "recipient_name": person.name,
+            "invoice": invoice_context(r.record, r.out.values, r.ctx),
+            "changes": changes,
+        }
+        intents.append(
+            EmailIntent(
+                key=key,
+                template=template,
+                to=(Recipient(person.name, person.email),),
+                context=context,
+                record=r.record,
+            )
+        )
+    return intents
