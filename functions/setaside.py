@@ -50,20 +50,21 @@ def set_aside(
     """Take the refused part out of the journal's changes; the entry kept for inspection."""
     changes = decode_changes(journal["changes"])
     rows: list[tuple[str, str, str]] = []
-    if exc.part is None:
-        kept = SheetChanges(log=changes.log)  # the backend cannot tell: keep only the history
-        rows = [(w.tab, w.record, w.column) for w in changes.writes if w.record]
+    if exc.part is None:  # the backend cannot tell which part: keep only the history
+        kept = SheetChanges(log=changes.log)
+        records = sorted({f"{w.tab}/{w.record}" for w in changes.writes if w.record})
     else:
         kept, rows = _without(changes, exc.part)
+        records = [f"{tab}/{record}" for tab, record, _c in rows]
     entry = {
         "at": now.isoformat(timespec="seconds"),
         "request": exc.request or (exc.part[0] if exc.part else "the whole write"),
         "error": str(exc),
-        "records": [f"{tab}/{record}" for tab, record, _c in rows],
+        "records": records,
         "signature": signature(exc),
     }
+    kind = "lock" if exc.part and exc.part[0] == "locks" else "value"
     for tab, record, column in rows:
-        kind = "lock" if exc.part and exc.part[0] == "locks" else "value"
         _note(kept, journal, schema, locale, (tab, record, column), str(exc), kind)
         kept.log.append(_logged(tab, record, entry, now, schema, locale))
     if not rows:
