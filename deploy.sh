@@ -23,12 +23,17 @@ readonly APIS=(
   cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com
   cloudscheduler.googleapis.com firestore.googleapis.com sheets.googleapis.com
   drive.googleapis.com gmail.googleapis.com secretmanager.googleapis.com
-  artifactregistry.googleapis.com logging.googleapis.com
+  artifactregistry.googleapis.com logging.googleapis.com iam.googleapis.com
 )
 readonly FLOW_SCHEDULE='* * * * *'
 readonly REPORT_SCHEDULE='0 6 1 * *'
 readonly RUNTIME_NAME=sheetflow-runtime
 readonly INVOKER_NAME=sheetflow-scheduler
+readonly BUILD_NAME=sheetflow-build
+# What a Cloud Functions build needs from its own account: new projects no longer give the
+# default Cloud Build account these roles, so the first deployment would fail without them.
+readonly BUILD_ROLES=(roles/cloudbuild.builds.builder roles/logging.logWriter
+  roles/artifactregistry.writer roles/storage.objectViewer)
 readonly SECRET_NAME=sheetflow-smtp-password
 readonly GMAIL_SCOPES=https://www.googleapis.com/auth/gmail.send,https://www.googleapis.com/auth/gmail.readonly
 SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -107,6 +112,7 @@ fi
 
 RUNTIME_SA=$RUNTIME_NAME@$PROJECT_ID.iam.gserviceaccount.com
 INVOKER_SA=$INVOKER_NAME@$PROJECT_ID.iam.gserviceaccount.com
+BUILD_SA=$BUILD_NAME@$PROJECT_ID.iam.gserviceaccount.com
 
 # A word as the shell would need it typed: bare when safe, else in single quotes.
 quote() {
@@ -132,6 +138,24 @@ run() {
   else
     "$@"
   fi
+}
+
+# Run an IAM change, again while a service account created seconds ago is not known yet
+# everywhere (IAM is eventually consistent: "does not exist" for up to a minute or two).
+run_iam() {
+  local attempt
+  if ((DRY_RUN)); then
+    show "$@"
+    return
+  fi
+  for attempt in 1 2 3 4 5 6; do
+    if "$@"; then
+      return 0
+    fi
+    ((attempt < 6)) || return 1
+    echo "deploy.sh: IAM not ready yet (a new service account propagates); retrying in 15 s" >&2
+    sleep 15
+  done
 }
 
 # Whether a `describe` finds the resource; with --dry-run, print it and assume a first deployment.
@@ -173,13 +197,21 @@ if ! exists gcloud iam service-accounts describe "$INVOKER_SA" "${P[@]}"; then
   run gcloud iam service-accounts create "$INVOKER_NAME" "${P[@]}" \
     --display-name="sheetflow scheduler (invokes the functions)"
 fi
+if ! exists gcloud iam service-accounts describe "$BUILD_SA" "${P[@]}"; then
+  run gcloud iam service-accounts create "$BUILD_NAME" "${P[@]}" \
+    --display-name="sheetflow build (builds the functions' code)"
+fi
 for role in roles/datastore.user roles/logging.logWriter; do
-  run gcloud projects add-iam-policy-binding "$PROJECT_ID" \
+  run_iam gcloud projects add-iam-policy-binding "$PROJECT_ID" \
     --member="serviceAccount:$RUNTIME_SA" --role="$role" --condition=None --format=none
+done
+for role in "${BUILD_ROLES[@]}"; do
+  run_iam gcloud projects add-iam-policy-binding "$PROJECT_ID" \
+    --member="serviceAccount:$BUILD_SA" --role="$role" --condition=None --format=none
 done
 if [[ -n $SENDER ]]; then
   # Without a key file the function asks IAM to sign its delegated token request as itself.
-  run gcloud iam service-accounts add-iam-policy-binding "$RUNTIME_SA" "${P[@]}" \
+  run_iam gcloud iam service-accounts add-iam-policy-binding "$RUNTIME_SA" "${P[@]}" \
     --member="serviceAccount:$RUNTIME_SA" --role=roles/iam.serviceAccountTokenCreator \
     --format=none
 fi
@@ -189,6 +221,11 @@ if ! exists gcloud firestore databases describe --database='(default)' "${P[@]}"
   run gcloud firestore databases create --database='(default)' \
     --location="$FIRESTORE_LOCATION" --type=firestore-native "${P[@]}"
 fi
+# Scheduler run claims (one per function a minute) carry expires_at, 30 days on: the TTL policy
+# deletes them. The email ledger is kept (a key marked sent must stay, or an email could go
+# twice): see the README.
+run gcloud firestore fields ttls update expires_at --collection-group=runs --enable-ttl \
+  --database='(default)' --async "${P[@]}"
 
 secrets=(--clear-secrets)
 if [[ -n $SMTP_PASSWORD ]]; then
@@ -205,7 +242,7 @@ if [[ -n $SMTP_PASSWORD ]]; then
     run_with_secret "$SMTP_PASSWORD" gcloud secrets versions add "$SECRET_NAME" \
       --data-file=- "${P[@]}"
   fi
-  run gcloud secrets add-iam-policy-binding "$SECRET_NAME" "${P[@]}" \
+  run_iam gcloud secrets add-iam-policy-binding "$SECRET_NAME" "${P[@]}" \
     --member="serviceAccount:$RUNTIME_SA" --role=roles/secretmanager.secretAccessor \
     --format=none
   secrets=(--set-secrets="SHEETFLOW_SMTP_PASSWORD=$SECRET_NAME:latest")
@@ -218,10 +255,11 @@ for name in "${FUNCTIONS[@]}"; do
   run gcloud functions deploy "$name" --gen2 "${P[@]}" --region="$REGION" \
     --runtime=python311 --source="$SOURCE_DIR" --entry-point="$name" \
     --trigger-http --no-allow-unauthenticated --service-account="$RUNTIME_SA" \
+    --build-service-account="projects/$PROJECT_ID/serviceAccounts/$BUILD_SA" \
     --max-instances=1 --concurrency=1 --memory="$MEMORY" --timeout=300s \
-    --set-env-vars="SHEETFLOW_BOOK=gsheet:$SPREADSHEET_ID,SHEETFLOW_MAIL=$MAIL,MALLOC_ARENA_MAX=2" \
+    --set-env-vars="SHEETFLOW_BOOK=gsheet:$SPREADSHEET_ID,SHEETFLOW_MAIL=$MAIL,SHEETFLOW_SERVICE_ACCOUNT=$RUNTIME_SA,MALLOC_ARENA_MAX=2" \
     "${secrets[@]}" --quiet
-  run gcloud functions add-invoker-policy-binding "$name" "${P[@]}" --region="$REGION" \
+  run_iam gcloud functions add-invoker-policy-binding "$name" "${P[@]}" --region="$REGION" \
     --member="serviceAccount:$INVOKER_SA" --format=none
 done
 

@@ -234,7 +234,8 @@ def _fill(double: Any, sid: str, seed: dict[str, Any]) -> None:
     requests_ = []
     for view in seed["queues"]:
         ids = sorted({str(r[0]) for r in view.rows if r[0]})
-        spec = ChangeBuilder._filter_view(None, builder, view.title, keys.index("id"), ids)  # type: ignore[arg-type]
+        this = SimpleNamespace(separator=",")  # the double's spreadsheet is en_US
+        spec = ChangeBuilder._filter_view(this, builder, view.title, keys.index("id"), ids)  # type: ignore[arg-type]
         requests_.append({"addFilterView": {"filter": spec}})
     Batch(book, SA).run(requests_)
     book.touch()

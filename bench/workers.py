@@ -289,6 +289,8 @@ def google(n: int, folder: Path) -> dict[str, Any]:
         busy_plan = dict(phases.captured)  # the cells and Log rows the busy tick wrote
         ticks.append(tick(4, "after its own write (re-read)"))
         ticks.append(tick(5, "idle"))
+        # no edit, but the last full read is 15 min old: read anyway (Drive's version may lag)
+        ticks.append(tick(7, "periodic full read"))
         engine_rss = rss_mib()  # the engine path's peak, before the naive script runs
         naive = _naive(double, remote_client(double.conn), busy_plan)
         return {

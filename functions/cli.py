@@ -80,6 +80,15 @@ def init(
     book: BookOption,
     locale: Annotated[str, typer.Option(help="Headers and labels: en or ru.")] = "en",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    runtime_account: Annotated[
+        str | None,
+        typer.Option(
+            "--runtime-account",
+            envvar="SHEETFLOW_SERVICE_ACCOUNT",
+            help="Google Sheet: the service account that will run the ticks (the only editor"
+            " of the automation columns), when init runs with a person's credentials.",
+        ),
+    ] = None,
 ) -> None:
     """Create a new sheetflow workbook with every tab, header, dropdown and protection.
 
@@ -92,7 +101,7 @@ def init(
         raise ConfigError(f"--locale must be one of {', '.join(LOCALES)}")
     sheet_id = spreadsheet_id(book)
     if sheet_id:
-        create_google_sheet(sheet_id, load_schema(), locale, force=force)
+        create_google_sheet(sheet_id, load_schema(), locale, force=force, runtime=runtime_account)
         out.print(f"set up the Google Sheet {sheet_id}: fill in People and Settings")
         return
     path = book_path(book)

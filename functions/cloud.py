@@ -2,6 +2,7 @@
 
 Cloud Scheduler calls each function every minute (the report on the 1st). A failed tick
 answers 500 so Scheduler retries; a tick that found the lock taken answers 200 "skipped".
+A write the spreadsheet refused for good and set aside is logged at ERROR.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from .errors import ConfigError, LockHeldError, SheetflowError
 from .months import previous_month
 
 Response = tuple[dict[str, Any], int]
+# One engine per configuration and function instance: its Google clients, tab metadata and
+# Firestore client are reused by every later request the instance serves.
+_ENGINES: dict[tuple[object, Config], Engine] = {}
 FLOWS = {"invoice_flow": frozenset({"invoice"}), "deal_watch": frozenset({"deal"})}
 
 
@@ -59,15 +63,22 @@ def handle(
     name: str, request: Request, build: Callable[[Config], Engine] = build_engine
 ) -> Response:
     """Run the function `name` for one HTTP request and describe the outcome as JSON."""
+    key: tuple[object, Config] | None = None
     try:
         config = load_config()
-        engine = build(Config(config.book, config.mail, config.state))
+        key = (build, Config(config.book, config.mail, config.state))
+        engine = _ENGINES.get(key) or _ENGINES.setdefault(key, build(key[1]))
         schedule = request.headers.get("X-CloudScheduler-ScheduleTime")
+        if name == "monthly_report":
+            # Claimed once written, not before: Scheduler's retry of a failed report reruns it
+            # (rewriting a report tab is harmless; a report tab is never duplicated).
+            answer = _report(engine, request, name)
+            if schedule:
+                engine.state.claim_scheduled_run(f"{name}:{schedule}")
+            return answer
         if schedule and not engine.state.claim_scheduled_run(f"{name}:{schedule}"):
             log("INFO", f"{name}: run for {schedule} already done", function=name)
             return {"outcome": "duplicate", "schedule_time": schedule}, 200
-        if name == "monthly_report":
-            return _report(engine, request, name)
         report = engine.tick(flows=FLOWS[name], wait_seconds=config.lock_wait_seconds)
     except LockHeldError as exc:
         return {"outcome": "skipped", "message": str(exc)}, 200
@@ -75,6 +86,8 @@ def handle(
         log("ERROR", f"{name}: {exc}", function=name, error=type(exc).__name__)
         return {"outcome": "error", "error": str(exc)}, 500
     except Exception as exc:  # Scheduler retries on 500; the log keeps the details
+        if key is not None:  # the next request starts afresh (new clients, new metadata)
+            _ENGINES.pop(key, None)
         log(
             "ERROR",
             f"{name}: unexpected {type(exc).__name__}: {exc}",
@@ -84,6 +97,8 @@ def handle(
         return {"outcome": "error", "error": f"unexpected {type(exc).__name__}"}, 500
     body = {"outcome": report.outcome, **{k: v for k, v in asdict(report).items() if v}}
     severity = "WARNING" if report.problems or report.conflicts else "INFO"
+    if report.set_aside:
+        severity = "ERROR"  # a write refused for good: a person has to look (README)
     fields = {k: v for k, v in body.items() if k != "message"}
     log(severity, f"{name}: {report.message or report.outcome}", function=name, **fields)
     return body, 200

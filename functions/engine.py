@@ -7,6 +7,8 @@ only with the journal's commit. Rerunning finishes what a killed tick started.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import socket
 import time
@@ -20,7 +22,14 @@ from zoneinfo import ZoneInfo
 from .adoption import adopt, ownership_problem
 from .diff import sharing_read_values
 from .directory import read_directory, read_settings
-from .errors import BookBusyError, BookChangedError, LockHeldError, MailError, StateMismatchError
+from .errors import (
+    BookBusyError,
+    BookChangedError,
+    LockHeldError,
+    MailError,
+    RefusedError,
+    StateMismatchError,
+)
 from .journal import decode_changes, encode_changes
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
 from .months import previous_month
@@ -28,7 +37,9 @@ from .planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
 from .ports import MailSender, SpreadsheetBook, StateStore
 from .schema import Schema
 
+_log = logging.getLogger("sheetflow")
 LEASE_SECONDS = 300.0
+FULL_READ = 300.0  # seconds: read all even if the version says nothing changed (it may lag)
 LOST_LOCK = (
     "this tick outlived its lock and another tick took over; that tick sends the remaining emails"
 )
@@ -51,6 +62,7 @@ class TickReport:
     emails: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)  # writes refused for good (ERROR)
 
 
 def report_due(meta: dict[str, object], now: datetime) -> str | None:
@@ -60,6 +72,17 @@ def report_due(meta: dict[str, object], now: datetime) -> str | None:
         return None
     month = previous_month(now, ZoneInfo(zone))
     return month if month > last else None
+
+
+def read_digest(read: BookRead) -> str:
+    """A fingerprint of every value read, to tell a periodic full read that found nothing new."""
+    digest = hashlib.blake2b(digest_size=16)
+    for key in sorted(read.tables):
+        table = read.tables[key]
+        digest.update(repr((key, table.columns)).encode())
+        for row in table.rows:
+            digest.update(repr((row.number, sorted(row.values.items()))).encode())
+    return digest.hexdigest()
 
 
 def _no_checkpoint(step: str) -> None:
@@ -126,16 +149,26 @@ class Engine:
         version = self.book.version()
         due = report_due(meta, now)
         version_key = "book_version" + ("" if flows == ALL_FLOWS else ":" + "+".join(sorted(flows)))
-        if version and meta.get(version_key) == version and not due:
+        read_key = version_key + ":read_at"
+        last_read = meta.get(read_key)
+        recent = isinstance(last_read, int | float) and now.timestamp() - last_read <= FULL_READ
+        if version and meta.get(version_key) == version and not due and recent:
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
         self._check_owner(read, meta)
+        digest_key, digest = version_key + ":digest", read_digest(read)
+        if not due and meta.get(version_key) == version and meta.get(digest_key) == digest:
+            # the periodic full read found what the last one did: no snapshot, no plan
+            self.state.commit_journal({}, {**meta, read_key: now.timestamp()})
+            return self._idle(report)
         self.checkpoint("read")
         ids = {tab: self.schema.tab(tab).id_column or "" for tab in TAB_FLOWS}
         snapshot = self.state.load_snapshot(sharing_read_values(read, ids))
         plan = plan_tick(read, snapshot, meta, self.schema, now, flows)
         del snapshot  # what the plan needs of it, it holds
         plan.meta[version_key] = version
+        plan.meta[read_key] = now.timestamp()
+        plan.meta[digest_key] = digest
         if read.identity:
             plan.meta["book_id"] = read.identity
         if due:
@@ -246,6 +279,7 @@ class Engine:
             "meta": plan.meta,
             "transitions": plan.transitions,
             "conflicts": plan.conflicts,
+            "locale": locale,
             "applied": False,
         }
         self.state.save_journal(journal, emails)
@@ -258,7 +292,12 @@ class Engine:
         """Apply a journaled plan (again, if a crash cut it short) and commit it."""
         if not journal.get("applied"):
             changes = decode_changes(journal["changes"])  # type: ignore[arg-type]
-            report.conflicts += self.book.apply(changes, fingerprint)
+            try:
+                report.conflicts += self.book.apply(changes, fingerprint)
+            except RefusedError as exc:
+                if not self._set_aside(journal, exc, report):
+                    raise
+                return self._finish(journal, None, report)  # the rest, without the refused part
             self.checkpoint("sheet_applied")
             self.state.mark_journal_applied()
         self.checkpoint("before_commit")
@@ -266,6 +305,22 @@ class Engine:
         self.checkpoint("committed")
         report.transitions += [tuple(t) for t in journal["transitions"]]  # type: ignore[attr-defined]
         report.conflicts += list(journal["conflicts"])  # type: ignore[call-overload]
+
+    def _set_aside(self, journal: dict[str, object], exc: RefusedError, report: TickReport) -> bool:
+        """Count a refusal of the journaled write; set its part aside once it is hopeless."""
+        from . import setaside
+
+        if not setaside.count_refusal(journal, exc):
+            self.state.save_journal(journal, [])  # the count survives to the next tick
+            return False
+        locale = str(journal.get("locale") or "en")
+        entry = setaside.set_aside(journal, exc, self.schema, locale, datetime.now(UTC))
+        self.state.save_journal(journal, [])
+        message = f"set aside after repeated refusals: {entry['request']}: {entry['error']}"
+        _log.error("%s (rows: %s)", message, ", ".join(entry["records"]) or "none")
+        report.problems.append(message)
+        report.set_aside.append(message)
+        return True
 
     def deliver(self, report: TickReport) -> None:
         """Send every queued email once; a send cut short by a crash is checked first.

@@ -6,6 +6,7 @@
     │   └── NotAWorkbookError  the file is not a sheetflow workbook (or not a workbook at all)
     ├── BookBusyError          the workbook is open in LibreOffice/Excel: nothing written
     ├── BookChangedError       the workbook changed between the tick's read and its write
+    ├── RefusedError           the spreadsheet refused part of a write for good
     ├── LockHeldError          another tick holds the lock
     ├── StateMismatchError     the state is missing or belongs to another book
     └── MailError              an email could not be handed to the mail server
@@ -52,6 +53,20 @@ class BookBusyError(SheetflowError):
 
 class BookChangedError(SheetflowError):
     """The workbook was saved by someone else after the tick read it."""
+
+
+class RefusedError(SheetflowError):
+    """The spreadsheet refused part of a tick's write: sending it again would not help.
+
+    `part` names what was refused within the SheetChanges (("writes", 3), ("queues", 0)),
+    None when the backend cannot tell; `request` is how the backend names it.
+    """
+
+    def __init__(
+        self, message: str, *, part: tuple[str, int] | None = None, request: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.part, self.request = part, request
 
 
 class LockHeldError(SheetflowError):

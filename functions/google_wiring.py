@@ -6,6 +6,7 @@ pays for them and a cold start only loads what it uses.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -30,8 +31,24 @@ def spreadsheet_id(spec: str) -> str | None:
     return None
 
 
+# Service accounts: NAME@PROJECT.iam.gserviceaccount.com (a domain-scoped project has dots),
+# and the default accounts PROJECT@appspot… / NUMBER-compute@developer.gserviceaccount.com.
+_SERVICE_ACCOUNT = re.compile(
+    r"[a-z][a-z0-9-]{4,61}[a-z0-9]@[a-z0-9.:-]+\.iam\.gserviceaccount\.com"
+    r"|[a-z0-9-]+@(appspot|developer)\.gserviceaccount\.com"
+)
+IMPERSONATE = (
+    "gcloud auth application-default login"
+    " --impersonate-service-account=sheetflow-runtime@YOUR-PROJECT.iam.gserviceaccount.com"
+)
+
+
+def is_service_account(email: str) -> bool:
+    return bool(_SERVICE_ACCOUNT.fullmatch(email.strip()))
+
+
 def credentials() -> tuple[Any, str]:
-    """Application Default Credentials and the service account's email (the sheet's editor)."""
+    """Application Default Credentials and the email they act as ('' for a person's)."""
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
@@ -42,8 +59,57 @@ def credentials() -> tuple[Any, str]:
             "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service-account"
             " key file, or run inside Google Cloud with a service account"
         ) from exc
-    email = getattr(creds, "service_account_email", None) or ""
-    return creds, str(email)
+    return creds, str(getattr(creds, "service_account_email", None) or "")
+
+
+def runtime_account(creds: Any, email: str, declared: str | None, request: Any = None) -> str:
+    """The service account the ticks run as: every protected range names it as an editor.
+
+    On Cloud Functions the credentials say "default" until refreshed; deploy.sh declares the
+    account (SHEETFLOW_SERVICE_ACCOUNT), else one refresh asks the metadata server. Anything
+    but a service account is refused now: Google would refuse the first lock a minute later.
+    """
+    declared = (declared or "").strip() or None
+    if declared is not None and not is_service_account(declared):
+        raise ConfigError(
+            f"SHEETFLOW_SERVICE_ACCOUNT={declared!r} is not a service account's email"
+            " (NAME@PROJECT.iam.gserviceaccount.com)"
+        )
+    if email == "default" and declared is None:
+        email = _refreshed_email(creds, request)
+    if email == "default":
+        email = declared or ""
+    if not is_service_account(email):
+        shown = email or "a person's account"
+        raise ConfigError(
+            f"the Google credentials are {shown}, not a service account: the ticks must run as"
+            " the service account that owns the protected columns. Use its key"
+            " (GOOGLE_APPLICATION_CREDENTIALS=key.json) or impersonate it: " + IMPERSONATE
+        )
+    if declared is not None and declared.casefold() != email.casefold():
+        raise ConfigError(
+            f"the credentials act as {email} but SHEETFLOW_SERVICE_ACCOUNT says {declared}:"
+            " the protected columns would name the wrong editor"
+        )
+    return email
+
+
+def _refreshed_email(creds: Any, request: Any) -> str:
+    """Compute Engine credentials learn their email from the metadata server on refresh."""
+    from google.auth.exceptions import RefreshError, TransportError
+
+    if request is None:
+        from google.auth.transport.requests import Request
+
+        request = Request()
+    try:
+        creds.refresh(request)
+    except (RefreshError, TransportError) as exc:
+        raise ConfigError(
+            f"could not ask the metadata server which service account runs sheetflow: {exc};"
+            " set SHEETFLOW_SERVICE_ACCOUNT to its email"
+        ) from exc
+    return str(getattr(creds, "service_account_email", None) or "")
 
 
 def gspread_client(creds: Any) -> Any:
@@ -56,13 +122,33 @@ def google_book(sheet_id: str, schema: Schema) -> Any:
     from .adapters.gsheets import GoogleSheetBook
 
     creds, email = credentials()
-    return GoogleSheetBook(sheet_id, gspread_client(creds), schema, email)
+    robot = runtime_account(creds, email, os.environ.get("SHEETFLOW_SERVICE_ACCOUNT"))
+    endpoint = os.environ.get("SHEETFLOW_GOOGLE_API_ENDPOINT")
+    return GoogleSheetBook(sheet_id, gspread_client(creds), schema, robot, endpoint=endpoint)
 
 
-def create_google_sheet(sheet_id: str, schema: Schema, locale: str, *, force: bool) -> None:
+def create_google_sheet(
+    sheet_id: str, schema: Schema, locale: str, *, force: bool, runtime: str | None = None
+) -> None:
+    """Set up the tabs; `runtime` is the account that will run the ticks (init by a person)."""
     from .adapters.gsheets_layout import create_google_book
 
     creds, email = credentials()
+    if runtime is None:
+        try:
+            email = runtime_account(creds, email, None)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"{exc}. Or name the account that will run the ticks: sheetflow init"
+                " --runtime-account sheetflow-runtime@YOUR-PROJECT.iam.gserviceaccount.com"
+            ) from exc
+    elif not is_service_account(runtime):
+        raise ConfigError(
+            f"--runtime-account {runtime!r} is not a service account's email"
+            " (NAME@PROJECT.iam.gserviceaccount.com)"
+        )
+    else:
+        email = runtime.strip()
     create_google_book(
         sheet_id,
         gspread_client(creds),
@@ -70,6 +156,7 @@ def create_google_sheet(sheet_id: str, schema: Schema, locale: str, *, force: bo
         locale,  # type: ignore[arg-type]
         email,
         force=force,
+        endpoint=os.environ.get("SHEETFLOW_GOOGLE_API_ENDPOINT"),
     )
 
 

@@ -43,6 +43,7 @@ SHARD_FULL_BYTES = 900_000  # ... and so is one past this, whatever its rows
 SHARD_TARGET_BYTES = 256_000  # after splitting, shards hold this (their biggest row aside)
 DOC_LIMIT_BYTES = 1_000_000  # Firestore refuses documents over 1 MiB (1,048,576 bytes)
 CHUNK_BYTES = 900_000  # journal chunk size
+TIMEOUT = 30.0  # seconds per Firestore call: a hung call must not eat the whole tick
 MAX_SHARDS = 4096
 _BATCH_BYTES = 3_000_000  # Firestore refuses requests over 10 MiB, its emulator over 4 MiB
 _BATCH_WRITES = 500
@@ -101,7 +102,7 @@ class _Writes:
 
     def flush(self) -> None:
         if self._count:
-            self._batch.commit()
+            self._batch.commit(timeout=TIMEOUT)
             self._state.writes += self._count
         self._batch = self._state.client.batch()
         self._count = self._bytes = 0
@@ -131,7 +132,7 @@ class FirestoreState:
 
     # -- counted reads ---------------------------------------------------------------------
     def _get(self, ref: Any, transaction: Any = None) -> JSON | None:
-        snap = ref.get(transaction=transaction)
+        snap = ref.get(transaction=transaction, timeout=TIMEOUT)
         self.reads += 1
         return snap.to_dict() if snap.exists else None
 
@@ -141,12 +142,18 @@ class FirestoreState:
         # queues that many emails) exceeds the request size limit (4 MiB on the emulator).
         for start in range(0, len(refs), _GET_MANY):
             chunk = refs[start : start + _GET_MANY]
-            found.update({s.id: s.to_dict() or {} for s in self.client.get_all(chunk) if s.exists})
+            found.update(
+                {
+                    s.id: s.to_dict() or {}
+                    for s in self.client.get_all(chunk, timeout=TIMEOUT)
+                    if s.exists
+                }
+            )
         self.reads += len(refs)
         return found
 
     def _query(self, query: Any) -> list[Any]:
-        docs = list(query.stream())
+        docs = list(query.stream(timeout=TIMEOUT))
         self.reads += max(1, len(docs))
         return docs
 
@@ -189,7 +196,9 @@ class FirestoreState:
         snapshot: Snapshot = {}
         current = self._snapshot.where(filter=firestore.FieldFilter("of", "==", shards))
         count = 0
-        for doc in current.stream():  # one shard at a time: its JSON text is freed once decoded
+        for doc in current.stream(
+            timeout=TIMEOUT
+        ):  # one shard at a time: its JSON text is freed once decoded
             count += 1
             for tab, rows in json.loads(doc.get("data")).items():
                 into = snapshot.setdefault(tab, {})
@@ -402,7 +411,7 @@ class FirestoreState:
         expires = datetime.fromtimestamp(now + _RUN_KEEP_SECONDS, UTC)
         doc = {"key": key, "claimed_at": now, "expires_at": expires}
         try:
-            self._runs.document(_digest(key)).create(doc)
+            self._runs.document(_digest(key)).create(doc, timeout=TIMEOUT)
         except AlreadyExists:
             self.reads += 1
             return False

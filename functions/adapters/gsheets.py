@@ -18,13 +18,17 @@ A person's concurrent edit, without reading again before writing:
    `expected`): a cell a person changed before the read is kept and reported;
 2. the cells the automation writes are protected (ID, Status, Note, Updated and locked
    Accountant cells: only the service account may edit them), so people cannot race us there;
-3. when the tick's budget allows (metadata cached: version + read = 2 requests so far), the
-   Drive version is checked again right before the batch and a change raises
-   BookChangedError, writing nothing; the engine drops the plan and the next tick re-plans;
+3. the Drive version is checked again right before any batch that writes cells or locks:
+   `updateCells` and protected ranges address rows by position, so a sort, an inserted or a
+   deleted row since the read would put values on other rows (Log rows are appended and
+   report tabs replaced whole: a batch of only those needs no re-check). A change raises
+   BookChangedError, writing nothing; the engine drops the plan and the next tick re-plans
+   on the rows as they are then;
 4. the batch is atomic: it is applied entirely or not at all, so no half-written tick exists.
-   On a tick that had to fetch metadata (an instance's first) the re-check is left out to
-   stay within budget, unless the batch writes a cell people type in (a resubmission clears
-   Decision and Comment): a person's edit is worth a fifth request, once per instance.
+
+A busy tick thus costs version + read + version + batchUpdate = 4 requests on an instance that
+has the tab metadata (Cloud Functions keep one engine per instance, see cloud.py), 5 on an
+instance's first tick.
 
 Without a fingerprint (a journal replayed after a crash) apply reads the tabs and the whole Log
 in one batchGet, writes only cells still holding their `expected` value, and skips Log rows
@@ -34,21 +38,22 @@ Monthly reports: `read_log()` is one `values:batchGet` of the whole Log (unforma
 the tab's title comes from the metadata the read cached), and a report tab travels in the
 tick's one batchUpdate (deleted and added again at its position, see gsheets_report). A tick
 on the 1st of a month thus costs version + read + read_log + batchUpdate = 4 requests when
-the metadata is cached (the version re-check no longer fits and is left out), 5 on an
-instance's very first tick; `sheetflow report` on a fresh instance costs version, metadata,
-read, read_log and batchUpdate: 5.
+the metadata is cached (5 when the same tick also writes cells), one more on an instance's
+very first tick; `sheetflow report` on a fresh instance costs version, metadata, read,
+read_log and batchUpdate: 5.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import BookChangedError
+from ..errors import BookChangedError, RefusedError
 from ..model import BookRead, Cell, SheetChanges
 from ..schema import Locale, Schema
-from .gsheets_api import ApiFailure, GoogleApiError, SheetsApi, Tab
+from .gsheets_api import ApiFailure, GoogleApiError, SheetsApi, Tab, argument_separator
 from .gsheets_changes import ChangeBuilder, Seen
 from .gsheets_grid import (
     OPTIONAL_TABS,
@@ -65,7 +70,6 @@ from .gsheets_layout import create_google_book
 
 __all__ = ["GoogleApiError", "GoogleSheetBook", "create_google_book"]
 
-BUDGET = 4  # requests per busy tick
 CHANGED = "the Google Sheet was edited during the tick; nothing written, the next tick will retry"
 STALE = (
     "the Google Sheet's tabs, protections or filter views changed during the tick;"
@@ -77,6 +81,19 @@ _STALE_MARKERS = (
     "No filter with id",
     "already exists",  # a tab (a report written by another instance) we did not know of
 )
+
+
+def _refused(
+    exc: ApiFailure, requests: list[dict[str, Any]], origins: list[tuple[str, int]]
+) -> RefusedError:
+    """Google's 400 names the sub-request it refused (`Invalid requests[3].addFilterView`)."""
+    found = re.search(r"requests\[(\d+)\]", exc.google_message)
+    if found is None or int(found.group(1)) >= len(requests):
+        return RefusedError(exc.google_message, request="spreadsheets.batchUpdate")
+    index = int(found.group(1))
+    kind = next(iter(requests[index]), "?")
+    part = origins[index] if index < len(origins) and origins[index][1] >= 0 else None
+    return RefusedError(exc.google_message, part=part, request=f"requests[{index}].{kind}")
 
 
 class GoogleSheetBook:
@@ -92,24 +109,28 @@ class GoogleSheetBook:
         sleep: Callable[[float], None] = time.sleep,
         attempts: int = 5,
         max_wait: float = 30.0,
+        endpoint: str | None = None,
     ) -> None:
         self.schema = schema
         self.service_account = service_account_email
         self.name = f"Google Sheet {spreadsheet_id}"
         self.spreadsheet_id = spreadsheet_id
         self.api = SheetsApi(
-            client, spreadsheet_id, attempts=attempts, max_wait=max_wait, sleep=sleep
+            client,
+            spreadsheet_id,
+            attempts=attempts,
+            max_wait=max_wait,
+            sleep=sleep,
+            endpoint=endpoint,
         )
         self._tabs: list[Tab] | None = None
         self._seen: Seen | None = None
         self._version: str | None = None  # seen by version(), used by the next read()
-        self._tick_start: int | None = None
 
     def busy_reason(self) -> str | None:
         return None  # a Google Sheet is never locked by someone having it open
 
     def version(self) -> str:
-        self._tick_start = self.api.requests
         self._version = self._drive_version()
         return self._version
 
@@ -160,12 +181,19 @@ class GoogleSheetBook:
         self._seen = None  # whatever happens next, the cells read are no longer current
         if fingerprint is None:
             seen = self._load("", whole_log=True)
-        elif seen is None or self._can_recheck() or self._writes_people_cells(changes):
+        elif changes.writes or changes.locks or seen is None:
+            # Cells and locks are addressed by row position: any edit since the read (a sort,
+            # an inserted or deleted row) must stop the write, or values land on other rows.
             if self._drive_version() != fingerprint:
                 raise BookChangedError(CHANGED)
             seen = seen or self._load(fingerprint, whole_log=False)
         builder = ChangeBuilder(
-            self.schema, seen, self._metadata(), self.service_account, replay=fingerprint is None
+            self.schema,
+            seen,
+            self._metadata(),
+            self.service_account,
+            replay=fingerprint is None,
+            separator=argument_separator(self.api.locale),
         )
         skipped = builder.build(
             changes.writes,
@@ -176,35 +204,29 @@ class GoogleSheetBook:
             changes.reports,
         )
         if builder.requests:
-            self._write(builder.requests, fingerprint)
+            self._write(builder.requests, fingerprint, builder.origins)
         return skipped
 
-    def _write(self, requests: list[dict[str, Any]], fingerprint: str | None) -> None:
+    def _write(
+        self,
+        requests: list[dict[str, Any]],
+        fingerprint: str | None,
+        origins: list[tuple[str, int]],
+    ) -> None:
         try:
             _answer, self._tabs = self.api.batch_update(requests, unchanged_since=fingerprint)
         except ApiFailure as exc:
             if exc.status == 400 and any(m in exc.google_message for m in _STALE_MARKERS):
                 self._tabs = None
                 raise BookChangedError(STALE) from exc
+            if exc.status == 400:
+                raise _refused(exc, requests, origins) from exc
             if exc.status == 403:
                 raise GoogleApiError(
                     f"{exc.google_message} — share {self.name} with {self.service_account}"
                     " as an editor and keep it among the editors of every protected range"
                 ) from exc
             raise
-
-    def _writes_people_cells(self, changes: SheetChanges) -> bool:
-        """Whether the batch sets a cell people type in (a resubmission clears Decision)."""
-        owned = {
-            tab: self.schema.tab(tab).automation_keys for tab in {w.tab for w in changes.writes}
-        }
-        return any(w.column not in owned[w.tab] for w in changes.writes)
-
-    def _can_recheck(self) -> bool:
-        """Whether one more Drive request still fits this tick's request budget."""
-        if self._tick_start is None:
-            return False
-        return self.api.requests - self._tick_start + 2 <= BUDGET
 
     def _metadata(self) -> list[Tab]:
         if self._tabs is None:

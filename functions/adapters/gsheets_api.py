@@ -1,11 +1,14 @@
 """The few Google API calls the Sheets backend makes, with retries and request counting.
 
 Calls go through gspread's HTTP client (its authorised session). Transient failures — 429
-and 5xx, dropped connections — are retried with exponential backoff and jitter (tenacity),
-at most `attempts` times and never waiting more than `max_wait` seconds at once. A
-`spreadsheets.batchUpdate` is not idempotent (it appends Log rows, adds protections), so after
-a 5xx it is retried only when the Drive version shows the spreadsheet untouched since before
-the attempt; otherwise the error surfaces and the tick's journal finishes the job next time.
+(and Drive's 403 rateLimitExceeded), 5xx, dropped connections — are retried with exponential
+backoff and jitter (tenacity), at most `attempts` times and never waiting more than
+`max_wait` seconds at once. A `spreadsheets.batchUpdate` is not idempotent (it appends Log
+rows, adds protections), so it is retried only after a quota refusal (429, or Drive's 403
+rateLimitExceeded), never after a 5xx or a dropped connection (Google may have applied it,
+and the Drive version may lag): the error surfaces and the tick's journal finishes the job
+next time. Every call has a timeout (`TIMEOUT`, set on gspread's session), so a hung
+connection cannot eat the whole tick.
 
 The parsers here take Google's JSON as documented and recorded (see the parity tests).
 """
@@ -17,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import ijson
 import requests
@@ -29,18 +33,50 @@ from gspread.urls import (
 )
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from ..errors import SheetflowError
+from ..errors import ConfigError, SheetflowError
 from ..record import share
 
 JSON = dict[str, Any]
 Cell = str | int | float | bool | None
 Grid = list[list[Cell]]
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+RATE_LIMITED = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
+TIMEOUT = (10.0, 120.0)  # seconds to connect, to wait for an answer (a 100k-row read)
 TAB_FIELDS = (
     "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount,"
     "frozenRowCount)),protectedRanges(protectedRangeId,range,description,warningOnly,editors,"
-    "unprotectedRanges),filterViews(filterViewId,title,range,filterSpecs))"
+    "unprotectedRanges),filterViews(filterViewId,title,range,filterSpecs)),properties.locale"
 )
+# Locales whose decimal separator is a comma take `;` between a formula's arguments in Sheets.
+_COMMA_DECIMAL = frozenset(
+    "af az be bg ca cs da de el es et eu fi fr gl hr hu hy id is it ka kk ky lt lv mk mn nb nl"
+    " nn no pl pt ro ru sk sl sq sr sv tr uk uz vi".split()
+)
+_POINT_DECIMAL = frozenset({"de_CH", "it_CH", "es_MX", "es_US", "es_419", "es_PR"})
+
+
+def api_root(endpoint: str | None) -> str | None:
+    """Where Sheets and Drive calls go instead of Google (SHEETFLOW_GOOGLE_API_ENDPOINT).
+
+    For a private endpoint (e.g. Private Service Connect) or a local stand-in; plain http is
+    accepted on the loopback interface only, as the requests carry the access token.
+    """
+    if not endpoint:
+        return None
+    parts = urlsplit(endpoint.strip())
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ConfigError(
+            f"SHEETFLOW_GOOGLE_API_ENDPOINT={endpoint!r}: use https:// (http:// only on loopback)"
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def argument_separator(locale: str) -> str:
+    """What separates a formula's arguments in a spreadsheet of this locale (`en_US`: ',')."""
+    if locale in _POINT_DECIMAL:
+        return ","
+    return ";" if locale.split("_")[0] in _COMMA_DECIMAL else ","
 
 
 class GoogleApiError(SheetflowError):
@@ -180,10 +216,23 @@ def _status(exc: BaseException) -> int | None:
     return None
 
 
+def _rate_limited(exc: BaseException) -> bool:
+    """Drive answers quota errors as 403 with reason rateLimitExceeded: a passing failure."""
+    if not isinstance(exc, APIError) or exc.response.status_code != 403:
+        return False
+    try:
+        error = exc.response.json().get("error", {})
+    except ValueError:
+        return False
+    reasons = {str(e.get("reason", "")) for e in error.get("errors", []) if isinstance(e, dict)}
+    reasons |= {str(d.get("reason", "")) for d in error.get("details", []) if isinstance(d, dict)}
+    return bool(reasons & RATE_LIMITED)
+
+
 def transient(exc: BaseException) -> bool:
     status = _status(exc)
     if status is not None:
-        return status in TRANSIENT
+        return status in TRANSIENT or _rate_limited(exc)
     return isinstance(exc, requests.ConnectionError | requests.Timeout)
 
 
@@ -198,11 +247,15 @@ class SheetsApi:
         attempts: int = 5,
         max_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        endpoint: str | None = None,
     ) -> None:
+        self._root = api_root(endpoint)
         self._http = client.http_client
+        self._http.set_timeout(TIMEOUT)
         self.spreadsheet_id = spreadsheet_id
         self.attempts, self.max_wait, self._sleep = attempts, max_wait, sleep
         self.requests = 0
+        self.locale = "en_US"  # the spreadsheet's, learnt with the tab metadata
 
     def drive_version(self) -> str:
         url = f"{DRIVE_FILES_API_V3_URL}/{self.spreadsheet_id}"
@@ -211,7 +264,9 @@ class SheetsApi:
 
     def tabs(self) -> list[Tab]:
         url = SPREADSHEET_URL % self.spreadsheet_id
-        return parse_tabs(self._send("get", url, params={"fields": TAB_FIELDS}))
+        answer = self._send("get", url, params={"fields": TAB_FIELDS})
+        self.locale = str(answer.get("properties", {}).get("locale") or self.locale)
+        return parse_tabs(answer)
 
     def batch_get(self, ranges: Sequence[str]) -> list[Grid]:
         """Unformatted values (numbers as numbers, dates as serial numbers) of every range."""
@@ -239,15 +294,16 @@ class SheetsApi:
         params = {"fields": f"replies,updatedSpreadsheet({TAB_FIELDS})"}
 
         def may_retry(exc: BaseException) -> bool:
-            if _status(exc) == 429:
-                return True  # refused before it ran: safe to send again
-            if not transient(exc) or unchanged_since is None:
-                return False
-            return self.drive_version() == unchanged_since
+            # Refused before it ran (quota): safe to send again. A 5xx or a dropped connection
+            # may come after Google applied it, and the Drive version may lag: never resend
+            # blindly — the error surfaces and the tick's journal replays it safely.
+            return _status(exc) == 429 or _rate_limited(exc)
 
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
         answer = self._send("post", url, params=params, body=body, may_retry=may_retry)
-        return answer, parse_tabs(answer.get("updatedSpreadsheet", {}))
+        updated = answer.get("updatedSpreadsheet", {})
+        self.locale = str(updated.get("properties", {}).get("locale") or self.locale)
+        return answer, parse_tabs(updated)
 
     def _send(
         self,
@@ -267,6 +323,8 @@ class SheetsApi:
             reraise=True,
         )
         try:
+            if self._root is not None:
+                url = self._root + urlsplit(url).path
             for attempt in retrying:
                 with attempt:
                     self.requests += 1

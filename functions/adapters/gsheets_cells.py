@@ -15,6 +15,8 @@ PROTECTED_TABS = ("invoices", "deals", "log")
 MAX_TEXT = 50_000  # Google's limit for one cell
 LOCK = "sheetflow lock: "  # description prefix of a lock protection: tab/record/column
 TAB_LOCK = "sheetflow: only the automation edits these cells"
+HEADER_LOCK = "sheetflow: the headers name the columns; only the automation edits them"
+COLUMN_LOCK = "sheetflow: only the automation writes this column"
 
 
 def cell(value: Stored) -> JSON:
@@ -47,6 +49,25 @@ def grid(sheet_id: int, row0: int, row1: int | None, col0: int, col1: int) -> JS
     if row1 is not None:
         out["endRowIndex"] = row1
     return out
+
+
+def protection(target: JSON, description: str, robot: str, *more: str) -> JSON:
+    """addProtectedRange for the automation (and `more` editors); nobody else, domain included.
+
+    `domainUsersCanEdit` is set explicitly: left out, a Workspace domain's default applies.
+    The sheet's owner can always edit a protected range (Google's rule); sheetflow then
+    restores the automation's value from its snapshot and logs the overwritten one.
+    """
+    return {
+        "addProtectedRange": {
+            "protectedRange": {
+                "range": target,
+                "description": description,
+                "warningOnly": False,
+                "editors": {"users": [robot, *more], "domainUsersCanEdit": False},
+            }
+        }
+    }
 
 
 def same_range(a: JSON, b: JSON) -> bool:

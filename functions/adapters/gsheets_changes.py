@@ -12,7 +12,8 @@ of the hidden Lists tab; report tabs are deleted and added again at the same pos
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..errors import SchemaError
@@ -32,6 +33,7 @@ from .gsheets_cells import (
     lock_description,
     lock_editors,
     parse_lock,
+    protection,
     rows,
     same_range,
 )
@@ -52,12 +54,22 @@ class Seen:
 
 class ChangeBuilder:
     def __init__(
-        self, schema: Schema, seen: Seen, tabs: Sequence[Tab], robot: str, *, replay: bool
+        self,
+        schema: Schema,
+        seen: Seen,
+        tabs: Sequence[Tab],
+        robot: str,
+        *,
+        replay: bool,
+        separator: str = ",",
     ) -> None:
         self.schema, self.seen, self.tabs, self.robot = schema, seen, list(tabs), robot
+        self.separator = separator  # between a formula's arguments: `;` in many locales
         self.replay = replay
         self.requests: list[JSON] = []
         self.retired: set[int] = set()  # ids of tabs this batch deletes
+        self.origins: list[tuple[str, int]] = []  # per request: the part of the changes
+        self._lock_index: dict[tuple[str, str, str], int] = {}
 
     def build(
         self,
@@ -68,17 +80,32 @@ class ChangeBuilder:
         lists: dict[str, list[str]] | None,
         reports: Sequence[ReportTab] | None = None,
     ) -> list[str]:
-        skipped = [m for w in self._ids_first(writes) if (m := self.write(w))]
-        self.locks(locks)
+        skipped = []
+        for write in self._ids_first(writes):
+            with self._from(("writes", writes.index(write))):
+                if message := self.write(write):
+                    skipped.append(message)
+        self.locks(locks)  # tracks its own origins, lock by lock
         if log:
-            self.append_log(log)
+            with self._from(("log", 0)):
+                self.append_log(log)
         if queues is not None:
-            self.queues(queues)
+            with self._from(("queues", 0)):
+                self.queues(queues)
         if lists is not None:
-            self.lists(lists)
-        for report in reports or ():
-            self.report(report)
+            with self._from(("lists", 0)):
+                self.lists(lists)
+        for index, report in enumerate(reports or ()):
+            with self._from(("reports", index)):
+                self.report(report)
         return skipped
+
+    @contextmanager
+    def _from(self, part: tuple[str, int]) -> Iterator[None]:
+        """Remember which part of the changes the requests added meanwhile come from."""
+        start = len(self.requests)
+        yield
+        self.origins += [part] * (len(self.requests) - start)
 
     def grid(self, key: str) -> TabGrid:
         found = self.seen.grids.get(key)
@@ -127,16 +154,19 @@ class ChangeBuilder:
     def locks(self, locks: Sequence[CellLock]) -> None:
         """Reconcile lock protections with the changes and with where records are now."""
         wanted: dict[tuple[str, str, str], CellLock] = {}
-        for lock in locks:
+        for index, lock in enumerate(locks):
             wanted[(lock.tab, lock.record, lock.column)] = lock
+            self._lock_index[(lock.tab, lock.record, lock.column)] = index
         existing: dict[tuple[str, str, str], list[Protection]] = {}
         for tab in self.tabs:
-            for protection in tab.protections:
-                key = parse_lock(protection.description)
+            for found in tab.protections:
+                key = parse_lock(found.description)
                 if key is not None and key[0] in self.seen.grids:
-                    existing.setdefault(key, []).append(protection)
+                    existing.setdefault(key, []).append(found)
         for key in sorted(set(wanted) | set(existing)):
-            self._lock(key, wanted.get(key), existing.get(key, []))
+            index = self._lock_index.get(key, -1)  # -1: tidying a lock no change names
+            with self._from(("locks", index)):
+                self._lock(key, wanted.get(key), existing.get(key, []))
 
     def _lock(
         self, key: tuple[str, str, str], lock: CellLock | None, found: list[Protection]
@@ -144,8 +174,8 @@ class ChangeBuilder:
         tab = self.seen.grids.get(key[0])
         row = tab.row_of(key[1], None) if tab is not None else None
         if tab is None or row is None or (lock is not None and not lock.locked):
-            for protection in found:  # unlocked, or the record's row is gone
-                self.requests.append({"deleteProtectedRange": {"protectedRangeId": protection.id}})
+            for old in found:  # unlocked, or the record's row is gone
+                self.requests.append({"deleteProtectedRange": {"protectedRangeId": old.id}})
             return
         col = tab.columns[key[2]]
         target = grid(tab.tab.sheet_id, row - 1, row, col, col + 1)
@@ -153,18 +183,8 @@ class ChangeBuilder:
         for extra in found[1:]:
             self.requests.append({"deleteProtectedRange": {"protectedRangeId": extra.id}})
         if not found:
-            self.requests.append(
-                {
-                    "addProtectedRange": {
-                        "protectedRange": {
-                            "range": target,
-                            "description": lock_description(*key, lock.editors if lock else ()),
-                            "warningOnly": False,
-                            "editors": {"users": editors},
-                        }
-                    }
-                }
-            )
+            description = lock_description(*key, lock.editors if lock else ())
+            self.requests.append(protection(target, description, *editors))
             return
         current = found[0]
         # Exactly the people it was made for: a decision protected for its signer narrows to
@@ -178,7 +198,7 @@ class ChangeBuilder:
                             "protectedRangeId": current.id,
                             "range": target,
                             "description": lock_description(*key, lock.editors),
-                            "editors": {"users": editors},
+                            "editors": {"users": editors, "domainUsersCanEdit": False},
                         },
                         "fields": "range,description,editors",
                     }
@@ -191,7 +211,10 @@ class ChangeBuilder:
                         "protectedRange": {
                             "protectedRangeId": current.id,
                             "range": target,
-                            "editors": {"users": sorted({*current.editors, *editors})},
+                            "editors": {
+                                "users": sorted({*current.editors, *editors}),
+                                "domainUsersCanEdit": False,
+                            },
                         },
                         "fields": "range,editors",
                     }
@@ -262,16 +285,7 @@ class ChangeBuilder:
                     "fields": "userEnteredValue",
                 }
             },
-            {
-                "addProtectedRange": {
-                    "protectedRange": {
-                        "range": {"sheetId": sheet_id},
-                        "description": TAB_LOCK,
-                        "warningOnly": False,
-                        "editors": {"users": [self.robot]},
-                    }
-                }
-            },
+            protection({"sheetId": sheet_id}, TAB_LOCK, self.robot),
         ]
         self.tabs.append(Tab(sheet_id, title, 1000, len(header), hidden))
         return sheet_id
@@ -321,10 +335,9 @@ class ChangeBuilder:
     def _filter_view(self, invoices: TabGrid, title: str, col: int, ids: list[str]) -> JSON:
         pattern = "|".join(re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\1", i) for i in ids)
         letter = column_letter(col)
+        quoted = pattern.replace(chr(34), chr(34) * 2)
         formula = (
-            f'=REGEXMATCH(TO_TEXT(${letter}2),"^({pattern.replace(chr(34), chr(34) * 2)})$")'
-            if ids
-            else "=FALSE"
+            f'=REGEXMATCH(TO_TEXT(${letter}2){self.separator}"^({quoted})$")' if ids else "=FALSE"
         )
         return {
             "title": title,

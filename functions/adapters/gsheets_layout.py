@@ -17,7 +17,9 @@ from ..errors import ConfigError
 from ..schema import LOCALES, Locale, Schema
 from .gsheets_api import SheetsApi, Tab
 from .gsheets_cells import (
+    COLUMN_LOCK,
     DATA_ROWS,
+    HEADER_LOCK,
     JSON,
     LIST_KEYS,
     LIST_ROWS,
@@ -27,6 +29,7 @@ from .gsheets_cells import (
     column_letter,
     free_sheet_id,
     grid,
+    protection,
     rows,
 )
 from .gsheets_grid import quote
@@ -51,9 +54,10 @@ def create_google_book(
     force: bool = False,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    endpoint: str | None = None,
 ) -> None:
     """Set up every sheetflow tab in an existing Google Sheet (3 requests)."""
-    api = SheetsApi(client, spreadsheet_id, sleep=sleep)
+    api = SheetsApi(client, spreadsheet_id, sleep=sleep, endpoint=endpoint)
     tabs = api.tabs()
     titles = _sheetflow_titles(schema)
     ours = [t for t in tabs if t.title.strip().casefold() in titles]
@@ -115,12 +119,12 @@ class _Layout:
             out += self._widths(key)
             out += self._dropdowns(key, lists_title)
             if key in PROTECTED_TABS:
-                out.append(self._protect(key))
+                out += self._protect(key)
         out.append(self._put("people", 1, self._people(people)))
         out.append(self._put("settings", 1, self._settings(settings)))
         out.append(self._put("lists", 0, [list(LIST_KEYS)], header=True))
         out += self._lists(people)
-        out.append(self._protect("lists"))
+        out += self._protect("lists")
         for key in ("invoices", "deals"):
             width = len(self.schema.tab(key).columns)
             basic = {"range": grid(self.ids[key], 0, DATA_ROWS, 0, width)}
@@ -202,24 +206,23 @@ class _Layout:
             out.append({"setDataValidation": {"range": target, "rule": rule}})
         return out
 
-    def _protect(self, key: str) -> JSON:
-        """The whole tab for the service account only, except people's columns below row 1."""
-        holes = []
-        if key in self.schema.tabs:
-            holes = [
-                grid(self.ids[key], 1, None, col, col + 1)
-                for col, column in enumerate(self.schema.tab(key).columns)
-                if column.owner == "people"
-            ]
-        protected: JSON = {
-            "range": {"sheetId": self.ids[key]},
-            "description": TAB_LOCK,
-            "warningOnly": False,
-            "editors": {"users": [self.robot]},
-        }
-        if holes:
-            protected["unprotectedRanges"] = holes
-        return {"addProtectedRange": {"protectedRange": protected}}
+    def _protect(self, key: str) -> list[JSON]:
+        """Invoices and Deals: the header row and each automation column, as column ranges.
+
+        Not the whole tab: a whole-tab protection would stop people (editors not listed) from
+        sorting, inserting and deleting rows. The Log and the Lists are the automation's alone.
+        """
+        if key not in self.schema.tabs or key == "log":
+            return [protection({"sheetId": self.ids[key]}, TAB_LOCK, self.robot)]
+        columns = self.schema.tab(key).columns
+        width = len(columns)
+        out = [protection(grid(self.ids[key], 0, 1, 0, width), HEADER_LOCK, self.robot)]
+        out += [
+            protection(grid(self.ids[key], 1, None, col, col + 1), COLUMN_LOCK, self.robot)
+            for col, column in enumerate(columns)
+            if column.owner != "people"
+        ]
+        return out
 
     def _people(self, people: Sequence[tuple[str, str, str, bool]]) -> list[list[Any]]:
         choices = self.schema.labels.choices

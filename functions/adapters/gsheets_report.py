@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import ReportTab
-from .gsheets_cells import TAB_LOCK, cell, grid
+from .gsheets_cells import TAB_LOCK, cell, grid, protection
 
 JSON = dict[str, Any]
 NUMBER_FORMATS = {"int": "0", "money": "#,##0.00", "hours": "0.0"}
@@ -61,18 +61,7 @@ def report_requests(report: ReportTab, sheet_id: int, index: int | None, robot: 
         requests.append(_width(sheet_id, 1, width, WIDTHS[1]))
     if len(report.rows) > 1:  # at least one manager besides the totals row
         requests.append(_chart(report, sheet_id))
-    requests.append(
-        {
-            "addProtectedRange": {
-                "protectedRange": {
-                    "range": {"sheetId": sheet_id},
-                    "description": TAB_LOCK,
-                    "warningOnly": False,
-                    "editors": {"users": [robot]},
-                }
-            }
-        }
-    )
+    requests.append(protection({"sheetId": sheet_id}, TAB_LOCK, robot))
     return requests
 
 

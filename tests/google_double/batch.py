@@ -14,6 +14,7 @@ from typing import Any
 
 from .cells import Cell
 from .charts import add_chart
+from .dimensions import RowOperations
 from .discovery import Validator
 from .fields import check_mask
 from .protection import ProtectionsAndFilters, mask
@@ -40,7 +41,7 @@ _CELL_FIELDS = ("userEnteredValue", "note", "dataValidation", "userEnteredFormat
 _SCHEMA = Validator("sheets.v4")
 
 
-class Batch(ProtectionsAndFilters):
+class Batch(ProtectionsAndFilters, RowOperations):
     """One batchUpdate call by one user."""
 
     def __init__(self, book: Book, user: str) -> None:
@@ -278,6 +279,9 @@ HANDLERS: dict[str, Handler] = {
     "setBasicFilter": Batch.set_basic_filter,
     "clearBasicFilter": Batch.clear_basic_filter,
     "addChart": Batch.add_chart,
+    "sortRange": Batch.sort_range,  # people's row operations (issue 12: writes on moved rows)
+    "insertDimension": Batch.insert_dimension,
+    "deleteDimension": Batch.delete_dimension,
 }
 
 

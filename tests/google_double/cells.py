@@ -128,7 +128,7 @@ _TOKEN = re.compile(
       | (?P<string>"(?:[^"]|"")*")
       | (?P<ref>\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)
       | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
-      | (?P<op><>|<=|>=|[-+*/^&=<>(),:])
+      | (?P<op><>|<=|>=|[-+*/^&=<>(),;:])
     )""",
     re.VERBOSE,
 )
@@ -145,11 +145,26 @@ def _fail(kind: str, message: str) -> _Error:
     return _Error(ErrorValue(kind, message))
 
 
-def evaluate(formula: str, resolve: Resolver, row_shift: int = 0) -> Value | ErrorValue:
-    """The value of `=...`; relative row references move by `row_shift` (filter criteria)."""
+def separator(locale: str) -> str:
+    """Sheets separates a formula's arguments with `;` where the decimal mark is a comma."""
+    comma_decimal = {"de", "fr", "es", "it", "ru", "pt", "nl", "pl", "tr", "sv", "uk", "cs"}
+    if locale in ("de_CH", "es_MX", "es_US"):
+        return ","
+    return ";" if locale.split("_")[0] in comma_decimal else ","
+
+
+def evaluate(
+    formula: str, resolve: Resolver, row_shift: int = 0, locale: str = "en_US"
+) -> Value | ErrorValue:
+    """The value of `=...`; relative row references move by `row_shift` (filter criteria).
+
+    Arguments are separated as the spreadsheet's locale has it: `,` in en_US, `;` in ru_RU
+    or de_DE, where the other one is a parse error, as it is in Sheets.
+    """
     try:
         tokens = _tokenize(formula[1:])
         parser = _Parser(tokens, resolve, row_shift)
+        parser.separator = separator(locale)
         result = parser.comparison()
         if parser.pos != len(tokens):
             raise _fail("ERROR", "Formula parse error.")
@@ -227,6 +242,7 @@ def _truth(value: Any) -> bool:
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]], resolve: Resolver, shift: int) -> None:
         self.tokens, self.resolve, self.shift, self.pos = tokens, resolve, shift, 0
+        self.separator = ","
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -340,7 +356,7 @@ class _Parser:
         while not self.at(")"):
             args.append(self.comparison())
             if not self.at(")"):
-                self.take(",")
+                self.take(self.separator)
         self.take(")")
         function = _FUNCTIONS.get(name)
         if function is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from .cells import evaluate
@@ -35,6 +36,7 @@ class ProtectionsAndFilters:
         pid = given.get("protectedRangeId")
         if pid in taken:
             raise invalid(f"Invalid {self.where}: A protected range with id {pid} already exists.")
+        _check_editors(given.get("editors"), self.where)
         stored: JSON = {"protectedRangeId": pid or self.book.new_id(taken)}
         for key in ("range", "description", "warningOnly", "unprotectedRanges"):
             if given.get(key) not in (None, "", False, []):
@@ -44,6 +46,9 @@ class ProtectionsAndFilters:
             if person not in users:
                 users.append(person)
         stored["editors"] = {"users": users}
+        domain = (given.get("editors") or {}).get("domainUsersCanEdit")
+        if domain is not None:
+            stored["editors"]["domainUsersCanEdit"] = bool(domain)
         sheet.protected_ranges.append(stored)
         reply = {k: copy.deepcopy(v) for k, v in stored.items() if k != "editors"}
         reply["range"] = grid_out(reply["range"])
@@ -58,6 +63,8 @@ class ProtectionsAndFilters:
         for path in mask(body.get("fields"), self.where):
             if path not in ("range", "description", "warningOnly", "editors", "unprotectedRanges"):
                 raise invalid(f"Invalid {self.where}: field '{path}' is not implemented.")
+            if path == "editors":
+                _check_editors(given.get("editors"), self.where)
             if given.get(path) in (None, "", False, []):
                 stored.pop(path, None)
             else:
@@ -150,6 +157,17 @@ class ProtectionsAndFilters:
         self.book.sheet_by_id(int(body.get("sheetId", 0))).basic_filter = None
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _check_editors(editors: JSON | None, where: str) -> None:
+    """Editors are people or groups Google knows: a word like "default" is refused."""
+    for key in ("users", "groups"):
+        for email in (editors or {}).get(key) or []:
+            if not _EMAIL.fullmatch(str(email)):
+                raise invalid(f"Invalid {where}: Invalid email address: {email}")
+
+
 def _bounded(sheet: Sheet, grid: JSON) -> JSON:
     """Filters keep explicit bounds: an open side becomes the grid's edge."""
     return {
@@ -185,7 +203,9 @@ def visible_rows(book: Book, sheet: Sheet, view: JSON) -> list[int]:
             condition = criteria.get("condition") or {}
             if condition.get("type") == "CUSTOM_FORMULA":
                 formula = condition["values"][0]["userEnteredValue"]
-                result = evaluate(formula, lambda r, c: book.value(sheet, r, c), row - first - 1)
+                result = evaluate(
+                    formula, lambda r, c: book.value(sheet, r, c), row - first - 1, book.locale
+                )
                 ok = ok and result is True
         if ok:
             shown.append(row + 1)

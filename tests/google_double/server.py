@@ -360,6 +360,10 @@ def _raise(found: list[Violation]) -> None:
 
 
 def _fault_error(status: int) -> ApiError:
+    if status == 403:  # Drive's quota answer (documented: "Resolve errors", 403 rate limit)
+        reason = {"domain": "usageLimits", "reason": "rateLimitExceeded"}
+        message = "Rate Limit Exceeded"
+        return ApiError(403, "PERMISSION_DENIED", message, errors=[{**reason, "message": message}])
     name, message = _FAULTS.get(status, ("UNAVAILABLE", "The service is currently unavailable."))
     return ApiError(status, name, message)
 

@@ -211,7 +211,9 @@ class Book:
             if depth > 50:
                 return ErrorValue("REF", "Circular dependency detected.")
             return evaluate(
-                entered["formulaValue"], lambda r, c: self.value(sheet, r, c, depth + 1)
+                entered["formulaValue"],
+                lambda r, c: self.value(sheet, r, c, depth + 1),
+                locale=self.locale,
             )
         if "numberValue" in entered:
             return float(entered["numberValue"])
@@ -228,9 +230,17 @@ class Book:
                 continue
             if not covers(protection, row, col):
                 continue
-            if user not in protection.get("editors", {}).get("users", []):
+            if not self.is_editor(user, protection):
                 return False
         return True
+
+    def is_editor(self, user: str, protection: JSON) -> bool:
+        """Listed editors; with domainUsersCanEdit, anyone of the owner's domain too."""
+        editors = protection.get("editors", {})
+        if user == self.owner or user in editors.get("users", []):
+            return True
+        same_domain = user.rpartition("@")[2] == self.owner.rpartition("@")[2]
+        return bool(editors.get("domainUsersCanEdit")) and same_domain
 
     def check_edit(self, user: str, sheet: Sheet, cells: list[tuple[int, int]]) -> None:
         if user == self.owner or not sheet.protected_ranges:

@@ -128,3 +128,68 @@ def test_a_real_functions_framework_process_runs_the_tick(server: str, book: Pat
         assert response.status == 200
     assert body["outcome"] == "done"
     assert len(list((book.parent / "outbox").glob("*.eml"))) == 1
+
+
+def test_a_failed_monthly_report_is_run_again_when_scheduler_retries_it(book: Path) -> None:
+    call("invoice_flow")
+    headers = {"X-CloudScheduler-ScheduleTime": "2026-12-01T06:00:00Z"}
+    someone = book.with_name(f".~lock.{book.name}#")
+    someone.write_text("Maria,maria-pc,01.12.2026 07:00,file:///home/maria;")
+    body, status = call("monthly_report", headers, "?month=2026-11")
+    assert status == 500, body
+    someone.unlink()
+    body, status = call("monthly_report", headers, "?month=2026-11")  # Scheduler's retry
+    assert (status, body["outcome"], body["report"]) == (200, "done", "Report 2026-11")
+
+
+class _Request:
+    headers: dict[str, str] = {}
+    args: dict[str, str] = {}
+
+
+def test_a_function_instance_builds_its_engine_once_and_afresh_after_a_crash(book: Path) -> None:
+    from functions.bootstrap import build_engine
+    from functions.cloud import handle
+
+    built: list[object] = []
+
+    def build(config: Any) -> Any:
+        built.append(config)
+        return build_engine(config)
+
+    assert handle("invoice_flow", _Request(), build)[1] == 200
+    assert handle("invoice_flow", _Request(), build)[1] == 200
+    assert len(built) == 1  # the second request reused the instance's engine (and its caches)
+
+    def broken(config: Any) -> Any:
+        engine = build_engine(config)
+        engine.tick = lambda **_kw: 1 / 0  # type: ignore[method-assign]
+        return engine
+
+    assert handle("invoice_flow", _Request(), broken)[1] == 500
+    answer, status = handle("invoice_flow", _Request(), build)
+    assert status == 200
+    assert len(built) == 1  # `build` keeps its engine; `broken`'s was dropped:
+    from functions import cloud
+
+    assert not any(key[0] is broken for key in cloud._ENGINES)
+
+
+def test_a_tick_that_set_a_refused_write_aside_is_logged_at_error(
+    book: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from functions.bootstrap import build_engine
+    from functions.cloud import handle
+    from functions.engine import TickReport
+
+    def build(config: Any) -> Any:
+        engine = build_engine(config)
+        refused = "set aside after repeated refusals: requests[3].addProtectedRange: Google…"
+        engine.tick = lambda **_kw: TickReport(problems=[refused], set_aside=[refused])  # type: ignore[method-assign]
+        return engine
+
+    body, status = handle("invoice_flow", _Request(), build)
+    assert status == 200
+    entry = log_lines(capsys.readouterr().out)[-1]
+    assert entry["severity"] == "ERROR"
+    assert "addProtectedRange" in json.dumps(entry)

@@ -84,7 +84,7 @@ def test_an_invoice_goes_to_payment_through_the_cloud_functions(deployment: dict
     body, status, requests = call(deployment)
     assert (status, body["outcome"]) == (200, "done")
     assert ("INV-000001", "New", "Awaiting decision") in map(tuple, body["transitions"])
-    assert requests <= 4
+    assert requests <= 5  # the instance's first request also fetches the tab metadata
     editor.as_user("dmitry@example.com").set("invoices", "INV-000001", {"decision": "Approve"})
     assert call(deployment)[2] <= 4
     editor.as_user("irina@example.com").set("invoices", "INV-000001", {"accountant": "Irina K"})

@@ -21,13 +21,14 @@ PROJECT = "acme-sheetflow"
 SHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 RUNTIME_SA = f"sheetflow-runtime@{PROJECT}.iam.gserviceaccount.com"
 INVOKER_SA = f"sheetflow-scheduler@{PROJECT}.iam.gserviceaccount.com"
+BUILD_SA = f"sheetflow-build@{PROJECT}.iam.gserviceaccount.com"
 PASSWORD = "pa$$ word'\"!"
 FUNCTIONS = ("invoice_flow", "deal_watch", "monthly_report")
 APIS = {
     f"{name}.googleapis.com"
     for name in (
         "cloudfunctions run cloudbuild cloudscheduler firestore sheets drive gmail "
-        "secretmanager artifactregistry logging"
+        "secretmanager artifactregistry logging iam"
     ).split()
 }
 GCLOUD_TIMEOUT = 60
@@ -126,11 +127,13 @@ def test_service_accounts_are_created_only_when_absent(gmail: DryRun, redeploy: 
 def test_the_runtime_account_gets_only_the_roles_it_needs(gmail: DryRun, smtp: DryRun) -> None:
     for run in (gmail, smtp):
         bindings = run.find("gcloud", "projects", "add-iam-policy-binding", PROJECT)
-        assert {flags(b)["role"] for b in bindings} == {
+        runtime = [b for b in bindings if flags(b)["member"] == f"serviceAccount:{RUNTIME_SA}"]
+        assert {flags(b)["role"] for b in runtime} == {
             "roles/datastore.user",
             "roles/logging.logWriter",
         }
-        assert {flags(b)["member"] for b in bindings} == {f"serviceAccount:{RUNTIME_SA}"}
+        members = {flags(b)["member"] for b in bindings}
+        assert members == {f"serviceAccount:{RUNTIME_SA}", f"serviceAccount:{BUILD_SA}"}
     secret = smtp.one("gcloud", "secrets", "add-iam-policy-binding", "sheetflow-smtp-password")
     assert flags(secret)["role"] == "roles/secretmanager.secretAccessor"
     assert flags(secret)["member"] == f"serviceAccount:{RUNTIME_SA}"
@@ -148,6 +151,70 @@ def test_firestore_is_created_in_native_mode_only_when_absent(
     assert flags(create)["type"] == "firestore-native"
     assert flags(create)["location"] == "europe-west3"
     assert not redeploy.find("gcloud", "firestore", "databases", "create")
+
+
+def test_a_brand_new_project_gets_a_build_account_with_the_roles_a_build_needs(
+    gmail: DryRun, redeploy: DryRun
+) -> None:
+    assert gmail.find("gcloud", "iam", "service-accounts", "create", "sheetflow-build")
+    assert not redeploy.find("gcloud", "iam", "service-accounts", "create", "sheetflow-build")
+    bindings = gmail.find("gcloud", "projects", "add-iam-policy-binding", PROJECT)
+    build = {flags(b)["role"] for b in bindings if BUILD_SA in flags(b)["member"]}
+    assert build == {
+        "roles/cloudbuild.builds.builder",
+        "roles/logging.logWriter",
+        "roles/artifactregistry.writer",
+        "roles/storage.objectViewer",
+    }
+
+
+def test_iam_bindings_are_retried_while_a_new_account_propagates() -> None:
+    script = SCRIPT.read_text()
+    assert "run_iam gcloud projects add-iam-policy-binding" in script
+    assert "run gcloud projects add-iam-policy-binding" not in script
+    body = script.split("run_iam() {")[1].split("\n}")[0]
+    assert "sleep 15" in body
+    assert "for attempt in 1 2 3 4 5 6" in body
+
+
+def test_run_claims_expire_by_a_firestore_ttl_policy(gmail: DryRun) -> None:
+    ttl = gmail.one("gcloud", "firestore", "fields", "ttls", "update", "expires_at")
+    assert flags(ttl)["collection-group"] == "runs"  # FirestoreState's runs/{digest}
+    assert "enable-ttl" in flags(ttl)
+
+
+def test_gcloudignore_uploads_the_code_and_never_a_key_or_an_env_file(tmp_path: Path) -> None:
+    gcloud = shutil.which("gcloud")
+    if gcloud is None and os.environ.get("CI") != "true":
+        pytest.skip("gcloud is not installed")
+    assert gcloud is not None
+    shutil.copy(ROOT / ".gcloudignore", tmp_path)
+    files = [
+        "main.py",
+        "requirements.txt",
+        "functions/engine.py",
+        "sheet_schema/log.yaml",
+        "templates/signer_request.en.txt",
+        "key.json",
+        "sheetflow-runtime-0123.json",
+        ".env",
+        "deploy/sheetflow.env.example",
+        ".venv/bin/python",
+        "demo/sheetflow.xlsx",
+        "tests/test_x.py",
+        "bench/bench.py",
+    ]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    listed = subprocess.run(
+        [gcloud, "meta", "list-files-for-upload", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=GCLOUD_TIMEOUT,
+    ).stdout.split()
+    assert sorted(listed) == sorted(files[:5])
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -168,14 +235,17 @@ def test_each_function_is_deployed_private_single_instance_and_configured(
     assert options["memory"] == "512Mi"  # what 100,000 + 100,000 rows need (make bench)
     assert options["region"] == "europe-west3"
     assert options["service-account"] == RUNTIME_SA
+    assert options["build-service-account"] == f"projects/{PROJECT}/serviceAccounts/{BUILD_SA}"
     assert options["set-env-vars"] == (
-        f"SHEETFLOW_BOOK=gsheet:{SHEET},SHEETFLOW_MAIL=gmail:robot@acme.example,MALLOC_ARENA_MAX=2"
-    )
+        f"SHEETFLOW_BOOK=gsheet:{SHEET},SHEETFLOW_MAIL=gmail:robot@acme.example,"
+        f"SHEETFLOW_SERVICE_ACCOUNT={RUNTIME_SA},MALLOC_ARENA_MAX=2"
+    )  # the runtime account declared: the functions never protect a range for "default"
     assert "clear-secrets" in options
     smtp_options = flags(smtp.one("gcloud", "functions", "deploy", name))
     assert smtp_options["set-secrets"] == ("SHEETFLOW_SMTP_PASSWORD=sheetflow-smtp-password:latest")
     assert smtp_options["set-env-vars"].endswith(
-        "SHEETFLOW_MAIL=smtps://robot%40acme.example@smtp.acme.example:465,MALLOC_ARENA_MAX=2"
+        "SHEETFLOW_MAIL=smtps://robot%40acme.example@smtp.acme.example:465,"
+        f"SHEETFLOW_SERVICE_ACCOUNT={RUNTIME_SA},MALLOC_ARENA_MAX=2"
     )
     invoker = gmail.one("gcloud", "functions", "add-invoker-policy-binding", name)
     assert flags(invoker)["member"] == f"serviceAccount:{INVOKER_SA}"

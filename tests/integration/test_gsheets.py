@@ -80,12 +80,24 @@ def test_init_lays_out_tabs_headers_dropdowns_frozen_rows_and_protections(
         v["userEnteredValue"] for v in invoices.cell(1, decision).validation["condition"]["values"]
     ]
     assert words == SCHEMA.choice_words("decisions", locale)
-    (protection,) = invoices.protected_ranges
-    assert SA in protection["editors"]["users"]
-    assert "mia@example.com" not in protection["editors"]["users"]
-    people_columns = {h["startColumnIndex"] for h in protection["unprotectedRanges"]}
-    expected = {i for i, c in enumerate(SCHEMA.tab("invoices").columns) if c.owner == "people"}
-    assert people_columns == expected
+    header, *columns = invoices.protected_ranges
+    assert header["range"] == {
+        "sheetId": invoices.id,
+        "startRowIndex": 0,
+        "endRowIndex": 1,
+        "startColumnIndex": 0,
+        "endColumnIndex": len(headers),
+    }
+    for protection in (header, *columns):
+        assert SA in protection["editors"]["users"]
+        assert "mia@example.com" not in protection["editors"]["users"]
+        assert protection["editors"]["domainUsersCanEdit"] is False
+    # the automation's columns, each a column range below the header: rows stay movable
+    protected = {p["range"]["startColumnIndex"] for p in columns}
+    assert all(p["range"].get("startRowIndex") == 1 for p in columns)
+    assert all("endRowIndex" not in p["range"] for p in columns)
+    expected = {i for i, c in enumerate(SCHEMA.tab("invoices").columns) if c.owner != "people"}
+    assert protected == expected
     assert not sheet(double, sid, main[2]).protected_ranges  # People stays open to everyone
 
 
@@ -150,13 +162,35 @@ def log_plan() -> SheetChanges:
     return SheetChanges(log=[LogEntry("10:00", "invoice", "INV-000001", "created")])
 
 
-def test_a_failed_write_is_retried_only_while_the_sheet_is_untouched(double: GoogleDouble) -> None:
+def test_a_write_that_met_a_5xx_is_not_sent_again_and_the_journal_replay_finishes(
+    double: GoogleDouble,
+) -> None:
     _sid, book, editor = made(double)
     fingerprint = book.read().fingerprint
     double.fail(BATCH_UPDATE, 503)
-    book.apply(log_plan(), fingerprint)
-    assert double.count(kind=BATCH_UPDATE, user=SA) == 1 + 2  # init, the failure, the retry
+    with pytest.raises(GoogleApiError, match="Google answered 503"):
+        book.apply(log_plan(), fingerprint)
+    assert double.count(kind=BATCH_UPDATE, user=SA) == 1 + 1  # init, the failure: no resend
+    assert editor.log() == []
+    book.apply(log_plan(), None)  # the next tick replays the journal
     assert editor.log() == [log_plan().log[0].as_row()]
+
+
+def test_a_write_refused_for_quota_is_sent_again(double: GoogleDouble) -> None:
+    _sid, book, editor = made(double)
+    double.fail(BATCH_UPDATE, 429)
+    book.apply(log_plan(), book.read().fingerprint)
+    assert editor.log() == [log_plan().log[0].as_row()]
+
+
+def test_drive_rate_limit_403_is_a_passing_failure_and_retried(double: GoogleDouble) -> None:
+    from functions.adapters.gsheets_api import TIMEOUT
+
+    _sid, book, _editor = made(double)
+    double.fail("drive.files.get", 403, times=2)
+    assert book.version()
+    assert double.count(kind="drive.files.get", user=SA) == 3
+    assert book.api._http.timeout == TIMEOUT  # every call has a timeout
 
 
 def test_a_write_that_failed_after_applying_is_not_repeated_and_replay_finishes(

@@ -1,0 +1,42 @@
+"""Every Google call has a timeout: a hung connection must not eat a whole tick."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from google.cloud.firestore_v1.document import DocumentReference
+from google.cloud.firestore_v1.query import Query
+
+from functions.adapters import firestore_state, mail_gmail
+from functions.adapters.firestore_state import FirestoreState
+
+
+def test_firestore_reads_and_queries_pass_a_timeout(
+    firestore_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, object]] = []
+    get, stream = DocumentReference.get, Query.stream
+
+    def timed_get(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(("get", kwargs.get("timeout")))
+        return get(self, *args, **kwargs)
+
+    def timed_stream(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(("stream", kwargs.get("timeout")))
+        return stream(self, *args, **kwargs)
+
+    monkeypatch.setattr(DocumentReference, "get", timed_get)
+    monkeypatch.setattr(Query, "stream", timed_stream)
+    state = FirestoreState(firestore_client, root=f"sheetflow-test/{uuid.uuid4().hex}")
+    state.load_meta()
+    state.load_snapshot()
+    state.commit_journal({"invoices": {"INV-000001": {"values": {}}}}, {"k": 1})
+    assert {kind for kind, _t in seen} == {"get", "stream"}
+    assert {timeout for _k, timeout in seen} == {firestore_state.TIMEOUT}
+    assert firestore_state.TIMEOUT == 30.0
+
+
+def test_gmail_calls_go_through_an_http_client_with_a_60_second_timeout() -> None:
+    assert mail_gmail.build_http().timeout == 60
