@@ -10,9 +10,9 @@ from .adapters.mail_factory import sender_from_url
 from .adapters.sqlite_state import SqliteState
 from .engine import Checkpoint, Engine, _no_checkpoint
 from .errors import ConfigError
-from .google_wiring import firestore_state, google_book, spreadsheet_id
+from .google_wiring import drive_folder, firestore_state, google_book, spreadsheet_id
 from .notify import EmailRenderer
-from .ports import SpreadsheetBook, StateStore
+from .ports import InvoiceFolder, SpreadsheetBook, StateStore
 from .schema import load_schema
 
 
@@ -52,6 +52,7 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
     schema = load_schema()
     sheet_id = spreadsheet_id(config.book)
     book: SpreadsheetBook
+    folder: InvoiceFolder
     if sheet_id:
         book = google_book(sheet_id, schema)
         if config.state == "firestore":
@@ -61,6 +62,7 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
         if not config.mail:
             raise ConfigError("a Google Sheet needs --mail (gmail:SENDER or an smtp:// URL)")
         mail = config.mail
+        folder = drive_folder(book)
     else:
         path = book_path(config.book)
         if not path.exists():
@@ -73,6 +75,9 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
         book = WorkbookBook(path, schema)
         state = open_state(config.state, lambda: SqliteState(default_state(path)))
         mail = config.mail or default_mail(path)
+        from .adapters.local_folder import LocalFolder
+
+        folder = LocalFolder(path.parent)
     return Engine(
         book=book,
         state=state,
@@ -80,4 +85,5 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
         renderer=EmailRenderer(),
         schema=schema,
         checkpoint=checkpoint,
+        folder=folder,
     )

@@ -134,6 +134,8 @@ class _Row:
         self.problems: list[str] = []  # why the row cannot move on (re-checked each step)
         self.effect_problems: list[str] = []  # what went wrong while moving it
         self.is_new = previous is None
+        if self.is_new:  # a row made from a file in the invoices folder: say what was read
+            self.state.notice = ctx.notices.get(record)
 
     # -- people ------------------------------------------------------------------------
     def person(self, column: str, role: str) -> Person | None:
