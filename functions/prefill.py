@@ -55,7 +55,9 @@ _EN_NUMBER = re.compile(
 _EN_DATE = re.compile(r"(?:invoice\s+date|date\s+of\s+issue|issue\s+date)\s*:?\s*([^\n]+)", re.I)
 _EN_TOTAL = re.compile(
     r"(?:total\s+due|amount\s+due|balance\s+due|grand\s+total|invoice\s+total|total)"
-    r"\s*(?:\([A-Z]{3}\))?\s*:?\s*([A-Z]{3}|[$€£])?\s*" + _NUMBER + r"\s*([A-Z]{3}|[$€£])?",
+    r"\s*(?:\([A-Z]{3}\))?\s*:?\s*((?-i:[A-Z]{3})\b|[$€£])?\s*"
+    + _NUMBER
+    + r"[ \t]*((?-i:[A-Z]{3})\b|[$€£])?",
     re.IGNORECASE,
 )
 _EN_SUPPLIER = re.compile(r"^(?:from|supplier|seller|vendor|bill\s+from)\s*:\s*(.+)$", re.I | re.M)
@@ -96,13 +98,14 @@ def _russian(text: str) -> Prefill:
     tax_id = None
     if supplier:
         line = supplier.group(1)
-        name = re.split(r",?\s*ИНН\b", line)[0].strip(" ,;")
+        name = re.split(r",?\s*(?:ИНН|КПП|\d{6}\b|г\.|ул\.)", line)[0].strip(" ,;")
         if name:
             values["supplier"] = name
         found = _INN.search(line)
         tax_id = found.group(1) if found else None
-    if tax_id is None:  # the bank details come first in the usual layout: the supplier's
-        found = _INN.search(text)
+    if tax_id is None:  # the bank details above the buyer's line are the supplier's
+        head = re.split(r"Покупатель|Заказчик|Плательщик", text, maxsplit=1)[0]
+        found = _INN.search(head)
         tax_id = found.group(1) if found else None
     totals = _RU_TOTAL.findall(text)
     amount = _amount(totals[-1]) if totals else None
