@@ -84,12 +84,18 @@ def plan_folder(
     in_rework = [r for r in rows if same_text(r.get("status"), rework) and text(r.get("id"))]
     prefix = ctx.schema.tab("invoices").id_prefix or ""
     next_no = int(plan.meta.get("next_invoice_no", 1))
+    assigned = {  # rows typed since the last tick get their ID in this same plan
+        w.row: w.value
+        for w in plan.changes.writes
+        if w.tab == "invoices" and w.record is None and w.column == "id"
+    }
     for file in sorted(scan.files, key=lambda f: (f.name, f.key)):
         if file.key in seen:
             continue
-        linked = by_link.get(file.link)
-        if linked is not None and text(linked.get("id")):
-            seen[file.key] = text(linked.get("id"))
+        linked = by_link.get(file.link) or _linked_by_id(file, by_link)
+        joined = text(linked.get("id")) or assigned.get(linked.number) if linked else None
+        if joined:
+            seen[file.key] = str(joined)
             continue
         found = read_invoice(file.text) if file.text else Prefill()
         number = text(found.values.get("invoice_no"))
@@ -129,6 +135,14 @@ def plan_folder(
         "seen": seen,
         "notices": notices,
     }
+
+
+def _linked_by_id(file: FolderFile, by_link: Mapping[str, Any]) -> Any:
+    """A row holding another link to the same Drive file (`…/d/ID/view?usp=sharing`)."""
+    if not file.key.startswith("drive:"):
+        return None
+    file_id = file.key.removeprefix("drive:")
+    return next((row for link, row in by_link.items() if file_id in link), None)
 
 
 def _notice(file: FolderFile, found: Prefill, ctx: FlowContext) -> str:

@@ -70,7 +70,8 @@ class DriveFolder:
         self._http = http  # gspread's HTTPClient: its authorised session
         self.service_account = service_account
         self.attempts, self.max_wait, self._sleep = attempts, max_wait, sleep
-        self.requests = 0
+        self.requests = 0  # every HTTP attempt, downloads included
+        self.downloads = 0  # of which PDF downloads (alt=media)
 
     def scan(self, location: str, cursor: JSON, seen: Container[str]) -> FolderScan:
         root = drive_id(location)
@@ -188,6 +189,7 @@ class DriveFolder:
         )
 
     def _media(self, file_id: str) -> bytes:
+        self.downloads += 1
         url = f"{DRIVE_FILES_API_V3_URL}/{file_id}"
         answer = self._send(url, {"alt": "media", "supportsAllDrives": "true"}, raw=True)
         return bytes(answer)

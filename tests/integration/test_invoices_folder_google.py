@@ -60,7 +60,8 @@ class DriveStory:
         http = self.double.client(SERVICE_ACCOUNT).http_client
         self.folder = DriveFolder(http, SERVICE_ACCOUNT, sleep=no_sleep)
         self.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-        self.ticks: list[tuple[str, list[str], int]] = []  # outcome, SA's requests, folder's
+        # outcome, the service account's requests, the folder's requests (downloads apart)
+        self.ticks: list[tuple[str, list[str], int]] = []
 
     def engine(self, checkpoint: Callable[[str], None] | None = None) -> Engine:
         return Engine(
@@ -75,10 +76,11 @@ class DriveStory:
 
     def tick(self, checkpoint: Callable[[str], None] | None = None) -> str:
         self.now += timedelta(minutes=1)
-        mark, before = self.double.mark(), self.folder.requests
+        mark, before = self.double.mark(), self.folder.requests - self.folder.downloads
         outcome = self.engine(checkpoint).tick(self.now).outcome
         kinds = self.double.kinds(mark, user=SERVICE_ACCOUNT)
-        self.ticks.append((outcome, kinds, self.folder.requests - before))
+        looking = self.folder.requests - self.folder.downloads - before
+        self.ticks.append((outcome, kinds, looking))
         return outcome
 
     def settle(self, ticks: int = 5) -> None:
@@ -152,9 +154,10 @@ def test_each_tick_looks_at_the_folder_with_at_most_one_drive_request(tmp_path: 
     story.upload("a.pdf", invoice_pdfs.english_invoice())
     story.upload("b.pdf", invoice_pdfs.scanned_invoice())
     story.settle(3)
-    assert all(folder <= 1 + 4 for _o, _k, folder in story.ticks)  # + one download per PDF
+    assert [looking for _o, _k, looking in story.ticks] == [1] * len(story.ticks)
     listing = [sum(k in FOLDER_KINDS for k in kinds) for _o, kinds, _f in story.ticks]
     assert max(listing) == 1
+    assert story.folder.downloads == 4  # one per PDF: the two there before, a.pdf, b.pdf
     assert story.tick() == "idle"
     outcome, kinds, folder = story.ticks[-1]
     assert (outcome, kinds, folder) == ("idle", ["drive.files.get", "drive.changes.list"], 1)
@@ -271,3 +274,14 @@ def test_the_double_downloads_content_but_not_folders(drive: Any) -> None:
         b"%PDF-1.4 data"
     )
     assert session.get(f"{BASE}/files/{root}", params={"alt": "media"}).status_code == 403
+
+
+def test_a_file_whose_drive_link_a_manager_pasted_joins_that_row(tmp_path: Path) -> None:
+    story = DriveStory(tmp_path)
+    story.settle(3)
+    file_id = story.upload("a.pdf", invoice_pdfs.english_invoice())
+    pasted = f"https://drive.google.com/file/d/{file_id}/view?usp=sharing"
+    story.editor.add_row("invoices", {"manager": "Maria Lopez", "invoice_file": pasted})
+    story.settle(3)
+    (row,) = story.invoices()
+    assert (row["id"], row["invoice_file"], row["invoice_no"]) == ("INV-000001", pasted, None)
