@@ -62,7 +62,7 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
         if not config.mail:
             raise ConfigError("a Google Sheet needs --mail (gmail:SENDER or an smtp:// URL)")
         mail = config.mail
-        folder = drive_folder(book)
+        folder = drive_folder()
     else:
         path = book_path(config.book)
         if not path.exists():

@@ -82,7 +82,7 @@ def firestore_state(sheet_id: str) -> Any:
     return FirestoreState(firestore.Client(), root=f"sheetflow/{sheet_id}")
 
 
-def drive_folder(book: Any) -> Any:
+def drive_folder() -> Any:
     """The invoices folder on Drive, read as the service account the book uses."""
     from .adapters.drive_folder import DriveFolder
 

@@ -7,6 +7,7 @@ small Drive requests in all (the sheet's version and an empty changes page).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,9 @@ import pytest
 import requests
 
 from functions.adapters.drive_folder import DriveFolder, drive_id
+from functions.adapters.firestore_state import FirestoreState
 from functions.adapters.sqlite_state import SqliteState
+from functions.cloud import handle
 from functions.engine import Engine
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
@@ -285,3 +288,31 @@ def test_a_file_whose_drive_link_a_manager_pasted_joins_that_row(tmp_path: Path)
     story.settle(3)
     (row,) = story.invoices()
     assert (row["id"], row["invoice_file"], row["invoice_no"]) == ("INV-000001", pasted, None)
+
+
+def test_an_upload_becomes_a_row_through_the_cloud_function_with_firestore_state(
+    tmp_path: Path, firestore_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    story = DriveStory(tmp_path)
+    monkeypatch.setenv("SHEETFLOW_BOOK", f"gsheet:{story.sid}")
+    monkeypatch.setenv("SHEETFLOW_LOCK_WAIT_SECONDS", "0")
+    story.state = FirestoreState(firestore_client, root=f"sheetflow-test/{uuid.uuid4().hex}")
+
+    class Request:
+        headers: dict[str, str] = {}
+        args: dict[str, str] = {}
+
+    def run() -> dict[str, Any]:
+        body, status = handle("invoice_flow", Request(), build=lambda _config: story.engine())
+        assert status == 200
+        return body
+
+    for _ in range(3):
+        run()
+    story.upload("счёт.pdf", invoice_pdfs.russian_invoice())
+    for _ in range(3):
+        run()
+    (row,) = story.invoices()
+    assert (row["id"], row["manager"], row["invoice_no"]) == ("INV-000001", "Maria Lopez", "47")
+    (file_id,) = story.drive.files.keys() - {story.root}
+    assert story.state.load_meta()["folder"]["seen"] == {f"drive:{file_id}": "INV-000001"}
