@@ -316,3 +316,33 @@ def test_an_upload_becomes_a_row_through_the_cloud_function_with_firestore_state
     assert (row["id"], row["manager"], row["invoice_no"]) == ("INV-000001", "Maria Lopez", "47")
     (file_id,) = story.drive.files.keys() - {story.root}
     assert story.state.load_meta()["folder"]["seen"] == {f"drive:{file_id}": "INV-000001"}
+
+
+def test_a_new_scan_uploaded_for_an_invoice_in_rework_goes_back_to_its_signer(
+    tmp_path: Path,
+) -> None:
+    story = DriveStory(tmp_path)
+    story.settle(3)
+    story.editor.add_row(
+        "invoices",
+        {
+            "manager": "Maria Lopez",
+            "supplier": 'ООО "Ромашка"',
+            "supplier_email": "buh@romashka.example",
+            "invoice_no": "47",
+            "invoice_date": "15.11.2026",
+            "amount": 12000,
+            "invoice_file": "https://drive.google.com/file/d/old-scan-0000000/view",
+            "signer": "Dmitry Volkov",
+        },
+    )
+    story.settle(2)
+    director = story.editor.as_user("dmitry@example.com")
+    director.set("invoices", "INV-000001", {"decision": "Rework", "comment": "amount is wrong"})
+    story.settle(2)
+    assert story.editor.row("invoices", "INV-000001")["status"] == "Rework"
+    file_id = story.upload("счёт 47 исправленный.pdf", invoice_pdfs.russian_invoice())
+    story.settle(3)
+    (row,) = story.invoices()
+    assert (row["invoice_file"], row["status"]) == (link(file_id), "Awaiting decision")
+    assert (row["decision"], row["comment"]) == (None, None)
