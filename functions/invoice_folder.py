@@ -71,7 +71,11 @@ def plan_folder(
     state = folder_meta(plan.meta)
     notices = {r: n for r, n in (state.get("notices") or {}).items() if r not in planned}
     if scan is None:
-        if notices != (state.get("notices") or {}):
+        if not ctx.settings.invoices_folder.strip() and state.get("location"):
+            # Settings no longer name a folder: stop looking, and take back any note on it.
+            _settings_note(FolderScan(""), read, ctx, plan, state)
+            state.update(location=None, cursor=None)
+        if notices != (state.get("notices") or {}) or state != folder_meta(plan.meta):
             plan.meta[META] = {**state, "notices": notices}
         return
     if scan.location != state.get("location"):

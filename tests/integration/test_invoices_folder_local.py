@@ -249,6 +249,19 @@ def test_a_missing_folder_is_one_log_line_and_a_note_on_settings(book: Path) -> 
     assert engine(book).tick().outcome == "idle"
 
 
+def test_a_folder_taken_out_of_settings_is_no_longer_looked_at(book: Path) -> None:
+    edit_book(book, [("settings", "Invoices folder", {"value": "Scans"})])
+    settle(book, 2)
+    edit_book(book, [("settings", "Invoices folder", {"value": None})])
+    settle(book, 2)
+    notes = {r["Key"]: r["Value"] for r in rows_by_header(book, "Settings")}
+    assert notes.get("Invoices folder note") is None
+    (book.parent / "Scans").mkdir()
+    (book.parent / "Scans" / "a.pdf").write_bytes(invoice_pdfs.english_invoice())
+    assert engine(book).tick().outcome == "idle"
+    assert invoices(book) == []
+
+
 def test_an_idle_tick_with_an_unchanged_folder_reads_nothing(book: Path) -> None:
     drop(book, "a.pdf", invoice_pdfs.english_invoice())
     settle(book)
