@@ -11,9 +11,9 @@ from .adapters.mail_factory import sender_from_url
 from .adapters.sqlite_state import SqliteState
 from .engine import Checkpoint, Engine, _no_checkpoint
 from .errors import ConfigError
-from .google_wiring import firestore_state, google_book, spreadsheet_id
+from .google_wiring import drive_folder, firestore_state, google_book, spreadsheet_id
 from .notify import EmailRenderer
-from .ports import SpreadsheetBook, StateStore
+from .ports import InvoiceFolder, SpreadsheetBook, StateStore
 from .schema import load_schema
 
 
@@ -71,6 +71,7 @@ def build_engine(
     schema = load_schema()
     sheet_id = spreadsheet_id(config.book)
     book: SpreadsheetBook
+    folder: InvoiceFolder
     if sheet_id:
         book = google_book(sheet_id, schema)
         if config.state == "firestore":
@@ -80,6 +81,7 @@ def build_engine(
         if not config.mail:
             raise ConfigError("a Google Sheet needs --mail (gmail:SENDER or an smtp:// URL)")
         mail = config.mail
+        folder = drive_folder()
     else:
         path = book_path(config.book)
         if not path.exists():
@@ -92,6 +94,9 @@ def build_engine(
         book = WorkbookBook(path, schema)
         state = open_state(config.state, lambda: SqliteState(default_state(path)))
         mail = config.mail or default_mail(path)
+        from .adapters.local_folder import LocalFolder
+
+        folder = LocalFolder(path.parent)
     return Engine(
         book=book,
         state=state,
@@ -101,4 +106,5 @@ def build_engine(
         checkpoint=checkpoint,
         book_spec=config.book,
         state_location=state_location(config),
+        folder=folder,
     )

@@ -80,6 +80,8 @@ class Settings:
     currency: str = "EUR"
     sender: str = "sheetflow@localhost"
     deal_alerts_to: str = ""
+    invoices_folder: str = ""
+    invoices_folder_note: str = ""  # written by sheetflow when the folder cannot be read
 
     @property
     def zone(self) -> ZoneInfo:

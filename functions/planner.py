@@ -14,6 +14,7 @@ from .diff import TableDiff, diff_table, row_values
 from .directory import read_directory, read_settings
 from .flow_context import FlowContext
 from .invoice_flow import RowOutcome, plan_invoice
+from .invoice_folder import FolderScan, pending_notices, plan_folder
 from .model import (
     BookRead,
     CellLock,
@@ -79,6 +80,7 @@ def plan_tick(
     schema: Schema,
     now: datetime,
     flows: frozenset[str] = ALL_FLOWS,
+    folder: FolderScan | None = None,
 ) -> TickPlan:
     locale: Locale = "ru" if read.locale == "ru" else "en"
     people_table, settings_table = read.table("people"), read.table("settings")
@@ -94,11 +96,12 @@ def plan_tick(
     context_changed = meta.get("context") != repr(context_key)
     if "invoice" in flows:  # the invoice flow is the one that re-evaluates on People changes
         plan.meta["context"] = repr(context_key)
-    ctx = FlowContext(schema, locale, directory, settings, now)
+    ctx = FlowContext(schema, locale, directory, settings, now, pending_notices(meta))
     plan.meta["time_zone"] = settings.time_zone
     plan.meta.setdefault("last_report", previous_month(now, settings.zone))
     if "invoice" in flows:
         _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
+        plan_folder(folder, read, ctx, plan, set(plan.snapshot.get("invoices", {})))
     if "deal" in flows and "deals" in read.tables:
         plan.problems += alert_recipients(ctx)[1]  # a Settings problem, told even before an alert
         _plan_deals(read, snapshot.get("deals", {}), ctx, plan)
