@@ -213,12 +213,18 @@ def _alert(
             flow=FLOW,
             from_=_plain(before_paid),
             to=_plain(paid),
-            by=text(v.get("manager")),
-            details=f"Paid % {_pct(before_pct)} → {_pct(pct)}",
+            by=ctx.name_of(v.get("manager")),
+            details=f"{_label(ctx, 'paid_pct')} {_pct(before_pct)} → {_pct(pct)}",
         )
     )
     for intent in out.emails:
         out.log.append(
-            ctx.log(out.record, "email", flow=FLOW, to=intent.to[0].email, details=intent.template)
+            ctx.log(
+                out.record,
+                "email",
+                flow=FLOW,
+                to=ctx.name_of(intent.to[0].email),
+                details=ctx.email_kind(intent.template),
+            )
         )
     out.change = (_pct(before_pct), _pct(pct))

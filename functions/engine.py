@@ -32,11 +32,12 @@ from .errors import (
 )
 from .invoice_folder import FolderScan, folder_meta
 from .journal import decode_changes, encode_changes
+from .messages import say
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
 from .months import previous_month
 from .planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
 from .ports import InvoiceFolder, MailSender, SpreadsheetBook, StateStore
-from .schema import Schema
+from .schema import Locale, Schema
 
 _log = logging.getLogger("sheetflow")
 LEASE_SECONDS = 300.0
@@ -308,7 +309,16 @@ class Engine:
     def _report_logged(self, month: str, read: BookRead, now: datetime) -> LogEntry:
         settings, _ = read_settings(read.table("settings"), self.schema, read.locale)
         stamp = now.astimezone(settings.zone).isoformat(sep=" ", timespec="seconds")
-        return LogEntry(stamp, "report", month, "report", details="monthly report written")
+        locale: Locale = "ru" if read.locale == "ru" else "en"
+        return LogEntry(
+            stamp,
+            "report",
+            month,
+            "report",
+            details=say(locale, "report_written"),
+            flow_shown=self.schema.log_word("log_flows", "report", locale),
+            event_shown=self.schema.log_word("log_events", "report", locale),
+        )
 
     def _idle(self, report: TickReport) -> TickReport:
         self.deliver(report)

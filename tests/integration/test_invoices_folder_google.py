@@ -185,7 +185,7 @@ def test_a_folder_not_shared_with_the_service_account_is_one_log_line_and_a_sett
 ) -> None:
     story = DriveStory(tmp_path, shared=False)
     story.settle(4)
-    lines = [r for r in story.editor.log() if r[1] == "folder"]
+    lines = [r for r in story.editor.log() if r[1] == "Invoices folder"]
     assert len(lines) == 1
     assert f"share it with {SERVICE_ACCOUNT}" in lines[0][7]
     settings = {r["key"]: r["value"] for r in story.editor.rows("settings")}
@@ -214,7 +214,7 @@ def test_a_tick_killed_between_noticing_a_file_and_committing_makes_exactly_one_
         story.tick(kill)
     story.settle(3)
     assert [r["id"] for r in story.invoices()] == ["INV-000001"]
-    assert sum(r[3] == "from folder" for r in story.editor.log()) == 1
+    assert sum(r[3] == "From the folder" for r in story.editor.log()) == 1
 
 
 def test_folder_links_and_ids_are_understood() -> None:

@@ -84,7 +84,7 @@ def test_a_russian_invoice_dropped_in_becomes_a_prefilled_new_row(book: Path) ->
     assert "Fill in: Manager, Supplier email, Invoice date" not in row["Note"]
     assert "Fill in: Manager, Supplier email" in row["Note"]
     events = [(e["Record"], e["Event"]) for e in log(book)]
-    assert events.index(("INV-000001", "from folder")) < events.index(("INV-000001", "created"))
+    assert events.index(("INV-000001", "From the folder")) < events.index(("INV-000001", "Created"))
 
 
 def test_an_english_invoice_in_a_managers_subfolder_gets_that_manager(book: Path) -> None:
@@ -206,7 +206,7 @@ def test_a_tick_killed_between_noticing_a_file_and_committing_makes_exactly_one_
     settle(book, 3)
     rows = invoices(book)
     assert [(r["ID"], r["Invoice file"]) for r in rows] == [("INV-000001", "Invoices/a.pdf")]
-    assert [e["Event"] for e in log(book)].count("from folder") == 1
+    assert [e["Event"] for e in log(book)].count("From the folder") == 1
 
 
 def test_a_new_scan_of_an_invoice_in_rework_replaces_its_file_and_resubmits_it(
@@ -231,13 +231,13 @@ def test_a_new_scan_of_an_invoice_in_rework_replaces_its_file_and_resubmits_it(
     settle(book, 3)
     (row,) = invoices(book)
     assert (row["Invoice file"], row["Status"]) == ("Invoices/fixed.pdf", "Awaiting decision")
-    assert "new scan" in [e["Event"] for e in log(book)]
+    assert "New scan" in [e["Event"] for e in log(book)]
 
 
 def test_a_missing_folder_is_one_log_line_and_a_note_on_settings(book: Path) -> None:
     edit_book(book, [("settings", "Invoices folder", {"value": "Scans"})])
     settle(book, 3)
-    problems = [e for e in log(book) if e["Flow"] == "folder"]
+    problems = [e for e in log(book) if e["Flow"] == "Invoices folder"]
     assert len(problems) == 1
     assert problems[0]["Details"].startswith("Invoices folder “Scans” does not exist")
     notes = {r["Key"]: r["Value"] for r in rows_by_header(book, "Settings")}

@@ -150,8 +150,8 @@ def test_a_payment_numbers_its_change_and_logs_who_and_how_much() -> None:
     assert (payment.from_, payment.to, payment.by) == ("1000", "3000", "Maria Lopez")
     assert payment.details == "Paid % 10 → 30"
     assert [(e.event, e.flow, e.record, e.to, e.details) for e in emails] == [
-        ("email", "deal", "D-1", "dmitry@example.com", "deal_payment"),
-        ("email", "deal", "D-1", "elena@example.com", "deal_payment"),
+        ("email", "deal", "D-1", "Dmitry Volkov", "deal payment alert"),
+        ("email", "deal", "D-1", "Elena Sokolova", "deal payment alert"),
     ]
     assert out.change == ("10", "30")
     assert out.note is None
