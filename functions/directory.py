@@ -80,6 +80,11 @@ class Settings:
     currency: str = "EUR"
     sender: str = "sheetflow@localhost"
     deal_alerts_to: str = ""
+    bitrix24_paid: str = ""  # Bitrix24 deal fields named in Settings (the import reads them)
+    bitrix24_paid_pct: str = ""
+    bitrix24_order_no: str = ""
+    bitrix24_invoice_no: str = ""
+    bitrix24_status: str = ""  # written by the import, never read back as a setting
 
     @property
     def zone(self) -> ZoneInfo:
