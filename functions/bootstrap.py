@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from .engine import Checkpoint, Engine, _no_checkpoint
 from .errors import ConfigError
 from .google_wiring import firestore_state, google_book, spreadsheet_id
 from .notify import EmailRenderer
-from .ports import SpreadsheetBook, StateStore
+from .ports import DealSource, SpreadsheetBook, StateStore
 from .schema import load_schema
 
 
@@ -80,4 +81,19 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
         renderer=EmailRenderer(),
         schema=schema,
         checkpoint=checkpoint,
+        crm=bitrix24_source(),
     )
+
+
+def bitrix24_source(webhook: str | None = None) -> DealSource | None:
+    """Bitrix24 feeds the Deals tab when its webhook is set (env or Secret Manager, never
+    the sheet); without it, deals are typed or pasted by hand as before."""
+    from .adapters.bitrix24_http import WEBHOOK_ENV
+
+    url = webhook if webhook is not None else os.environ.get(WEBHOOK_ENV, "").strip()
+    if not url:
+        return None
+    from .adapters.bitrix24 import Bitrix24Deals
+    from .adapters.bitrix24_http import Bitrix24Client, parse_webhook
+
+    return Bitrix24Deals(Bitrix24Client(parse_webhook(url)))

@@ -203,6 +203,37 @@ def diagram(
     out.print(mermaid(labels), markup=False)
 
 
+bitrix24_app = typer.Typer(
+    help=(
+        "Bitrix24: the CRM that feeds the Deals tab (webhook in SHEETFLOW_BITRIX24_WEBHOOK).\n\n"
+        "Example:  sheetflow bitrix24 check"
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(bitrix24_app, name="bitrix24")
+
+
+@bitrix24_app.command("check")
+def bitrix24_check() -> None:
+    """Say whether the webhook works and what it may read (deals, users, pipelines, fields).
+
+    Example:  SHEETFLOW_BITRIX24_WEBHOOK=https://co.bitrix24.com/rest/1/CODE/ \
+              sheetflow bitrix24 check
+    """
+    from .adapters.bitrix24 import Bitrix24Deals
+    from .adapters.bitrix24_http import WEBHOOK_ENV, Bitrix24Client, parse_webhook
+
+    url = os.environ.get(WEBHOOK_ENV, "").strip()
+    if not url:
+        raise ConfigError(
+            f"set {WEBHOOK_ENV} to your inbound webhook (Bitrix24 → Developer resources →"
+            " Other → Inbound webhook, with the crm and user permissions)"
+        )
+    source = Bitrix24Deals(Bitrix24Client(parse_webhook(url), attempts=3))
+    for line in source.check():
+        out.print(line, markup=False)
+
+
 def main() -> None:
     """Console entry: one-line errors, no tracebacks (SHEETFLOW_DEBUG=1 shows them)."""
     try:
