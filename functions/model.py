@@ -180,7 +180,11 @@ class ReportTab:
 
 @dataclass(frozen=True)
 class RowAppend:
-    """A new row at the end of a tab (a file in the invoices folder, a CRM import), by ID."""
+    """A new row at the end of a tab (a file in the invoices folder, a CRM import), by ID.
+
+    Idempotent: a row whose ID the tab already holds is not appended again, so a journal
+    replayed after a crash never makes a second row.
+    """
 
     tab: str  # "invoices" | "deals"
     record: str  # the row's ID (Invoices: ID; Deals: Deal ID) — never blank

@@ -172,6 +172,7 @@ class GoogleSheetBook:
             changes.queues,
             changes.lists,
             changes.reports,
+            changes.appends,
         )
         if builder.requests:
             self._write(builder.requests, fingerprint)
