@@ -111,6 +111,8 @@ def ids_to_check(table: TableRead) -> list[str]:
 
 
 def _number(value: Any) -> Stored:
+    if isinstance(value, Decimal):
+        value = str(value)
     number = parse_decimal(value) if value not in (None, "") else None
     if number is None:
         return None
@@ -202,9 +204,12 @@ def plan_import(
         first = not state.get("done")
         state["done"] = bool(state.get("done")) or pull.complete
         out.silent_next = first and bool(pull.deals)
-        when = ctx.local_now.isoformat(sep=" ", timespec="minutes")
-        key = "bitrix_ok" if pull.complete else "bitrix_importing"
-        status = status or ctx.say(key, portal=pull.portal, deals=state["imported"], time=when)
+        if pull.deals or "last_import" not in state:  # the status changes only with news
+            state["last_import"] = ctx.local_now.isoformat(sep=" ", timespec="minutes")
+        key = "bitrix_ok" if state["done"] else "bitrix_importing"
+        status = status or ctx.say(
+            key, portal=pull.portal, deals=state["imported"], time=state["last_import"]
+        )
         state.update(cursor=pull.cursor, stages=pull.stages, users=pull.users)
     _status(status, settings_tab, ctx, out)
     out.meta = state

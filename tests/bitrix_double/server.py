@@ -70,6 +70,7 @@ class BitrixDouble:
         self.portal = portal or Portal()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.issued = self.webhook  # the address as created: a test may then revoke the code
 
     @property
     def webhook(self) -> str:

@@ -8,7 +8,7 @@ from functions.adapters.bitrix24_http import Bitrix24Client, LeakyBucket, parse_
 from .server import BitrixDouble
 
 
-def client(double: BitrixDouble, **options: int) -> Bitrix24Client:
+def client(double: BitrixDouble, webhook: str | None = None, **options: int) -> Bitrix24Client:
     clock = double.portal.clock
     bucket = LeakyBucket(
         rate=double.portal.rate,
@@ -16,8 +16,9 @@ def client(double: BitrixDouble, **options: int) -> Bitrix24Client:
         clock=lambda: clock.now,
         sleep=clock.advance,
     )
-    return Bitrix24Client(parse_webhook(double.webhook), bucket=bucket, **options)
+    return Bitrix24Client(parse_webhook(webhook or double.issued), bucket=bucket, **options)
 
 
-def deals(double: BitrixDouble, budget: int = 100) -> Bitrix24Deals:
-    return Bitrix24Deals(client(double), budget=budget)
+def deals(double: BitrixDouble, budget: int = 100, webhook: str | None = None) -> Bitrix24Deals:
+    """`webhook`: the address as first set up (a test may then revoke the portal's code)."""
+    return Bitrix24Deals(client(double, webhook), budget=budget)
