@@ -296,7 +296,9 @@ def _rows(pull: CrmPull, deals: TableRead, ctx: FlowContext, out: ImportOutcome)
 
 
 def _deleted(pull: CrmPull, deals: TableRead, ctx: FlowContext, out: ImportOutcome) -> None:
-    gone = set(pull.checked) - set(pull.visible)
+    gone = set(pull.checked) - set(pull.visible) - {"-"}
+    if len(gone) > 3 and not pull.visible:
+        return  # every deal gone at once is a lost permission, not a mass deletion: wait
     mark = ctx.say("bitrix_deleted")
     for row in deals.rows:
         record = text(row.get("deal_id"))

@@ -68,6 +68,7 @@ class Portal:
     stages: dict[str, list[JSON]] = field(default_factory=dict)
     userfields: dict[str, str] = field(default_factory=dict)  # UF_CRM_… → title
     down: int = 0  # the next N requests answer 502 (the portal is not working)
+    faults: list[tuple[int, str, str]] = field(default_factory=list)  # next answers, in order
     # Test hooks: run after every HTTP request (e.g. change a deal in the middle of an import).
     after_request: list[Any] = field(default_factory=list)
     calls: list[tuple[str, JSON]] = field(default_factory=list)  # every method, batch inner too

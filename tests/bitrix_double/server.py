@@ -117,6 +117,8 @@ class BitrixDouble:
                 if (parts[1], parts[2]) != (portal.user_id, portal.code):
                     raise ApiError(401, "INVALID_CREDENTIALS", "Invalid request credentials")
                 portal.admit()
+                if portal.faults:
+                    raise ApiError(*portal.faults.pop(0))
                 method = parts[3].removesuffix(".json")
                 if raw and "json" not in content_type:
                     raise ApiError(400, "INVALID_REQUEST", "expected a JSON body")
