@@ -24,6 +24,7 @@ test: $(STAMP)
 # Not in CI: prints the cost of a tick at 1k/10k/100k rows (about 10 minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python -m bench.bitrix
 
 # Not in CI: pyinstrument call trees of the engine and a busy workbook tick (10k + 10k rows).
 profile: $(STAMP)
