@@ -179,6 +179,12 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where to create the demo.")] = Path(
         "demo"
     ),
+    bitrix24: Annotated[
+        bool,
+        typer.Option(
+            "--bitrix24", help="Then let a stand-in Bitrix24 portal (the test double) feed Deals."
+        ),
+    ] = False,
 ) -> None:
     """Play the whole invoice story on a new workbook and show what happened.
 
@@ -186,7 +192,7 @@ def demo(
     """
     from .demo import play
 
-    play(directory, out)
+    play(directory, out, bitrix24=bitrix24)
 
 
 @app.command()

@@ -200,7 +200,7 @@ class Engine:
         plan.meta[CRM_META] = out.meta
         if out.silent_next:  # a first import is recorded silently, like a pasted pipeline
             plan.meta["deals_baseline"] = False
-        n = len(out.changes.appends)
+        n = sum(1 for a in out.changes.appends if a.tab == "deals")
         if pull.deals or n:
             plan.transitions.append(("Bitrix24", f"{len(pull.deals)} deals read", f"{n} new rows"))
 

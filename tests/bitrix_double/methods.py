@@ -69,16 +69,18 @@ def _match(value: Any, op: str, wanted: Any, key: str) -> bool:
             raise ApiError(
                 400, "INVALID_ARG_VALUE", f"Invalid filter: field '{key}' has invalid value"
             )
-        return (value in wanted) == (op == "@")
-    return {
-        ">": lambda: value > wanted,
-        ">=": lambda: value >= wanted,
-        "<": lambda: value < wanted,
-        "<=": lambda: value <= wanted,
-        "=": lambda: value == wanted,
-        "!=": lambda: value != wanted,
-        "!": lambda: value != wanted,
-    }[op]()
+        return bool((value in wanted) == (op == "@"))
+    return bool(
+        {
+            ">": lambda: value > wanted,
+            ">=": lambda: value >= wanted,
+            "<": lambda: value < wanted,
+            "<=": lambda: value <= wanted,
+            "=": lambda: value == wanted,
+            "!=": lambda: value != wanted,
+            "!": lambda: value != wanted,
+        }[op]()
+    )
 
 
 def _filter(portal: Portal, where: Any) -> Callable[[JSON], bool]:

@@ -31,7 +31,8 @@ def php_parse(query: str) -> JSON:
         for key in keys[:-1]:
             node = node.setdefault(key, {})
         node[keys[-1]] = value
-    return _lists(root)
+    parsed: JSON = _lists(root)
+    return parsed
 
 
 def _lists(node: Any) -> Any:
@@ -75,7 +76,7 @@ class BitrixDouble:
     @property
     def webhook(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/rest/{self.portal.user_id}/{self.portal.code}/"
+        return f"http://{host!s}:{port}/rest/{self.portal.user_id}/{self.portal.code}/"
 
     def methods_called(self) -> list[str]:
         return [method for method, _ in self.portal.calls]

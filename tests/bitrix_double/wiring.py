@@ -8,7 +8,7 @@ from functions.adapters.bitrix24_http import Bitrix24Client, LeakyBucket, parse_
 from .server import BitrixDouble
 
 
-def client(double: BitrixDouble, webhook: str | None = None, **options: int) -> Bitrix24Client:
+def client(double: BitrixDouble, webhook: str | None = None, attempts: int = 6) -> Bitrix24Client:
     clock = double.portal.clock
     bucket = LeakyBucket(
         rate=double.portal.rate,
@@ -16,7 +16,7 @@ def client(double: BitrixDouble, webhook: str | None = None, **options: int) -> 
         clock=lambda: clock.now,
         sleep=clock.advance,
     )
-    return Bitrix24Client(parse_webhook(webhook or double.issued), bucket=bucket, **options)
+    return Bitrix24Client(parse_webhook(webhook or double.issued), bucket=bucket, attempts=attempts)
 
 
 def deals(double: BitrixDouble, budget: int = 100, webhook: str | None = None) -> Bitrix24Deals:
