@@ -100,7 +100,7 @@ def test_a_first_import_of_hundreds_of_deals_fills_deals_in_few_requests_and_ale
         tick(book, double, 1)  # the deal watcher records the imported pipeline silently
         tick(book, double, 2)
         assert outbox_messages(tmp_path / "outbox") == []
-        assert "260 deals" in settings_status(book)
+        assert "deals imported so far: 260" in settings_status(book)
 
 
 def test_a_payment_in_bitrix24_updates_the_row_and_alerts_the_directors_once(
@@ -289,3 +289,22 @@ def test_the_webhook_never_reaches_the_sheet_the_state_or_the_output(tmp_path: P
             rows_by_header(book, "Log")
         )
         assert secret.encode() not in state_path(book).read_bytes()
+
+
+def test_a_quiet_minute_costs_three_bitrix24_requests_and_no_read_of_the_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = new_book(tmp_path)
+    with bitrix_double(portal_with_deals(5)) as double:
+        for minute in range(3):
+            tick(book, double, minute)
+        before = double.portal.http_requests
+        reads: list[bool] = []
+        real_read = WorkbookBook.read
+        monkeypatch.setattr(
+            WorkbookBook, "read", lambda self: reads.append(True) or real_read(self)
+        )
+        report = tick(book, double, 3)
+        assert report.outcome == "idle"
+        assert double.portal.http_requests - before == 3  # context (2) + one empty page
+        assert reads == []
