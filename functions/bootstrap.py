@@ -94,6 +94,11 @@ def bitrix24_source(webhook: str | None = None) -> DealSource | None:
     if not url:
         return None
     from .adapters.bitrix24 import Bitrix24Deals
-    from .adapters.bitrix24_http import Bitrix24Client, parse_webhook
+    from .adapters.bitrix24_http import Bitrix24Client, LeakyBucket, parse_webhook
 
-    return Bitrix24Deals(Bitrix24Client(parse_webhook(url)))
+    # limits.md: 2 requests/s with a burst of 50; Enterprise 5/s with 250.
+    plan = os.environ.get("SHEETFLOW_BITRIX24_PLAN", "").strip().casefold()
+    if plan not in ("", "standard", "enterprise"):
+        raise ConfigError("SHEETFLOW_BITRIX24_PLAN must be enterprise or standard")
+    bucket = LeakyBucket(5.0, 250.0) if plan == "enterprise" else LeakyBucket(2.0, 50.0)
+    return Bitrix24Deals(Bitrix24Client(parse_webhook(url), bucket=bucket))

@@ -12,7 +12,7 @@ import requests
 from functions.adapters.bitrix24_http import Bitrix24Client, LeakyBucket, parse_webhook
 from functions.bitrix_import import CrmFields
 from functions.errors import CrmError
-from tests.bitrix_double.portal import Portal
+from tests.bitrix_double.portal import Portal, stage
 from tests.bitrix_double.server import bitrix_double, php_parse
 from tests.bitrix_double.wiring import client, deals
 
@@ -181,3 +181,30 @@ def test_check_says_what_the_webhook_can_read() -> None:
         portal.scopes.discard("crm")
         lines = deals(double).check()
         assert any(line.startswith("cannot read deals: insufficient_scope") for line in lines)
+
+
+def test_stage_names_come_from_every_pipeline() -> None:
+    portal = many(2)
+    portal.categories.append({"id": 9, "name": "Wholesale", "sort": 200, "entityTypeId": 2})
+    portal.stages["DEAL_STAGE_9"] = [stage("DEAL_STAGE_9", "C9:WON", "Shipped to wholesaler", 10)]
+    portal.update_deal(2, categoryId=9, stageId="C9:WON")
+    with bitrix_double(portal) as double:
+        pull = deals(double).pull({}, CrmFields())
+        assert pull.stages["C9:WON"] == "Shipped to wholesaler"
+        assert pull.stages["NEW"] == "New"
+        statuses = [p for m, p in double.portal.calls if m == "crm.status.list"]
+        assert [p["filter"] for p in statuses] == [
+            {"ENTITY_ID": "DEAL_STAGE"},
+            {"ENTITY_ID": "DEAL_STAGE_9"},
+        ]
+
+
+def test_the_deletion_check_asks_about_2500_deals_per_request() -> None:
+    portal = many(3000)
+    for gone in (7, 2999):
+        del portal.deals[gone]
+    with bitrix_double(portal) as double:
+        seen = deals(double).visible([str(n) for n in range(1, 3001)])
+        assert len(seen) == 2998
+        assert "7" not in seen
+        assert double.portal.http_requests == 2
