@@ -169,3 +169,22 @@ def test_every_deal_invisible_at_once_is_not_taken_for_a_mass_deletion() -> None
     blind = pull(checked=[str(n) for n in range(1, 10)], visible=[])
     out = plan_import(blind, deals_tab(*rows), settings_tab(), context(), {})
     assert not [w for w in out.changes.writes if w.tab == "deals"]
+
+
+def test_the_status_row_changing_does_not_re_plan_every_invoice() -> None:
+    from functions.planner import plan_tick
+    from functions.schema import load_schema
+    from tests.builders import NOW
+    from tests.fakes import FakeBook
+
+    contexts = []
+    for key, value in (
+        ("Bitrix24 status", "importing"),
+        ("Bitrix24 status", "done"),
+        ("Company", "Other"),
+    ):
+        book = FakeBook()
+        book.tabs["settings"] = [{"key": key, "value": value}]
+        contexts.append(plan_tick(book.read(), {}, {}, load_schema(), NOW).meta["context"])
+    assert contexts[0] == contexts[1]
+    assert contexts[0] != contexts[2]
