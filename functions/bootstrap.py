@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .adapters.mail_factory import sender_from_url
 from .adapters.sqlite_state import SqliteState
+from .bitrix_import import CrmFields, CrmPull
 from .engine import Checkpoint, Engine, _no_checkpoint
-from .errors import ConfigError
+from .errors import ConfigError, CrmError
 from .google_wiring import firestore_state, google_book, spreadsheet_id
 from .notify import EmailRenderer
 from .ports import DealSource, SpreadsheetBook, StateStore
@@ -101,4 +103,27 @@ def bitrix24_source(webhook: str | None = None) -> DealSource | None:
     if plan not in ("", "standard", "enterprise"):
         raise ConfigError("SHEETFLOW_BITRIX24_PLAN must be enterprise or standard")
     bucket = LeakyBucket(5.0, 250.0) if plan == "enterprise" else LeakyBucket(2.0, 50.0)
-    return Bitrix24Deals(Bitrix24Client(parse_webhook(url), bucket=bucket))
+    try:
+        hook = parse_webhook(url)
+    except CrmError as exc:  # told in Settings and the Log by every tick; invoices carry on
+        return UnusableWebhook(str(exc))
+    return Bitrix24Deals(Bitrix24Client(hook, bucket=bucket))
+
+
+class UnusableWebhook:
+    """A webhook address that cannot be used: every pull says why, nothing is asked."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def pull(self, cursor: Mapping[str, Any], fields: CrmFields) -> CrmPull:
+        return CrmPull(
+            portal="Bitrix24",
+            fields=fields,
+            cursor=dict(cursor),
+            error="config",
+            error_detail=self.why,
+        )
+
+    def visible(self, ids: list[str]) -> set[str]:
+        return set(ids)

@@ -76,3 +76,14 @@ def test_a_tick_with_a_webhook_imports_deals_and_keeps_the_code_out_of_every_fil
     with zipfile.ZipFile(book) as xlsx:  # every part of the workbook, uncompressed
         assert not [n for n in xlsx.namelist() if CODE.encode() in xlsx.read(n)]
     assert CODE.encode() not in state_path(book).read_bytes()
+
+
+def test_a_tick_with_an_unusable_webhook_says_so_in_settings_and_carries_on(
+    tmp_path: Path,
+) -> None:
+    book = new_book(tmp_path)
+    run = sheetflow("tick", "--book", str(book), webhook="http://co.bitrix24.com/rest/1/abc/")
+    assert run.returncode == 0, run.stderr
+    assert "cannot be used" in run.stdout
+    settings = {r["Key"]: r["Value"] for r in rows_by_header(book, "Settings")}
+    assert "https://" in str(settings["Bitrix24 status"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from functions.adapters.bitrix24 import Bitrix24Deals
+from functions.bitrix_import import CrmFields
 from functions.bootstrap import bitrix24_source
 from functions.errors import ConfigError
 
@@ -31,3 +32,16 @@ def test_an_unknown_plan_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHEETFLOW_BITRIX24_PLAN", "gold")
     with pytest.raises(ConfigError, match="enterprise"):
         bitrix24_source(HOOK)
+
+
+def test_an_unusable_webhook_is_told_by_each_tick_instead_of_stopping_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SHEETFLOW_BITRIX24_PLAN", raising=False)
+    source = bitrix24_source("http://co.bitrix24.com/rest/1/abc/")
+    assert source is not None
+    pull = source.pull({"last_id": 5}, CrmFields())
+    assert pull.error == "config"
+    assert "https://" in pull.error_detail
+    assert pull.cursor == {"last_id": 5}
+    assert not pull.deals
