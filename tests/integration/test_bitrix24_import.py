@@ -118,6 +118,9 @@ def test_a_payment_in_bitrix24_updates_the_row_and_alerts_the_directors_once(
         keys = outbox_keys(tmp_path / "outbox")
         assert [k for k in keys if ":2:payment:" in k] == ["deal:2:payment:1:dmitry@example.com"]
         assert set(keys.values()) == {1}
+        report = engine(book, double).monthly_report("2026-11", START + timedelta(minutes=6))
+        column = [c.key for c in SCHEMA.labels.report_columns].index("deal_received")
+        assert report.rows[-1][column] == 400  # the monthly report counts the imported payment
 
 
 def test_a_deal_changed_during_the_import_ends_with_its_new_values(tmp_path: Path) -> None:
