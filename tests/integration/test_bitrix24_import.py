@@ -137,6 +137,7 @@ def test_a_deal_changed_during_the_import_ends_with_its_new_values(tmp_path: Pat
     with bitrix_double(portal) as double:
         tick(book, double, 0)
         assert changed
+        assert deals_tab(book)["5"]["Deal"] == "Deal 5"  # read before the change
         tick(book, double, 1)
         assert deals_tab(book)["5"]["Deal"] == "Deal 5 (renamed while importing)"
         assert len(deals_tab(book)) == 180
