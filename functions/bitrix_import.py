@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from .flow_context import FlowContext
 from .model import CellWrite, RowAppend, SheetChanges, Stored, TableRead, stored
@@ -92,6 +92,19 @@ class CrmPull:
             and self.stages == state.get("stages", {})
             and self.users == state.get("users", {})
         )  # a cursor that moved without news needs no saving: the next pull asks again
+
+
+class DealSource(Protocol):
+    """A CRM the Deals tab follows (Bitrix24): deals changed since a cursor, deletions.
+
+    Implemented by adapters/bitrix24.py; tests may hand in a fake.
+    """
+
+    def pull(self, cursor: Mapping[str, Any], fields: CrmFields) -> CrmPull:
+        """Deals changed since `cursor`, within the request budget; errors go into the pull."""
+
+    def visible(self, ids: list[str]) -> set[str]:
+        """Which of these deal IDs still exist (and the webhook may read)."""
 
 
 def crm_fields(settings: Any) -> CrmFields:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .adapters.mail_factory import sender_from_url
 from .adapters.sqlite_state import SqliteState
-from .bitrix_import import CrmFields, CrmPull
+from .bitrix_import import DealSource
 from .engine import Checkpoint, Engine, _no_checkpoint
-from .errors import ConfigError, CrmError
+from .errors import ConfigError
 from .google_wiring import firestore_state, google_book, spreadsheet_id
 from .notify import EmailRenderer
-from .ports import DealSource, SpreadsheetBook, StateStore
+from .ports import SpreadsheetBook, StateStore
 from .schema import load_schema
 
 
@@ -76,27 +74,31 @@ def build_engine(config: Config, checkpoint: Checkpoint = _no_checkpoint) -> Eng
         book = WorkbookBook(path, schema)
         state = open_state(config.state, lambda: SqliteState(default_state(path)))
         mail = config.mail or default_mail(path)
-    return Engine(
+    engine = Engine(
         book=book,
         state=state,
         mail=sender_from_url(mail),
         renderer=EmailRenderer(),
         schema=schema,
         checkpoint=checkpoint,
-        crm=bitrix24_source(),
     )
+    engine.crm = bitrix24_source()
+    return engine
 
 
 def bitrix24_source(webhook: str | None = None) -> DealSource | None:
     """Bitrix24 feeds the Deals tab when its webhook is set (env or Secret Manager, never
     the sheet); without it, deals are typed or pasted by hand as before."""
+    import os
+
     from .adapters.bitrix24_http import WEBHOOK_ENV
 
     url = webhook if webhook is not None else os.environ.get(WEBHOOK_ENV, "").strip()
     if not url:
         return None
-    from .adapters.bitrix24 import Bitrix24Deals
+    from .adapters.bitrix24 import Bitrix24Deals, UnusableWebhook
     from .adapters.bitrix24_http import Bitrix24Client, LeakyBucket, parse_webhook
+    from .errors import CrmError
 
     # limits.md: 2 requests/s with a burst of 50; Enterprise 5/s with 250.
     plan = os.environ.get("SHEETFLOW_BITRIX24_PLAN", "").strip().casefold()
@@ -108,22 +110,3 @@ def bitrix24_source(webhook: str | None = None) -> DealSource | None:
     except CrmError as exc:  # told in Settings and the Log by every tick; invoices carry on
         return UnusableWebhook(str(exc))
     return Bitrix24Deals(Bitrix24Client(hook, bucket=bucket))
-
-
-class UnusableWebhook:
-    """A webhook address that cannot be used: every pull says why, nothing is asked."""
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-    def pull(self, cursor: Mapping[str, Any], fields: CrmFields) -> CrmPull:
-        return CrmPull(
-            portal="Bitrix24",
-            fields=fields,
-            cursor=dict(cursor),
-            error="config",
-            error_detail=self.why,
-        )
-
-    def visible(self, ids: list[str]) -> set[str]:
-        return set(ids)

@@ -17,24 +17,15 @@ from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from .bitrix_import import META as CRM_META
-from .bitrix_import import (
-    CrmFields,
-    CrmPull,
-    crm_fields,
-    deletion_check_due,
-    ids_to_check,
-    plan_import,
-)
 from .diff import sharing_read_values
 from .directory import read_directory, read_settings
 from .errors import BookBusyError, BookChangedError, LockHeldError, MailError
-from .flow_context import FlowContext
 from .journal import decode_changes, encode_changes
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
 from .months import previous_month
+from .pipeline_sync import DealSource, crm_early, crm_join
 from .planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
-from .ports import DealSource, MailSender, SpreadsheetBook, StateStore
+from .ports import MailSender, SpreadsheetBook, StateStore
 from .schema import Schema
 
 LEASE_SECONDS = 300.0
@@ -76,6 +67,8 @@ def _no_checkpoint(step: str) -> None:
 
 
 class Engine:
+    crm: DealSource | None = None  # Bitrix24 feeding Deals: set by the bootstrap when configured
+
     def __init__(
         self,
         book: SpreadsheetBook,
@@ -84,10 +77,8 @@ class Engine:
         renderer: Renderer,
         schema: Schema,
         checkpoint: Checkpoint = _no_checkpoint,
-        crm: DealSource | None = None,
     ) -> None:
         self.book, self.state, self.mail = book, state, mail
-        self.crm = crm  # Bitrix24 feeding the Deals tab, when a webhook is configured
         self.renderer, self.schema = renderer, schema
         self.checkpoint = checkpoint
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -131,29 +122,17 @@ class Engine:
         version = self.book.version()
         due = report_due(meta, now)
         version_key = "book_version" + ("" if flows == ALL_FLOWS else ":" + "+".join(sorted(flows)))
-        crm = self.crm if "deal" in flows else None
-        pull: CrmPull | None = None
-        unchanged = bool(version) and meta.get(version_key) == version and not due
-        cached = CrmFields.from_json((meta.get(CRM_META) or {}).get("fields"))
-        if crm and unchanged and cached is not None:
-            pull = crm.pull((meta.get(CRM_META) or {}).get("cursor") or {}, cached)
-            unchanged = pull.quiet(meta) and not deletion_check_due(meta, pull, now)
-        if unchanged:
+        idle = bool(version) and meta.get(version_key) == version and not due
+        pull, idle = crm_early(self.crm, meta, flows, idle, now)
+        if idle:
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
         self.checkpoint("read")
-        if crm:
-            pull = pull or self._pull(crm, read, meta)
-            if deletion_check_due(meta, pull, now) and "deals" in read.tables:
-                pull.checked = ids_to_check(read.table("deals"))
-                pull.visible = sorted(crm.visible(pull.checked)) if pull.checked else []
-                pull.checked = pull.checked or ["-"]  # an empty check still counts as done
         ids = {tab: self.schema.tab(tab).id_column or "" for tab in TAB_FLOWS}
         snapshot = self.state.load_snapshot(sharing_read_values(read, ids))
         plan = plan_tick(read, snapshot, meta, self.schema, now, flows)
         del snapshot  # what the plan needs of it, it holds
-        if pull is not None:
-            self._import(pull, read, plan, now)
+        crm_join(self.crm, pull, read, plan, self.schema, now, flows)
         plan.meta[version_key] = version
         if due:
             plan.changes.reports = [self._report_tab(read, due, plan.changes.log)]
@@ -174,35 +153,6 @@ class Engine:
             return report
         self.deliver(report)
         return report
-
-    def _pull(self, crm: DealSource, read: BookRead, meta: dict[str, object]) -> CrmPull:
-        settings, _ = read_settings(read.table("settings"), self.schema, read.locale)
-        state = meta.get(CRM_META) or {}
-        cursor = state.get("cursor") if isinstance(state, dict) else None
-        return crm.pull(cursor or {}, crm_fields(settings))
-
-    def _import(self, pull: CrmPull, read: BookRead, plan: TickPlan, now: datetime) -> None:
-        """Bitrix24's news joins the tick's plan: one journal, one write, one commit."""
-        if "deals" not in read.tables:
-            return
-        ctx = FlowContext(
-            self.schema,
-            plan.locale,
-            read_directory(read.table("people"), self.schema),
-            read_settings(read.table("settings"), self.schema, read.locale)[0],
-            now,
-        )
-        out = plan_import(pull, read.table("deals"), read.table("settings"), ctx, plan.meta)
-        plan.changes.appends += out.changes.appends
-        plan.changes.writes += out.changes.writes
-        plan.changes.log += out.changes.log
-        plan.problems += out.problems
-        plan.meta[CRM_META] = out.meta
-        if out.silent_next:  # a first import is recorded silently, like a pasted pipeline
-            plan.meta["deals_baseline"] = False
-        n = sum(1 for a in out.changes.appends if a.tab == "deals")
-        if pull.deals or n:
-            plan.transitions.append(("Bitrix24", f"{len(pull.deals)} deals read", f"{n} new rows"))
 
     def monthly_report(self, month: str, now: datetime | None = None) -> ReportTab:
         """Write (or rewrite) the `Report YYYY-MM` tab now, under the tick lock."""

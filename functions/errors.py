@@ -2,13 +2,13 @@
 
     SheetflowError
     ├── ConfigError            bad command-line flag, environment variable or Settings value
+    ├── CrmError               Bitrix24 refused, failed or cannot be reached (`kind` says which)
     ├── SchemaError            a tab or header the automation needs is missing or renamed
     │   └── NotAWorkbookError  the file is not a sheetflow workbook (or not a workbook at all)
     ├── BookBusyError          the workbook is open in LibreOffice/Excel: nothing written
     ├── BookChangedError       the workbook changed between the tick's read and its write
     ├── LockHeldError          another tick holds the lock
-    ├── MailError              an email could not be handed to the mail server
-    └── CrmError               Bitrix24 refused, failed or cannot be reached (`kind` says which)
+    └── MailError              an email could not be handed to the mail server
 
 Each carries the tab / column / record it is about, so the CLI and the Cloud Function can
 say exactly where the problem is.
@@ -36,6 +36,17 @@ class SheetflowError(Exception):
 
 class ConfigError(SheetflowError):
     """A flag, environment variable or Settings value is wrong."""
+
+
+class CrmError(SheetflowError):
+    """Bitrix24 answered with an error or not at all; the message never holds the webhook.
+
+    `kind`: auth (wrong or revoked webhook), permission, down, limit, refused, field.
+    """
+
+    def __init__(self, message: str, *, kind: str = "refused", **where: str | None) -> None:
+        super().__init__(message, **where)
+        self.kind = kind
 
 
 class SchemaError(SheetflowError):
@@ -68,14 +79,3 @@ class MailError(SheetflowError):
     def __init__(self, message: str, *, maybe_sent: bool = False, **where: str | None) -> None:
         super().__init__(message, **where)
         self.maybe_sent = maybe_sent
-
-
-class CrmError(SheetflowError):
-    """Bitrix24 answered with an error or not at all; the message never holds the webhook.
-
-    `kind`: auth (wrong or revoked webhook), permission, down, limit, refused, field.
-    """
-
-    def __init__(self, message: str, *, kind: str = "refused", **where: str | None) -> None:
-        super().__init__(message, **where)
-        self.kind = kind

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from .bitrix_import import CrmFields, CrmPull
 from .model import BookRead, Cell, Remember, RenderedEmail, SheetChanges, Snapshot
 
 JSON = dict[str, Any]
@@ -94,13 +93,3 @@ class MailSender(Protocol):
 
     def was_sent(self, email: RenderedEmail) -> bool | None:
         """For a send interrupted by a crash: True/False when the sender can tell, else None."""
-
-
-class DealSource(Protocol):
-    """A CRM the Deals tab follows (Bitrix24): changed deals since a cursor, deletions."""
-
-    def pull(self, cursor: Mapping[str, Any], fields: CrmFields) -> CrmPull:
-        """Deals changed since `cursor`, within the request budget; errors go into the pull."""
-
-    def visible(self, ids: list[str]) -> set[str]:
-        """Which of these deal IDs still exist (and the webhook may read)."""

@@ -323,3 +323,22 @@ def _raise_first(answer: BatchAnswer, what: str) -> None:
             kind="refused",
             record=f"{what}: {code}",
         )
+
+
+class UnusableWebhook:
+    """A webhook address that cannot be used: every pull says why, nothing is asked."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def pull(self, cursor: Mapping[str, Any], fields: CrmFields) -> CrmPull:
+        return CrmPull(
+            portal="Bitrix24",
+            fields=fields,
+            cursor=dict(cursor),
+            error="config",
+            error_detail=self.why,
+        )
+
+    def visible(self, ids: list[str]) -> set[str]:
+        return set(ids)
