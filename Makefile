@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 	$(BIN)/python -m bench.folder
+	$(BIN)/python -m bench.bitrix
 
 # Not in CI: pyinstrument call trees of the engine and a busy workbook tick (10k + 10k rows).
 profile: $(STAMP)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .adapters.mail_factory import sender_from_url
 from .adapters.sqlite_state import SqliteState
+from .bitrix_import import DealSource
 from .engine import Checkpoint, Engine, _no_checkpoint
 from .errors import ConfigError
 from .google_wiring import drive_folder, firestore_state, google_book, spreadsheet_id
@@ -97,7 +98,7 @@ def build_engine(
         from .adapters.local_folder import LocalFolder
 
         folder = LocalFolder(path.parent)
-    return Engine(
+    engine = Engine(
         book=book,
         state=state,
         mail=sender_from_url(mail),
@@ -108,3 +109,31 @@ def build_engine(
         state_location=state_location(config),
         folder=folder,
     )
+    engine.crm = bitrix24_source()
+    return engine
+
+
+def bitrix24_source(webhook: str | None = None) -> DealSource | None:
+    """Bitrix24 feeds the Deals tab when its webhook is set (env or Secret Manager, never
+    the sheet); without it, deals are typed or pasted by hand as before."""
+    import os
+
+    from .adapters.bitrix24_http import WEBHOOK_ENV
+
+    url = webhook if webhook is not None else os.environ.get(WEBHOOK_ENV, "").strip()
+    if not url:
+        return None
+    from .adapters.bitrix24 import Bitrix24Deals, UnusableWebhook
+    from .adapters.bitrix24_http import Bitrix24Client, LeakyBucket, parse_webhook
+    from .errors import CrmError
+
+    # limits.md: 2 requests/s with a burst of 50; Enterprise 5/s with 250.
+    plan = os.environ.get("SHEETFLOW_BITRIX24_PLAN", "").strip().casefold()
+    if plan not in ("", "standard", "enterprise"):
+        raise ConfigError("SHEETFLOW_BITRIX24_PLAN must be enterprise or standard")
+    bucket = LeakyBucket(5.0, 250.0) if plan == "enterprise" else LeakyBucket(2.0, 50.0)
+    try:
+        hook = parse_webhook(url)
+    except CrmError as exc:  # told in Settings and the Log by every tick; invoices carry on
+        return UnusableWebhook(str(exc))
+    return Bitrix24Deals(Bitrix24Client(hook, bucket=bucket))

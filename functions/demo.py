@@ -167,7 +167,7 @@ def _story() -> list[tuple[str, list[Edit]]]:
     ]
 
 
-def play(directory: Path, console: Console) -> None:
+def play(directory: Path, console: Console, bitrix24: bool = False) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     book = directory / "sheetflow.xlsx"
     leftovers = (book, book.with_name("sheetflow.state.sqlite"), directory / "outbox")
@@ -208,6 +208,10 @@ def play(directory: Path, console: Console) -> None:
         print_report(engine.tick(clock), console)
     _summary(edit, book, console)
     title = _report(engine, clock, console)
+    if bitrix24:
+        from .demo_bitrix24 import play_bitrix24
+
+        play_bitrix24(engine, clock, console)
     console.print(
         f"Open [bold]{book}[/bold] in LibreOffice or Excel: tabs Invoices, Deals, Log,"
         f" Queue — … and “{title}” (with its chart). The emails are in "

@@ -35,6 +35,7 @@ from .journal import decode_changes, encode_changes
 from .messages import say
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
 from .months import previous_month
+from .pipeline_sync import DealSource, crm_early, crm_join
 from .planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
 from .ports import InvoiceFolder, MailSender, SpreadsheetBook, StateStore
 from .schema import Locale, Schema
@@ -99,6 +100,8 @@ def _no_checkpoint(step: str) -> None:
 
 
 class Engine:
+    crm: DealSource | None = None  # Bitrix24 feeding Deals: set by the bootstrap when configured
+
     def __init__(
         self,
         book: SpreadsheetBook,
@@ -165,14 +168,16 @@ class Engine:
         recent = isinstance(last_read, int | float) and now.timestamp() - last_read <= FULL_READ
         scan = self._scan_folder(meta, flows)
         news = _news(scan, meta)
-        if version and meta.get(version_key) == version and not due and recent and not news:
+        idle = bool(version) and meta.get(version_key) == version and not due and recent
+        pull, idle = crm_early(self.crm, meta, flows, idle and not news, now)
+        if idle:
             self._keep_cursor(scan, meta)
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
         self._check_owner(read, meta)
         digest_key, digest = version_key + ":digest", read_digest(read)
         same = meta.get(version_key) == version and meta.get(digest_key) == digest
-        if same and not due and not news:
+        if same and not due and not news and (pull is None or pull.quiet(meta)):
             # the periodic full read found what the last one did: no snapshot, no plan
             self.state.commit_journal({}, {**meta, read_key: now.timestamp()})
             return self._idle(report)
@@ -182,6 +187,7 @@ class Engine:
         snapshot = self.state.load_snapshot(sharing_read_values(read, ids))
         plan = plan_tick(read, snapshot, meta, self.schema, now, flows, scan)
         del snapshot  # what the plan needs of it, it holds
+        crm_join(self.crm, pull, read, plan, self.schema, now, flows)
         plan.meta[version_key] = version
         plan.meta[read_key] = now.timestamp()
         plan.meta[digest_key] = digest

@@ -46,6 +46,8 @@ QUEUE_COLUMNS = (
     "accountant",
 )
 _QUEUE_STATUSES = ("awaiting_accountant", "in_payment", "awaiting_closing_docs")
+# Settings rows sheetflow itself writes (the Bitrix24 status): not a reason to re-plan invoices.
+_WRITTEN_SETTINGS = frozenset({"bitrix24 status", "статус битрикс24"})
 
 
 @dataclass
@@ -89,9 +91,16 @@ def plan_tick(
     plan = TickPlan(meta=dict(meta), locale=locale, sender=settings.sender)
     plan.problems += list(directory.problems) + settings_problems
     # People or Settings changed → every row is re-evaluated (a new accountant may unblock rows).
+    written = {k.casefold() for k in schema.labels.settings_keys["bitrix24_status"].values()}
     context_key = [
         _fingerprint([row_values(r, people_table.columns) for r in people_table.rows]),
-        _fingerprint([row_values(r, settings_table.columns) for r in settings_table.rows]),
+        _fingerprint(
+            [
+                row_values(r, settings_table.columns)
+                for r in settings_table.rows
+                if text(r.get("key")).casefold() not in written  # sheetflow's own status
+            ]
+        ),
     ]
     context_changed = meta.get("context") != repr(context_key)
     if "invoice" in flows:  # the invoice flow is the one that re-evaluates on People changes
