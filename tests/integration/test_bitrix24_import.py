@@ -67,8 +67,11 @@ def settings_status(book: Path) -> str:
 
 
 def log_rows(book: Path, event: str | None = None) -> list[dict[str, Any]]:
+    """Log rows of one event, given by its key (the Log shows it in the book's language)."""
     rows = rows_by_header(book, "Log")
-    return [r for r in rows if event is None or str(r["Event"]).casefold() == event]
+    return [
+        r for r in rows if event is None or SCHEMA.log_key("log_events", str(r["Event"])) == event
+    ]
 
 
 def portal_with_deals(count: int, paid_every: int = 0) -> Portal:
