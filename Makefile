@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all demo test check lint types bench profile soak clean
+.PHONY: all demo test check lint types bench profile soak mutate clean
 
 all: $(STAMP)
 
@@ -24,6 +24,8 @@ test: $(STAMP)
 # Not in CI: prints the cost of a tick at 1k/10k/100k rows (about 10 minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python -m bench.folder
+	$(BIN)/python -m bench.bitrix
 
 # Not in CI: pyinstrument call trees of the engine and a busy workbook tick (10k + 10k rows).
 profile: $(STAMP)
@@ -32,6 +34,13 @@ profile: $(STAMP)
 # Not in CI: 1,000 ticks of random edits on a 2,000-row workbook, invariants checked after each.
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak --ticks 1000 --rows 2000 --progress 50
+
+# Not in CI: mutmut over the pure core against the unit tests (about 15 minutes), then the
+# score per module; survivors no test can kill are listed in tests/mutants_equivalent.txt.
+mutate: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python -m tests.mutation_score
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,4 +52,4 @@ types: $(STAMP)
 check: lint types test
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants

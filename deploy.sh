@@ -13,6 +13,8 @@
 # 10,000 deals and 508 MiB at 100,000 + 100,000: give a sheet that big 1Gi),
 # FIRESTORE_LOCATION (default: REGION). An SMTP password is read only from
 # SHEETFLOW_SMTP_PASSWORD and stored in Secret Manager, never printed.
+# --bitrix24: Bitrix24 feeds the Deals tab; the inbound webhook is read only from
+# SHEETFLOW_BITRIX24_WEBHOOK and stored in Secret Manager (never a flag, never printed).
 #
 # --dry-run prints every command instead of running it, as a first deployment would run them
 # (SHEETFLOW_DRY_RUN_EXISTING=1: as a re-deployment, where every resource already exists).
@@ -56,6 +58,7 @@ SMTP_URL=${SMTP_URL:-}
 TIME_ZONE=${TIME_ZONE:-Etc/UTC}
 MEMORY=${MEMORY:-512Mi}
 DRY_RUN=0
+BITRIX24=0
 
 set_flag() {
   case $1 in
@@ -72,6 +75,7 @@ set_flag() {
 while (($# > 0)); do
   case $1 in
     --dry-run) DRY_RUN=1 && shift ;;
+    --bitrix24) BITRIX24=1 && shift ;;
     -h | --help) usage && exit 0 ;;
     --project | --region | --spreadsheet-id | --sender | --smtp-url | --time-zone | --memory)
       (($# >= 2)) || die "$1 needs a value"
@@ -85,6 +89,11 @@ while (($# > 0)); do
 done
 FIRESTORE_LOCATION=${FIRESTORE_LOCATION:-$REGION}
 SMTP_PASSWORD=${SHEETFLOW_SMTP_PASSWORD:-}
+BITRIX24_WEBHOOK=${SHEETFLOW_BITRIX24_WEBHOOK:-}
+if ((BITRIX24)); then
+  [[ $BITRIX24_WEBHOOK =~ ^https://[^/[:space:]]+/rest/[0-9]+/[^/[:space:]]+/?$ ]] ||
+    die "--bitrix24: set SHEETFLOW_BITRIX24_WEBHOOK to https://PORTAL/rest/USER/CODE/"
+fi
 
 [[ $PROJECT_ID =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] || die "--project: not a project ID: '$PROJECT_ID'"
 [[ $REGION =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || die "--region: not a region: '$REGION'"
@@ -174,7 +183,7 @@ run_with_secret() {
   shift
   if ((DRY_RUN)); then
     show "$@"
-    echo "  # (standard input: \$SHEETFLOW_SMTP_PASSWORD)"
+    echo "  # (standard input: \$${SECRET_FROM:-SHEETFLOW_SMTP_PASSWORD})"
   else
     printf '%s' "$secret" | "$@"
   fi
@@ -246,6 +255,24 @@ if [[ -n $SMTP_PASSWORD ]]; then
     --member="serviceAccount:$RUNTIME_SA" --role=roles/secretmanager.secretAccessor \
     --format=none
   secrets=(--set-secrets="SHEETFLOW_SMTP_PASSWORD=$SECRET_NAME:latest")
+fi
+if ((BITRIX24)); then
+  step "Bitrix24 webhook in Secret Manager"
+  hook_secret=sheetflow-bitrix24-webhook
+  exists gcloud secrets describe "$hook_secret" "${P[@]}" ||
+    run gcloud secrets create "$hook_secret" --replication-policy=automatic "${P[@]}"
+  current=
+  ((DRY_RUN)) || current=$(gcloud secrets versions access latest --secret="$hook_secret" \
+    "${P[@]}" 2>/dev/null) || current=
+  [[ $current == "$BITRIX24_WEBHOOK" ]] ||
+    SECRET_FROM=SHEETFLOW_BITRIX24_WEBHOOK run_with_secret "$BITRIX24_WEBHOOK" \
+      gcloud secrets versions add "$hook_secret" --data-file=- "${P[@]}"
+  run gcloud secrets add-iam-policy-binding "$hook_secret" "${P[@]}" \
+    --member="serviceAccount:$RUNTIME_SA" --role=roles/secretmanager.secretAccessor \
+    --format=none
+  hook="SHEETFLOW_BITRIX24_WEBHOOK=$hook_secret:latest"
+  [[ ${secrets[0]} == --clear-secrets ]] && secrets=(--set-secrets="$hook") ||
+    secrets=("${secrets[0]},$hook")
 fi
 
 step "Functions"

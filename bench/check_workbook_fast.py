@@ -227,14 +227,14 @@ def check(report: Callable[[str], None] = print, *, libreoffice: bool = False) -
     folder = Path(tempfile.mkdtemp(prefix="sheetflow-fastcheck-"))
     ok = True
     used: list[bool] = []
-    original = workbook_module.fast_apply
+    original = workbook_module.fast_apply  # type: ignore[attr-defined]
 
     def watched(*args: Any) -> Any:
         result = original(*args)
         used.append(result is not None)
         return result
 
-    workbook_module.fast_apply = watched  # type: ignore[assignment]
+    workbook_module.fast_apply = watched  # type: ignore[attr-defined,assignment]
     try:
         base = _resaved_by_libreoffice(folder) if libreoffice else _base(folder)
         for name, changes in CASES.items():
@@ -258,7 +258,7 @@ def check(report: Callable[[str], None] = print, *, libreoffice: bool = False) -
             for line in problems[:20]:
                 report(f"      {line}")
     finally:
-        workbook_module.fast_apply = original
+        workbook_module.fast_apply = original  # type: ignore[attr-defined]
         shutil.rmtree(folder, ignore_errors=True)
     return ok
 

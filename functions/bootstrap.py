@@ -9,11 +9,12 @@ from pathlib import Path
 
 from .adapters.mail_factory import sender_from_url
 from .adapters.sqlite_state import SqliteState
+from .bitrix_import import DealSource
 from .engine import Checkpoint, Engine, _no_checkpoint
 from .errors import ConfigError
-from .google_wiring import firestore_state, google_book, spreadsheet_id
+from .google_wiring import drive_folder, firestore_state, google_book, spreadsheet_id
 from .notify import EmailRenderer
-from .ports import SpreadsheetBook, StateStore
+from .ports import InvoiceFolder, SpreadsheetBook, StateStore
 from .schema import load_schema
 
 
@@ -71,6 +72,7 @@ def build_engine(
     schema = load_schema()
     sheet_id = spreadsheet_id(config.book)
     book: SpreadsheetBook
+    folder: InvoiceFolder
     if sheet_id:
         book = google_book(sheet_id, schema)
         if config.state == "firestore":
@@ -80,6 +82,7 @@ def build_engine(
         if not config.mail:
             raise ConfigError("a Google Sheet needs --mail (gmail:SENDER or an smtp:// URL)")
         mail = config.mail
+        folder = drive_folder()
     else:
         path = book_path(config.book)
         if not path.exists():
@@ -92,7 +95,10 @@ def build_engine(
         book = WorkbookBook(path, schema)
         state = open_state(config.state, lambda: SqliteState(default_state(path)))
         mail = config.mail or default_mail(path)
-    return Engine(
+        from .adapters.local_folder import LocalFolder
+
+        folder = LocalFolder(path.parent)
+    engine = Engine(
         book=book,
         state=state,
         mail=sender_from_url(mail),
@@ -101,4 +107,33 @@ def build_engine(
         checkpoint=checkpoint,
         book_spec=config.book,
         state_location=state_location(config),
+        folder=folder,
     )
+    engine.crm = bitrix24_source()
+    return engine
+
+
+def bitrix24_source(webhook: str | None = None) -> DealSource | None:
+    """Bitrix24 feeds the Deals tab when its webhook is set (env or Secret Manager, never
+    the sheet); without it, deals are typed or pasted by hand as before."""
+    import os
+
+    from .adapters.bitrix24_http import WEBHOOK_ENV
+
+    url = webhook if webhook is not None else os.environ.get(WEBHOOK_ENV, "").strip()
+    if not url:
+        return None
+    from .adapters.bitrix24 import Bitrix24Deals, UnusableWebhook
+    from .adapters.bitrix24_http import Bitrix24Client, LeakyBucket, parse_webhook
+    from .errors import CrmError
+
+    # limits.md: 2 requests/s with a burst of 50; Enterprise 5/s with 250.
+    plan = os.environ.get("SHEETFLOW_BITRIX24_PLAN", "").strip().casefold()
+    if plan not in ("", "standard", "enterprise"):
+        raise ConfigError("SHEETFLOW_BITRIX24_PLAN must be enterprise or standard")
+    bucket = LeakyBucket(5.0, 250.0) if plan == "enterprise" else LeakyBucket(2.0, 50.0)
+    try:
+        hook = parse_webhook(url)
+    except CrmError as exc:  # told in Settings and the Log by every tick; invoices carry on
+        return UnusableWebhook(str(exc))
+    return Bitrix24Deals(Bitrix24Client(hook, bucket=bucket))

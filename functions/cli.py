@@ -205,6 +205,12 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where to create the demo.")] = Path(
         "demo"
     ),
+    bitrix24: Annotated[
+        bool,
+        typer.Option(
+            "--bitrix24", help="Then let a stand-in Bitrix24 portal (the test double) feed Deals."
+        ),
+    ] = False,
 ) -> None:
     """Play the whole invoice story on a new workbook and show what happened.
 
@@ -212,7 +218,7 @@ def demo(
     """
     from .demo import play
 
-    play(directory, out)
+    play(directory, out, bitrix24=bitrix24)
 
 
 @app.command()
@@ -227,6 +233,37 @@ def diagram(
 
     labels = {k: v[locale] for k, v in load_schema().labels.statuses.items()}  # type: ignore[index]
     out.print(mermaid(labels), markup=False)
+
+
+bitrix24_app = typer.Typer(
+    help=(
+        "Bitrix24: the CRM that feeds the Deals tab (webhook in SHEETFLOW_BITRIX24_WEBHOOK).\n\n"
+        "Example:  sheetflow bitrix24 check"
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(bitrix24_app, name="bitrix24")
+
+
+@bitrix24_app.command("check")
+def bitrix24_check() -> None:
+    """Say whether the webhook works and what it may read (deals, users, pipelines, fields).
+
+    Example:  SHEETFLOW_BITRIX24_WEBHOOK=https://co.bitrix24.com/rest/1/CODE/ \
+              sheetflow bitrix24 check
+    """
+    from .adapters.bitrix24 import Bitrix24Deals
+    from .adapters.bitrix24_http import WEBHOOK_ENV, Bitrix24Client, parse_webhook
+
+    url = os.environ.get(WEBHOOK_ENV, "").strip()
+    if not url:
+        raise ConfigError(
+            f"set {WEBHOOK_ENV} to your inbound webhook (Bitrix24 → Developer resources →"
+            " Other → Inbound webhook, with the crm and user permissions)"
+        )
+    source = Bitrix24Deals(Bitrix24Client(parse_webhook(url), attempts=3))
+    for line in source.check():
+        out.print(line, markup=False)
 
 
 def main() -> None:

@@ -72,7 +72,7 @@ def read_percent(
     if value is None:
         return computed
     if isinstance(value, str):
-        number = parse_decimal(value.replace("%", ""), ctx.locale)
+        number = parse_decimal(value, ctx.locale)  # a % sign goes with the other symbols
         if number is None or is_formula_error(value):
             problems.append(
                 ctx.say("deal_not_a_number", label=_label(ctx, "paid_pct"), value=text(value)[:40])
@@ -92,9 +92,7 @@ def _plain(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _pct(value: Decimal | None) -> str:
-    if value is None:
-        return ""
+def _pct(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.1')).normalize():f}"
 
 
@@ -215,12 +213,18 @@ def _alert(
             flow=FLOW,
             from_=_plain(before_paid),
             to=_plain(paid),
-            by=text(v.get("manager")),
-            details=f"Paid % {_pct(before_pct)} → {_pct(pct)}",
+            by=ctx.name_of(v.get("manager")),
+            details=f"{_label(ctx, 'paid_pct')} {_pct(before_pct)} → {_pct(pct)}",
         )
     )
     for intent in out.emails:
         out.log.append(
-            ctx.log(out.record, "email", flow=FLOW, to=intent.to[0].email, details=intent.template)
+            ctx.log(
+                out.record,
+                "email",
+                flow=FLOW,
+                to=ctx.name_of(intent.to[0].email),
+                details=ctx.email_kind(intent.template),
+            )
         )
     out.change = (_pct(before_pct), _pct(pct))

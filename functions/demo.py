@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +16,7 @@ from .adapters.workbook import create_workbook
 from .adapters.workbook_editor import WorkbookEditor
 from .bootstrap import Config, build_engine
 from .console import print_report, print_report_tab
+from .demo_invoice import invoice_pdf
 from .engine import Engine
 from .schema import load_schema
 
@@ -56,7 +59,9 @@ SETTINGS = {
     "currency": "EUR",
     "sender": "sheetflow@northwind.example",
     "deal_alerts_to": "dmitry.volkov@northwind.example",
+    "invoices_folder": "Invoices",
 }
+FOLDER_FILE = "Invoices/Maria Lopez/Acme A-1017.pdf"  # her subfolder: Manager = Maria Lopez
 
 
 def _invoice(
@@ -84,14 +89,13 @@ def _story() -> list[tuple[str, list[Edit]]]:
     v2 = "https://files.northwind.example/invoices/BP-88-v2.pdf"
     return [
         (
-            "Maria adds three supplier invoices (the third has no supplier email)",
+            "Maria checks what was read from Acme's PDF, adds its supplier email and a signer,"
+            " and types two more invoices (the last one without a supplier email)",
             [
                 (
                     "invoices",
-                    "new",
-                    _invoice(
-                        "Acme Steel", "billing@acme.example", "A-1017", "1 234,50", "Dmitry Volkov"
-                    ),
+                    "INV-000001",
+                    {"supplier_email": "billing@acme.example", "signer": "Dmitry Volkov"},
                 ),
                 (
                     "invoices",
@@ -163,10 +167,11 @@ def _story() -> list[tuple[str, list[Edit]]]:
     ]
 
 
-def play(directory: Path, console: Console) -> None:
+def play(directory: Path, console: Console, bitrix24: bool = False) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     book = directory / "sheetflow.xlsx"
-    for leftover in (book, book.with_name("sheetflow.state.sqlite"), directory / "outbox"):
+    leftovers = (book, book.with_name("sheetflow.state.sqlite"), directory / "outbox")
+    for leftover in (*leftovers, directory / "Invoices"):
         if leftover.is_dir():
             shutil.rmtree(leftover)
         else:
@@ -181,6 +186,16 @@ def play(directory: Path, console: Console) -> None:
         edit.add_row("deals", deal)
     console.print(f"The Deals tab starts with {len(DEALS)} deals from the CRM.")
     clock = datetime.now(ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
+    dropped = directory / FOLDER_FILE
+    dropped.parent.mkdir(parents=True, exist_ok=True)
+    dropped.write_bytes(invoice_pdf())
+    a_minute_ago = time.time() - 60  # a copy still in progress (a fresh file) waits a tick
+    os.utime(dropped, (a_minute_ago, a_minute_ago))
+    console.print()
+    console.print(
+        f"[bold]0. Maria drops Acme's invoice into the invoices folder ({FOLDER_FILE})[/bold]"
+    )
+    print_report(engine.tick(clock), console)
     for step, (what, edits) in enumerate(_story(), start=1):
         console.print()
         console.print(f"[bold]{step}. {what}[/bold]")
@@ -193,6 +208,10 @@ def play(directory: Path, console: Console) -> None:
         print_report(engine.tick(clock), console)
     _summary(edit, book, console)
     title = _report(engine, clock, console)
+    if bitrix24:
+        from .demo_bitrix24 import play_bitrix24
+
+        play_bitrix24(engine, clock, console)
     console.print(
         f"Open [bold]{book}[/bold] in LibreOffice or Excel: tabs Invoices, Deals, Log,"
         f" Queue — … and “{title}” (with its chart). The emails are in "

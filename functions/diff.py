@@ -38,7 +38,7 @@ def row_values(row: SheetRow, columns: Iterable[str]) -> dict[str, Stored]:
 
 
 def _likeness(values: Mapping[str, Stored], row: SheetRow) -> int:
-    return sum(1 for key, value in values.items() if stored(row.get(key)) == value)
+    return sum(stored(row.get(key)) == value for key, value in values.items())
 
 
 def diff_table(

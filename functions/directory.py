@@ -79,7 +79,14 @@ class Settings:
     time_zone: str = "UTC"
     currency: str = "EUR"
     sender: str = "sheetflow@localhost"
+    bitrix24_paid: str = ""  # Bitrix24 deal fields named in Settings (the import reads them)
+    bitrix24_paid_pct: str = ""
+    bitrix24_order_no: str = ""
+    bitrix24_invoice_no: str = ""
+    bitrix24_status: str = ""  # written by the import, never read back as a setting
     deal_alerts_to: str = ""
+    invoices_folder: str = ""
+    invoices_folder_note: str = ""  # written by sheetflow when the folder cannot be read
 
     @property
     def zone(self) -> ZoneInfo:

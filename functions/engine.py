@@ -30,12 +30,15 @@ from .errors import (
     RefusedError,
     StateMismatchError,
 )
+from .invoice_folder import FolderScan, folder_meta
 from .journal import decode_changes, encode_changes
+from .messages import say
 from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
 from .months import previous_month
+from .pipeline_sync import DealSource, crm_early, crm_join
 from .planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
-from .ports import MailSender, SpreadsheetBook, StateStore
-from .schema import Schema
+from .ports import InvoiceFolder, MailSender, SpreadsheetBook, StateStore
+from .schema import Locale, Schema
 
 _log = logging.getLogger("sheetflow")
 LEASE_SECONDS = 300.0
@@ -85,11 +88,20 @@ def read_digest(read: BookRead) -> str:
     return digest.hexdigest()
 
 
+def _news(scan: FolderScan | None, meta: dict[str, object]) -> bool:
+    """Whether the folder has something for the sheet: new files, or a problem came or went."""
+    if scan is None:
+        return False
+    return bool(scan.files) or scan.problem != folder_meta(meta).get("problem_kind")
+
+
 def _no_checkpoint(step: str) -> None:
     """Tests replace this to kill a tick at a given step."""
 
 
 class Engine:
+    crm: DealSource | None = None  # Bitrix24 feeding Deals: set by the bootstrap when configured
+
     def __init__(
         self,
         book: SpreadsheetBook,
@@ -98,6 +110,7 @@ class Engine:
         renderer: Renderer,
         schema: Schema,
         checkpoint: Checkpoint = _no_checkpoint,
+        folder: InvoiceFolder | None = None,
         *,
         book_spec: str = "",
         state_location: str = "",
@@ -106,6 +119,7 @@ class Engine:
         self.book_spec, self.state_location = book_spec, state_location
         self.renderer, self.schema = renderer, schema
         self.checkpoint = checkpoint
+        self.folder = folder
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._holds_lock = False
 
@@ -152,20 +166,28 @@ class Engine:
         read_key = version_key + ":read_at"
         last_read = meta.get(read_key)
         recent = isinstance(last_read, int | float) and now.timestamp() - last_read <= FULL_READ
-        if version and meta.get(version_key) == version and not due and recent:
+        scan = self._scan_folder(meta, flows)
+        news = _news(scan, meta)
+        idle = bool(version) and meta.get(version_key) == version and not due and recent
+        pull, idle = crm_early(self.crm, meta, flows, idle and not news, now)
+        if idle:
+            self._keep_cursor(scan, meta)
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
         self._check_owner(read, meta)
         digest_key, digest = version_key + ":digest", read_digest(read)
-        if not due and meta.get(version_key) == version and meta.get(digest_key) == digest:
+        same = meta.get(version_key) == version and meta.get(digest_key) == digest
+        if same and not due and not news and (pull is None or pull.quiet(meta)):
             # the periodic full read found what the last one did: no snapshot, no plan
             self.state.commit_journal({}, {**meta, read_key: now.timestamp()})
             return self._idle(report)
         self.checkpoint("read")
+        scan = self._rescan_folder(scan, read, meta, flows)
         ids = {tab: self.schema.tab(tab).id_column or "" for tab in TAB_FLOWS}
         snapshot = self.state.load_snapshot(sharing_read_values(read, ids))
-        plan = plan_tick(read, snapshot, meta, self.schema, now, flows)
+        plan = plan_tick(read, snapshot, meta, self.schema, now, flows, scan)
         del snapshot  # what the plan needs of it, it holds
+        crm_join(self.crm, pull, read, plan, self.schema, now, flows)
         plan.meta[version_key] = version
         plan.meta[read_key] = now.timestamp()
         plan.meta[digest_key] = digest
@@ -225,6 +247,39 @@ class Engine:
         finally:
             self.state.release_lock(self.owner)
 
+    def _scan_folder(
+        self, meta: dict[str, object], flows: frozenset[str], location: str | None = None
+    ) -> FolderScan | None:
+        """The invoices folder's new files (the location Settings had at the last tick)."""
+        if self.folder is None or "invoice" not in flows:
+            return None
+        state = folder_meta(meta)
+        where = str(state.get("location") or "") if location is None else location
+        if not where:
+            return None
+        cursor = state.get("cursor") if where == state.get("location") else None
+        return self.folder.scan(where, dict(cursor or {}), state.get("seen") or {})
+
+    def _rescan_folder(
+        self,
+        scan: FolderScan | None,
+        read: BookRead,
+        meta: dict[str, object],
+        flows: frozenset[str],
+    ) -> FolderScan | None:
+        """Settings name another folder than the last tick's: look there instead (once)."""
+        settings, _ = read_settings(read.table("settings"), self.schema, read.locale)
+        wanted = settings.invoices_folder.strip()
+        if wanted == (scan.location if scan else str(folder_meta(meta).get("location") or "")):
+            return scan
+        return self._scan_folder(meta, flows, wanted) if wanted else None
+
+    def _keep_cursor(self, scan: FolderScan | None, meta: dict[str, object]) -> None:
+        """An idle tick whose folder listing moved on (changes elsewhere in Drive) keeps it."""
+        state = folder_meta(meta)
+        if scan is not None and scan.cursor != state.get("cursor"):
+            self.state.commit_journal({}, {**meta, "folder": {**state, "cursor": scan.cursor}})
+
     def monthly_report(self, month: str, now: datetime | None = None) -> ReportTab:
         """Write (or rewrite) the `Report YYYY-MM` tab now, under the tick lock."""
         if not self.state.acquire_lock(self.owner, LEASE_SECONDS):
@@ -260,7 +315,16 @@ class Engine:
     def _report_logged(self, month: str, read: BookRead, now: datetime) -> LogEntry:
         settings, _ = read_settings(read.table("settings"), self.schema, read.locale)
         stamp = now.astimezone(settings.zone).isoformat(sep=" ", timespec="seconds")
-        return LogEntry(stamp, "report", month, "report", details="monthly report written")
+        locale: Locale = "ru" if read.locale == "ru" else "en"
+        return LogEntry(
+            stamp,
+            "report",
+            month,
+            "report",
+            details=say(locale, "report_written"),
+            flow_shown=self.schema.log_word("log_flows", "report", locale),
+            event_shown=self.schema.log_word("log_events", "report", locale),
+        )
 
     def _idle(self, report: TickReport) -> TickReport:
         self.deliver(report)

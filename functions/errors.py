@@ -2,6 +2,7 @@
 
     SheetflowError
     ├── ConfigError            bad command-line flag, environment variable or Settings value
+    ├── CrmError               Bitrix24 refused, failed or cannot be reached (`kind` says which)
     ├── SchemaError            a tab or header the automation needs is missing or renamed
     │   └── NotAWorkbookError  the file is not a sheetflow workbook (or not a workbook at all)
     ├── BookBusyError          the workbook is open in LibreOffice/Excel: nothing written
@@ -37,6 +38,17 @@ class SheetflowError(Exception):
 
 class ConfigError(SheetflowError):
     """A flag, environment variable or Settings value is wrong."""
+
+
+class CrmError(SheetflowError):
+    """Bitrix24 answered with an error or not at all; the message never holds the webhook.
+
+    `kind`: auth (wrong or revoked webhook), permission, down, limit, refused, field.
+    """
+
+    def __init__(self, message: str, *, kind: str = "refused", **where: str | None) -> None:
+        super().__init__(message, **where)
+        self.kind = kind
 
 
 class SchemaError(SheetflowError):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .directory import Directory, Settings
@@ -19,6 +20,8 @@ class FlowContext:
     people: Directory
     settings: Settings
     now: datetime
+    # One-off Notes for rows appended from the invoices folder, by record (invoice_folder).
+    notices: Mapping[str, str] = field(default_factory=dict)
 
     def label(self, status: str) -> str:
         return self.schema.status_label(status, self.locale)

@@ -16,6 +16,7 @@ from .schema import Schema
 SCOPES = (
     "https://www.googleapis.com/auth/spreadsheets",
     "https://www.googleapis.com/auth/drive.metadata.readonly",
+    "https://www.googleapis.com/auth/drive.readonly",  # the invoices folder's PDFs (issue 14)
 )
 _URL = re.compile(r"https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]{10,})")
 _BARE = re.compile(r"gsheet:([A-Za-z0-9_-]{10,})")
@@ -166,3 +167,11 @@ def firestore_state(sheet_id: str) -> Any:
     from .adapters.firestore_state import FirestoreState
 
     return FirestoreState(firestore.Client(), root=f"sheetflow/{sheet_id}")
+
+
+def drive_folder() -> Any:
+    """The invoices folder on Drive, read as the service account the book uses."""
+    from .adapters.drive_folder import DriveFolder
+
+    creds, email = credentials()
+    return DriveFolder(gspread_client(creds).http_client, email)

@@ -110,6 +110,8 @@ class _Row:
         self.restored: set[str] = set()
         self.previous_signer: Person | None = None
         self.is_new = previous is None
+        if self.is_new and (read_from_file := ctx.notices.get(record)):
+            self.notices.append(read_from_file)  # a row made from a file in the invoices folder
         self._bind_legacy()
 
     def _bind_legacy(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, SheetChanges
+from .model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, RowAppend, SheetChanges
 
 
 def encode_changes(changes: SheetChanges) -> dict[str, Any]:
@@ -16,6 +16,7 @@ def encode_changes(changes: SheetChanges) -> dict[str, Any]:
         "queues": None if changes.queues is None else [asdict(q) for q in changes.queues],
         "lists": changes.lists,
         "reports": None if changes.reports is None else [asdict(r) for r in changes.reports],
+        "appends": [asdict(a) for a in changes.appends],
     }
 
 
@@ -49,4 +50,5 @@ def decode_changes(data: dict[str, Any]) -> SheetChanges:
             )
             for r in data["reports"]
         ],
+        appends=[RowAppend(**a) for a in data.get("appends", ())],  # none in older journals
     )

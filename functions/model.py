@@ -182,6 +182,19 @@ class ReportTab:
     chart_column: int  # the column charted per manager (deal payments received)
 
 
+@dataclass(frozen=True)
+class RowAppend:
+    """A new row at the end of a tab (a file in the invoices folder, a CRM import), by ID.
+
+    Idempotent: a row whose ID the tab already holds is not appended again, so a journal
+    replayed after a crash never makes a second row.
+    """
+
+    tab: str  # "invoices" | "deals"
+    record: str  # the row's ID (Invoices: ID; Deals: Deal ID) — never blank
+    values: dict[str, Stored]  # column key -> value; ID included
+
+
 @dataclass
 class SheetChanges:
     """Everything one tick writes to the spreadsheet, applied in one save / one batch."""
@@ -192,6 +205,7 @@ class SheetChanges:
     queues: list[QueueView] | None = None
     lists: dict[str, list[str]] | None = None
     reports: list[ReportTab] | None = None
+    appends: list[RowAppend] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not (
@@ -201,4 +215,5 @@ class SheetChanges:
             or self.queues is not None
             or self.lists is not None
             or self.reports
+            or self.appends
         )

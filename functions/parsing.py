@@ -53,15 +53,15 @@ def parse_decimal(value: Cell, locale: str = "en") -> Decimal | None:
         return Decimal(str(value))
     if not isinstance(value, str):
         return None
-    raw = _SPACES.sub("", value).lstrip("+")
-    raw = re.sub(r"^[^\d\-]+|[^\d]+$", "", raw)  # currency signs or codes around the number
+    # Currency signs or codes (and a leading +) around the number go.
+    raw = re.sub(r"^[^\d\-]+|[^\d]+$", "", _SPACES.sub("", value))
     if not raw or not re.fullmatch(r"-?[\d.,]+", raw):
         return None
     comma, dot = raw.rfind(","), raw.rfind(".")
-    if comma >= 0 and dot >= 0:  # the later separator is the decimal one
+    if "," in raw and "." in raw:  # the later separator is the decimal one
         thousands = "." if comma > dot else ","
         raw = raw.replace(thousands, "").replace(",", ".")
-    elif comma >= 0:
+    elif "," in raw:
         groups = raw.split(",")
         thousands_like = len(groups) > 2 or (len(groups[-1]) == 3 and locale == "en")
         raw = raw.replace(",", "") if thousands_like else raw.replace(",", ".")

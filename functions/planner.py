@@ -14,6 +14,7 @@ from .diff import TableDiff, diff_table, row_values
 from .directory import read_directory, read_settings
 from .flow_context import FlowContext
 from .invoice_flow import RowOutcome, plan_invoice
+from .invoice_folder import FolderScan, pending_notices, plan_folder
 from .model import (
     BookRead,
     CellLock,
@@ -45,6 +46,8 @@ QUEUE_COLUMNS = (
     "accountant",
 )
 _QUEUE_STATUSES = ("awaiting_accountant", "in_payment", "awaiting_closing_docs")
+# Settings rows sheetflow itself writes (the Bitrix24 status): not a reason to re-plan invoices.
+_WRITTEN_SETTINGS = frozenset({"bitrix24 status", "статус битрикс24"})
 
 
 @dataclass
@@ -79,6 +82,7 @@ def plan_tick(
     schema: Schema,
     now: datetime,
     flows: frozenset[str] = ALL_FLOWS,
+    folder: FolderScan | None = None,
 ) -> TickPlan:
     locale: Locale = "ru" if read.locale == "ru" else "en"
     people_table, settings_table = read.table("people"), read.table("settings")
@@ -87,18 +91,26 @@ def plan_tick(
     plan = TickPlan(meta=dict(meta), locale=locale, sender=settings.sender)
     plan.problems += list(directory.problems) + settings_problems
     # People or Settings changed → every row is re-evaluated (a new accountant may unblock rows).
+    written = {k.casefold() for k in schema.labels.settings_keys["bitrix24_status"].values()}
     context_key = [
         _fingerprint([row_values(r, people_table.columns) for r in people_table.rows]),
-        _fingerprint([row_values(r, settings_table.columns) for r in settings_table.rows]),
+        _fingerprint(
+            [
+                row_values(r, settings_table.columns)
+                for r in settings_table.rows
+                if text(r.get("key")).casefold() not in written  # sheetflow's own status
+            ]
+        ),
     ]
     context_changed = meta.get("context") != repr(context_key)
     if "invoice" in flows:  # the invoice flow is the one that re-evaluates on People changes
         plan.meta["context"] = repr(context_key)
-    ctx = FlowContext(schema, locale, directory, settings, now)
+    ctx = FlowContext(schema, locale, directory, settings, now, pending_notices(meta))
     plan.meta["time_zone"] = settings.time_zone
     plan.meta.setdefault("last_report", previous_month(now, settings.zone))
     if "invoice" in flows:
         _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
+        plan_folder(folder, read, ctx, plan, set(plan.snapshot.get("invoices", {})))
     if "deal" in flows and "deals" in read.tables:
         plan.problems += alert_recipients(ctx)[1]  # a Settings problem, told even before an alert
         _plan_deals(read, snapshot.get("deals", {}), ctx, plan)

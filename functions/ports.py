@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Any, Protocol
 
+from .invoice_folder import FolderScan
 from .model import BookRead, Cell, Remember, RenderedEmail, SheetChanges, Snapshot
 
 JSON = dict[str, Any]
@@ -93,3 +94,14 @@ class MailSender(Protocol):
 
     def was_sent(self, email: RenderedEmail) -> bool | None:
         """For a send interrupted by a crash: True/False when the sender can tell, else None."""
+
+
+class InvoiceFolder(Protocol):
+    """The invoices folder: a folder beside the workbook, or a Google Drive folder."""
+
+    def scan(self, location: str, cursor: JSON, seen: Container[str]) -> FolderScan:
+        """Files in `location` and its subfolders whose key is not in `seen`, with their text.
+
+        `cursor` is what the last committed scan returned (empty for a new location); the
+        scan returns the next one. A folder that cannot be read gives a scan with `problem`.
+        """

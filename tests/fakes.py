@@ -86,10 +86,10 @@ class FakeBook:
                 skipped.append(f"{write.record} {write.column}")
         for lock in changes.locks:
             (self.locked.add if lock.locked else self.locked.discard)((lock.record, lock.column))
-        rows = [entry.as_row() for entry in changes.log]
-        replayed = fingerprint is None and rows and self.log[-len(rows) :] == rows
+        lines = [entry.as_row() for entry in changes.log]
+        replayed = fingerprint is None and lines and self.log[-len(lines) :] == lines
         if not replayed:
-            self.log += rows
+            self.log += lines
         if changes.queues is not None:
             self.queues = {q.accountant: list(q.rows) for q in changes.queues}
         if changes.lists is not None:

@@ -116,8 +116,8 @@ def dump_book(path: Path, locks: bool = True) -> dict[str, list[Row]]:
                 if not values:
                     continue
                 if locks and ws.title == "Invoices":
-                    locks = tuple(bool(c.protection.locked) for c in cells[: len(values)])
-                    values = (*values, "locks:", *locks)
+                    locked = tuple(bool(c.protection.locked) for c in cells[: len(values)])
+                    values = (*values, "locks:", *locked)
                 rows.append(values)
             tabs[ws.title] = rows
         return tabs

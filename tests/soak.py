@@ -380,6 +380,9 @@ class Soak:
         finally:
             wb.close()
         self.log_rows += len(new)
+        for row in new:  # the Log reads in the book's language; the checks speak in keys
+            row["Event"] = SCHEMA.log_key("log_events", text(row.get("Event")))
+            row["Flow"] = SCHEMA.log_key("log_flows", text(row.get("Flow")))
         return new
 
     def _check_typed(self, rows: dict[str, dict[str, Any]], log: list[dict[str, Any]]) -> None:
@@ -394,12 +397,14 @@ class Soak:
                 if now == value:
                     continue
                 record = row[COLUMNS["id"]]
-                if key in ("decision", "comment") and now is None:
-                    cleared = events.get((record, "cleared"))
-                    if cleared and f"{COLUMNS[key]}: {text(value)}" in (cleared["Details"] or ""):
-                        typed[key] = None
-                        continue
-                if key == "accountant" and _conflict_logged(log, record, value, now):
+                if now is None and any(  # cleared, or not acted on: the Log keeps it
+                    f"{COLUMNS[key]}: {text(value)}" in (entry["Details"] or "")
+                    for entry in (events.get((record, e)) for e in ("cleared", "not_acted_on"))
+                    if entry
+                ):
+                    typed[key] = None
+                    continue
+                if _conflict_logged(log, record, value, now):  # restored: locked or paid
                     typed[key] = now
                     continue
                 self.fail(f"{number} {COLUMNS[key]}: typed {value!r}, now {now!r}")
@@ -462,7 +467,8 @@ class Soak:
                 continue
             self.seen_files.add(path.name)
             message = parse_eml(path)
-            key, message_id = str(message["X-Sheetflow-Key"]), str(message["Message-ID"])
+            key = " ".join(str(message["X-Sheetflow-Key"]).split())  # a long key is folded
+            message_id = str(message["Message-ID"])
             if key in self.keys or message_id in self.message_ids:
                 self.fail(f"email {key} written twice")
             self.keys.add(key)

@@ -202,6 +202,7 @@ class GoogleSheetBook:
             changes.queues,
             changes.lists,
             changes.reports,
+            changes.appends,
         )
         if builder.requests:
             self._write(builder.requests, fingerprint, builder.origins)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..errors import SchemaError
-from ..model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, stored
+from ..model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, RowAppend, Stored, stored
 from ..parsing import text
 from ..schema import Locale, Schema
 from .gsheets_api import Grid, Protection, Tab, criteria_key
@@ -79,7 +79,10 @@ class ChangeBuilder:
         queues: list[QueueView] | None,
         lists: dict[str, list[str]] | None,
         reports: Sequence[ReportTab] | None = None,
+        appends: Sequence[RowAppend] = (),
     ) -> list[str]:
+        with self._from(("appends", 0)):
+            self.append_rows(appends)  # first: a write in the same plan may name the new ID
         skipped = []
         for write in self._ids_first(writes):
             with self._from(("writes", writes.index(write))):
@@ -149,6 +152,43 @@ class ChangeBuilder:
             }
         )
         return None
+
+    # -- new rows ----------------------------------------------------------------------------
+    def append_rows(self, appends: Sequence[RowAppend]) -> None:
+        """One appendCells per tab, cells placed by header; a row whose ID is there is skipped."""
+        by_tab: dict[str, list[RowAppend]] = {}
+        for append in appends:
+            by_tab.setdefault(append.tab, []).append(append)
+        for key, wanted in by_tab.items():
+            tab = self.grid(key)
+            id_key = tab.spec.id_column or ""
+            last = max(
+                (n for n, line in enumerate(tab.rows, 1) if any(v not in (None, "") for v in line)),
+                default=1,
+            )
+            lines: list[list[Stored]] = []
+            for append in wanted:
+                if tab.row_of(append.record, None) is not None:
+                    continue  # appended by the tick a crash cut short, or typed meanwhile
+                values = {**append.values, id_key: append.record}
+                cells: list[Stored] = [None] * len(tab.rows[0] if tab.rows else ())
+                for column, value in values.items():
+                    if column in tab.columns:
+                        col = tab.columns[column]
+                        cells.extend([None] * (col + 1 - len(cells)))
+                        cells[col] = value
+                        tab.put(last + 1 + len(lines), column, value)  # later writes find it
+                lines.append(cells)
+            if lines:
+                self.requests.append(
+                    {
+                        "appendCells": {
+                            "sheetId": tab.tab.sheet_id,
+                            "rows": rows(lines),
+                            "fields": "userEnteredValue",
+                        }
+                    }
+                )
 
     # -- locks -------------------------------------------------------------------------------
     def locks(self, locks: Sequence[CellLock]) -> None:

@@ -29,6 +29,7 @@ from ..model import (
     CellLock,
     CellWrite,
     LogEntry,
+    RowAppend,
     SheetChanges,
     SheetRow,
     TableRead,
@@ -248,6 +249,8 @@ class _Writer:
         self.tabs: dict[str, _TabCursor] = {}
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        for append in changes.appends:  # first: a write in the same plan may name the new ID
+            self.append(append)
         skipped = [m for w in _ids_first(changes.writes, self.book.schema) if (m := self.write(w))]
         for lock in changes.locks:
             self.lock(lock)
@@ -281,6 +284,23 @@ class _Writer:
         if row > DATA_ROWS:
             tab.unlock_people_cells(row)
         return None
+
+    def append(self, append: RowAppend) -> None:
+        """A new row below the last filled one, cells placed by header; none if the ID is there."""
+        tab = self.cursor(append.tab)
+        if tab.row_of(append.record, None) is not None:
+            return  # appended by the tick a crash cut short, or typed by a person meanwhile
+        row = 1 + max(
+            (r for (r, _c), cell in existing_cells(tab.ws) if cell.value not in (None, "")),
+            default=1,
+        )
+        id_key = tab.tab.id_column or ""
+        for key, value in {**append.values, id_key: append.record}.items():
+            if key in tab.columns and stored(value) is not None:
+                put(tab.writable(tab.cell(row, key)), value)
+        tab.forget_ids()
+        if row > DATA_ROWS:
+            tab.unlock_people_cells(row)
 
     def lock(self, lock: CellLock) -> None:
         tab = self.cursor(lock.tab)
@@ -341,7 +361,11 @@ class _TabCursor:
         """The row holding this ID: the planned row if it still does, else the first one."""
         if self.tab.id_column is None:
             return None
-        if hint is not None and text(_cell(self.cell(hint, self.tab.id_column).value)) == record:
+        if (
+            hint is not None
+            and hint > 1  # an appended row's writes carry no row (0)
+            and text(_cell(self.cell(hint, self.tab.id_column).value)) == record
+        ):
             return hint
         if self._rows_by_id is None:
             column = self.columns[self.tab.id_column]

@@ -11,9 +11,9 @@ It makes the same decisions as the openpyxl path (`workbook._Writer`), from the 
 read saw: compare-and-set, rows found by ID (the planned row first), ID assignments first,
 people's cells unlocked on rows below the prepared ones, locks with a style of their own, Log
 rows below the last filled row, queue tabs rewritten. Anything it does not handle — a journal
-replay (no fingerprint), report tabs, dropdown lists, queue tabs to add, remove or move, a
-formula in a cell to write, merged cells, an unusual XML layout — makes it return None, and
-the caller uses the openpyxl path.
+replay (no fingerprint), report tabs, dropdown lists, new rows (RowAppend), queue tabs to
+add, remove or move, a formula in a cell to write, merged cells, an unusual XML layout —
+makes it return None, and the caller uses the openpyxl path.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ def fast_apply(
     data: bytes, seen: Seen, changes: SheetChanges, schema: Schema
 ) -> tuple[bytes, list[str]] | None:
     """The patched workbook and the skipped writes, or None when the openpyxl path must run."""
-    if changes.reports or changes.lists is not None:
-        return None
+    if changes.reports or changes.lists is not None or changes.appends:
+        return None  # new rows (rare: a file in the invoices folder) take the openpyxl path
     try:
         return _Patch(data, seen, schema).run(changes)
     except Unsupported:

@@ -107,8 +107,10 @@ def test_the_whole_invoice_story_through_the_cli(book: Path) -> None:
     assert len(supplier) == 1
     assert len({str(m["Message-ID"]) for m in messages}) == 9
     log_events = [r["event"] for r in edit.rows("log")]
-    assert log_events.count("transition") == 7
-    assert "conflict" in log_events
+    assert log_events.count("Status changed") == 7
+    assert "Restored" in log_events
+    edits = [r for r in edit.rows("log") if r["event"] == "Edited"]
+    assert ("Decision", None, "Approve") in [(r["details"], r["from"], r["to"]) for r in edits]
 
     idle = tick(book, "2026-11-28T10:30+01:00")
     assert "idle" in idle

@@ -87,7 +87,7 @@ def assert_consistent(book: Path, rows: int = ROWS) -> None:
     assert {r["Status"] for r in invoices} == {"Awaiting decision"}
     assert sorted(r["Invoice no."] for r in invoices) == [f"N-{n:04d}" for n in range(1, rows + 1)]
     log = rows_by_header(book, "Log")
-    events = Counter((r["Record"], r["Event"]) for r in log if r["Flow"] == "invoice")
+    events = Counter((r["Record"], r["Event"]) for r in log if r["Flow"] == "Invoice")
     assert set(events.values()) == {1}, [k for k, v in events.items() if v > 1][:5]
     assert len(events) == 3 * rows  # created, transition, email: once per row
     outbox = book.parent / "outbox"

@@ -15,6 +15,8 @@ from typing import Any
 from .cells import Cell
 from .charts import add_chart
 from .dimensions import RowOperations
+from .discovery import Validator
+from .fields import check_mask
 from .protection import ProtectionsAndFilters, mask
 from .rules import check_condition, check_grid_range
 from .state import JSON, Book, Sheet, invalid
@@ -36,6 +38,7 @@ _SHEET_FIELDS = {
     "gridProperties.hideGridlines",
 }
 _CELL_FIELDS = ("userEnteredValue", "note", "dataValidation", "userEnteredFormat")
+_SCHEMA = Validator("sheets.v4")
 
 
 class Batch(ProtectionsAndFilters, RowOperations):
@@ -78,6 +81,7 @@ class Batch(ProtectionsAndFilters, RowOperations):
                 " Please enter another name."
             )
         grid = {**_DEFAULT_GRID, **(props.get("gridProperties") or {})}
+        _check_frozen(grid, self.where)
         index = min(int(props.get("index", len(self.book.sheets))), len(self.book.sheets))
         for sheet in self.book.sheets:
             if sheet.properties["index"] >= index:
@@ -108,12 +112,14 @@ class Batch(ProtectionsAndFilters, RowOperations):
         given = body.get("properties") or {}
         sheet = self.book.sheet_by_id(int(given.get("sheetId", 0)))
         paths = mask(body.get("fields"), self.where)
+        check_mask(paths, _SCHEMA, "SheetProperties", self.where)
         if paths == ["*"]:
             paths = [k for k in given if k != "sheetId"]
         for path in paths:
             if path not in _SHEET_FIELDS:
                 raise invalid(f"Invalid {self.where}: field '{path}' is not implemented.")
             self._set_path(sheet, path, given)
+        _check_frozen(sheet.properties["gridProperties"], self.where)
         if all(s.hidden for s in self.book.sheets):
             raise invalid(f"Invalid {self.where}: You can't hide all the sheets in a document.")
 
@@ -155,13 +161,36 @@ class Batch(ProtectionsAndFilters, RowOperations):
             sheet.properties[head] = _pruned_zeros(given[head])
 
     def update_dimension_properties(self, body: JSON) -> None:
-        dims = body.get("range") or {}
+        """Column widths: the range needs a dimension and must lie inside the grid."""
+        paths = mask(body.get("fields"), self.where)
+        check_mask(paths, _SCHEMA, "DimensionProperties", self.where)
+        if body.get("dataSourceSheetRange") is not None or body.get("range") is None:
+            raise invalid(f"Invalid {self.where}: range is required.")
+        dims = body["range"]
         sheet = self.book.sheet_by_id(int(dims.get("sheetId", 0)))
-        mask(body.get("fields"), self.where)
-        size = (body.get("properties") or {}).get("pixelSize")
-        if dims.get("dimension") == "COLUMNS" and size is not None:
-            for col in range(int(dims.get("startIndex", 0)), int(dims.get("endIndex", 0))):
-                sheet.column_sizes[col] = int(size)
+        dimension = dims.get("dimension", "DIMENSION_UNSPECIFIED")
+        if dimension == "DIMENSION_UNSPECIFIED":
+            raise invalid(f"Invalid {self.where}: range.dimension must be specified.")
+        size = sheet.columns if dimension == "COLUMNS" else sheet.rows
+        start, end = int(dims.get("startIndex", 0)), int(dims.get("endIndex", size))
+        if start < 0 or end < start:
+            raise invalid(f"Invalid {self.where}: range indexes must satisfy 0 <= start <= end.")
+        if end > size:
+            raise invalid(
+                f"Invalid {self.where}: Range ({sheet.title}) exceeds grid limits."
+                f" Max rows: {sheet.rows}, max columns: {sheet.columns}"
+            )
+        if dimension != "COLUMNS" or paths != ["pixelSize"]:
+            raise invalid(
+                f"Invalid {self.where}: anything but column widths (pixelSize) is not implemented"
+                " by the test double."
+            )
+        size_px = (body.get("properties") or {}).get("pixelSize")
+        for col in range(start, end):
+            if size_px is None:
+                sheet.column_sizes.pop(col, None)
+            else:
+                sheet.column_sizes[col] = int(size_px)
 
     def add_chart(self, body: JSON) -> JSON:
         return add_chart(self, body)
@@ -220,8 +249,8 @@ class Batch(ProtectionsAndFilters, RowOperations):
             _apply_cell(sheet, key, data, paths)
 
     def set_data_validation(self, body: JSON) -> None:
-        grid = body.get("range")
-        check_grid_range(self.book, grid, self.where)
+        check_grid_range(self.book, body.get("range"), self.where)
+        grid: JSON = body["range"]
         sheet = self.book.sheet_by_id(int(grid.get("sheetId", 0)))
         rule = body.get("rule")
         if rule is not None:
@@ -263,12 +292,21 @@ def _free_title(taken: set[str]) -> str:
     return f"Sheet{number}"
 
 
+def _check_frozen(grid: JSON, where: str) -> None:
+    """Google keeps at least one row and one column unfrozen."""
+    if grid.get("frozenRowCount", 0) >= grid["rowCount"]:
+        raise invalid(f"Invalid {where}: You can't freeze all visible rows on the sheet.")
+    if grid.get("frozenColumnCount", 0) >= grid["columnCount"]:
+        raise invalid(f"Invalid {where}: You can't freeze all visible columns on the sheet.")
+
+
 def _whole(grid: JSON) -> bool:
     return set(grid) <= {"sheetId"}
 
 
 def _cell_paths(fields: str | None, where: str) -> list[str]:
     paths = mask(fields, where)
+    check_mask(paths, _SCHEMA, "CellData", where)
     if paths == ["*"]:
         return list(_CELL_FIELDS)
     for path in paths:

@@ -194,7 +194,7 @@ def _scalar(value: Any) -> Value | ErrorValue:
         return value[0] if value else None
     if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _number(value: Any) -> float:

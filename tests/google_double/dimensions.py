@@ -28,6 +28,7 @@ class RowOperations:
     def sort_range(self, body: JSON) -> None:
         grid = body.get("range")
         check_grid_range(self.book, grid, self.where)
+        assert grid is not None  # check_grid_range refuses a request without a range
         sheet = self.book.sheet_by_id(int(grid.get("sheetId", 0)))
         self._structural(sheet)
         row0, row1 = grid.get("startRowIndex", 0), grid.get("endRowIndex", sheet.rows)

@@ -75,3 +75,25 @@ def select(value: Any, tree: Tree | None) -> Any:
     if not isinstance(value, dict):
         return value
     return {k: select(v, tree[k]) for k, v in value.items() if k in tree}
+
+
+def check_mask(paths: list[str], validator: Validator, schema: str, where: str) -> None:
+    """A request's `fields` mask names fields of `schema` (dotted paths), or `*`.
+
+    Google refuses a mask naming a field the message does not have, before applying anything.
+    """
+    for path in paths:
+        if path == "*":
+            continue
+        node = schema
+        for part in path.split("."):
+            spec = validator.schemas[node].get("properties", {}).get(part)
+            if spec is None:
+                raise invalid(
+                    f"Invalid {where}: Invalid field mask: '{path}' does not name a field of"
+                    f" {schema}."
+                )
+            ref = spec.get("$ref")
+            if ref is None:
+                break  # a scalar, list or map: Google stops the path there
+            node = ref

@@ -8,8 +8,8 @@ from typing import Any
 
 from .state import JSON, Book, Sheet
 
-_WHITE = {"red": 1, "green": 1, "blue": 1}
-_THEME = [
+_WHITE: dict[str, float] = {"red": 1, "green": 1, "blue": 1}
+_THEME: list[tuple[str, dict[str, float]]] = [
     ("TEXT", {}),
     ("BACKGROUND", _WHITE),
     ("ACCENT1", {"red": 0.25882354, "green": 0.52156866, "blue": 0.95686275}),

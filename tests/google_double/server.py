@@ -21,6 +21,7 @@ from requests.adapters import BaseAdapter
 
 from . import batch, fields, meta, values
 from .discovery import Validator, Violation
+from .drive import DriveStore
 from .state import JSON, ApiError, Book, Sheet, invalid
 
 SERVICE_ACCOUNT = "sheetflow@sheetflow-test.iam.gserviceaccount.com"
@@ -38,6 +39,9 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", f"/v4/spreadsheets/{_ID}/values/(.+):clear", _SHEETS + "values.clear"),
         ("GET", f"/v4/spreadsheets/{_ID}/values/([^:]+)", _SHEETS + "values.get"),
         ("PUT", f"/v4/spreadsheets/{_ID}/values/([^:]+)", _SHEETS + "values.update"),
+        ("GET", "/drive/v3/changes/startPageToken", "drive.changes.getStartPageToken"),
+        ("GET", "/drive/v3/changes", "drive.changes.list"),
+        ("GET", "/drive/v3/files", "drive.files.list"),
         ("GET", f"/drive/v3/files/{_ID}", "drive.files.get"),
     )
 ]
@@ -82,6 +86,7 @@ class GoogleDouble:
         self.current_user = service_account
         self.sheets_schema = Validator("sheets.v4")
         self.drive_schema = Validator("drive.v3")
+        self.drive = DriveStore(self.drive_schema)  # folders and files (the invoices folder)
 
     # -- setting up --------------------------------------------------------------------------
     def create_spreadsheet(
@@ -195,7 +200,10 @@ class GoogleDouble:
             )
         if kind.startswith("drive."):
             _raise(self.drive_schema.query(kind, query, lenient=True))
-            return self._drive_get(args[0], query, user)
+            if kind == "drive.files.get" and args[0] in self.books:
+                return self._drive_get(args[0], query, user)
+            answer: JSON = self.drive.answer(kind, args, _flat(query), user)
+            return answer
         _raise(self.sheets_schema.query(kind, query))
         body = _json(raw)
         request = self.sheets_schema.method(kind).get("request")
@@ -203,16 +211,16 @@ class GoogleDouble:
             prefix = "data" if kind.endswith(("values.update", "values.append")) else ""
             _raise(self.sheets_schema.body(request["$ref"], body or {}, prefix))
         book = self._book(args[0], user)
-        handler = _HANDLERS[kind]
-        result = handler(self, book, args, _flat(query), body or {}, user)
-        if "fields" in query:
+        tree = None
+        if "fields" in query:  # checked before anything is applied: a 400 changes nothing
             response = self.sheets_schema.method(kind)["response"]["$ref"]
             tree = fields.parse(query["fields"][0])
             fields.check(tree, self.sheets_schema, response)
             if "data" in (tree.get("sheets") or {}):
                 raise invalid("Grid data (sheets.data) is not implemented by the test double.")
-            result = fields.select(result, tree)
-        return result
+        handler = _HANDLERS[kind]
+        result = handler(self, book, args, _flat(query), body or {}, user)
+        return result if tree is None else fields.select(result, tree)
 
     def _book(self, sid: str, user: str) -> Book:
         book = self.books.get(sid)
@@ -391,8 +399,12 @@ class _Transport(BaseAdapter):
         response.url = request.url or ""
         response.request = request
         response.reason = "OK" if status == 200 else "Error"
-        response.headers["Content-Type"] = "application/json; charset=UTF-8"
-        response._content = json.dumps(payload).encode("utf-8")
+        if isinstance(payload, bytes):  # a Drive download (alt=media)
+            response.headers["Content-Type"] = "application/octet-stream"
+            response._content = payload
+        else:
+            response.headers["Content-Type"] = "application/json; charset=UTF-8"
+            response._content = json.dumps(payload).encode("utf-8")
         response.encoding = "utf-8"
         return response
 

@@ -48,7 +48,8 @@ def header(tab: str, key: str) -> str:
 class Harness(Protocol):
     """A backend plus what people do to it and see in it."""
 
-    book: SpreadsheetBook
+    @property
+    def book(self) -> SpreadsheetBook: ...
 
     def put(self, tab: str, row: int, values: dict[str, Any]) -> None: ...
 

@@ -163,7 +163,7 @@ def test_a_function_instance_builds_its_engine_once_and_afresh_after_a_crash(boo
 
     def broken(config: Any) -> Any:
         engine = build_engine(config)
-        engine.tick = lambda **_kw: 1 / 0  # type: ignore[method-assign]
+        engine.tick = lambda **_kw: 1 / 0  # type: ignore[method-assign,assignment]
         return engine
 
     assert handle("invoice_flow", _Request(), broken)[1] == 500

@@ -30,7 +30,7 @@ WRITERS = [email for _n, email, _r, _a in PEOPLE]
 
 class Request:
     def __init__(self, headers: dict[str, str] | None = None) -> None:
-        self.headers, self.args = headers or {}, {}
+        self.headers, self.args = headers or {}, dict[str, str]()
 
 
 @pytest.fixture

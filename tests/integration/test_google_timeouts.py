@@ -39,4 +39,4 @@ def test_firestore_reads_and_queries_pass_a_timeout(
 
 
 def test_gmail_calls_go_through_an_http_client_with_a_60_second_timeout() -> None:
-    assert mail_gmail.build_http().timeout == 60
+    assert mail_gmail.build_http().timeout == 60  # type: ignore[attr-defined]

@@ -39,6 +39,7 @@ from functions.notify import DEFAULT_TEMPLATES_DIR, clean_header_text
 from functions.parsing import parse_amount, parse_date, parse_email, text
 from tests.local_backend import (
     SCHEMA,
+    Edit,
     edit_book,
     make_engine,
     new_book,
@@ -169,9 +170,10 @@ def _person(name: str, email: str, role: str) -> dict[str, object]:
 
 
 def hostile_book(folder: Path, h: Hostile) -> Path:
-    """Five rows: one closes in one tick, one waits for the signer, one goes to rework (all
-    three full of hostile free text), one has hostile checked fields, and one names a manager
-    whose People email is hostile."""
+    """Five rows: one will close, one waits for the signer, one will go to rework (all three
+    full of hostile free text), one has hostile checked fields, and one names a manager whose
+    People email is hostile. B and C carry invoice numbers of their own, so that they are not
+    held as duplicates of A (same supplier and number); A and D carry the hostile number."""
     book = new_book(folder, prepared_rows=20)
     free = {
         "supplier": h.supplier,
@@ -179,14 +181,6 @@ def hostile_book(folder: Path, h: Hostile) -> Path:
         "currency": h.currency,
         "invoice_file": h.invoice_file,
     }
-    closes = {
-        "decision": "Approve",
-        "comment": h.comment,
-        "accountant": h.accountant_name,
-        "paid_on": "28.11.2026",
-        "closing_docs": h.closing_docs,
-    }
-    comment = h.comment if h.comment.strip() else "Fix it"
     edit_book(
         book,
         [
@@ -197,13 +191,9 @@ def hostile_book(folder: Path, h: Hostile) -> Path:
                 _person(h.accountant_name, "hostile.accountant@example.com", "Accountant"),
             ),
             ("people", "new", _person("Ghost Manager", h.people_email, "Manager")),
-            ("invoices", "new", typed_invoice("A", h.manager_name, **free, **closes)),
-            ("invoices", "new", typed_invoice("B", h.manager_name, **free)),
-            (
-                "invoices",
-                "new",
-                typed_invoice("C", h.manager_name, **free, decision="Rework", comment=comment),
-            ),
+            ("invoices", "new", typed_invoice("A", h.manager_name, **free)),
+            ("invoices", "new", typed_invoice("B", h.manager_name, **{**free, "invoice_no": "B"})),
+            ("invoices", "new", typed_invoice("C", h.manager_name, **{**free, "invoice_no": "C"})),
             (
                 "invoices",
                 "new",
@@ -221,6 +211,28 @@ def hostile_book(folder: Path, h: Hostile) -> Path:
         ],
     )
     return book
+
+
+def decisions_and_payment(h: Hostile) -> list[list[Edit]]:
+    """What people type once asked: the signer decides A and C, then A is claimed, paid, closed."""
+    comment = h.comment if h.comment.strip() else "Fix it"
+    return [
+        [
+            ("invoices", "INV-000001", {"decision": "Approve", "comment": h.comment}),
+            ("invoices", "INV-000003", {"decision": "Rework", "comment": comment}),
+        ],
+        [
+            (
+                "invoices",
+                "INV-000001",
+                {
+                    "accountant": h.accountant_name,
+                    "paid_on": "28.11.2026",
+                    "closing_docs": h.closing_docs,
+                },
+            )
+        ],
+    ]
 
 
 def tick(book: Path, now: datetime = NOW) -> TickReport:
@@ -286,7 +298,7 @@ def _normal(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def assert_safe_email(raw: bytes, names: dict[str, str], invoice_no: str) -> None:
+def assert_safe_email(raw: bytes, names: dict[str, str], numbers: dict[str, str]) -> None:
     """Only our headers, each on its own lines; one known recipient; every value escaped."""
     header_block = raw.split(b"\r\n\r\n", 1)[0]
     for line in header_block.split(b"\r\n"):
@@ -312,7 +324,8 @@ def assert_safe_email(raw: bytes, names: dict[str, str], invoice_no: str) -> Non
     tags.feed(html)
     assert tags.names <= TEMPLATE_TAGS, tags.names - TEMPLATE_TAGS
     assert not [a for a in tags.attributes if a.startswith("on")], tags.attributes
-    assert str(escape(_normal(text(invoice_no))[:MAX_CELL])) in html
+    record = str(message["X-Sheetflow-Key"]).split(":")[1]
+    assert str(escape(_normal(text(numbers[record]))[:MAX_CELL])) in html
 
 
 class _Tags(HTMLParser):
@@ -342,12 +355,16 @@ def check_no_harm(folder: Path, h: Hostile) -> None:
     """One tick on the hostile book: nothing typed changed, every row where it should be, a
     Note for every bad field, and every email sent with safe headers and escaped HTML."""
     book = hostile_book(folder, h)
-    typed = typed_cells(book)
-    report = tick(book)
-    assert report.outcome == "done", report
-    assert typed_cells(book) == typed  # nothing typed was changed or lost
-    assert_no_formula_written(book)
-    assert_titles_are_valid_in_excel(book)
+    reports = []
+    for index, edits in enumerate([[], *decisions_and_payment(h)]):
+        if edits:
+            edit_book(book, edits)
+        typed = typed_cells(book)
+        reports.append(tick(book, NOW + timedelta(minutes=index)))
+        assert reports[-1].outcome == "done", reports[-1]
+        assert typed_cells(book) == typed  # nothing typed was changed or lost
+        assert_no_formula_written(book)
+        assert_titles_are_valid_in_excel(book)
 
     rows = by_id(book)
     assert [rows[f"INV-00000{n}"]["Status"] for n in (1, 2, 3)] == [
@@ -377,11 +394,14 @@ def check_no_harm(folder: Path, h: Hostile) -> None:
         "hostile.manager@example.com": text(h.manager_name),
         "hostile.accountant@example.com": text(h.accountant_name),
         "dmitry@example.com": "Dmitry Volkov",
+        "irina@example.com": "Irina K",  # the approval goes to every active accountant
+        "sergey@example.com": "Sergey Popov",
     }
     emails = sorted((book.parent / "outbox").glob("*.eml"))
-    assert len(emails) == len(report.emails) >= 5
+    assert len(emails) == sum(len(r.emails) for r in reports) >= 5
+    numbers = {"INV-000001": h.invoice_no, "INV-000002": "B", "INV-000003": "C"}
     for path in emails:
-        assert_safe_email(path.read_bytes(), names, h.invoice_no)
+        assert_safe_email(path.read_bytes(), names, numbers)
 
 
 def distinct_people(h: Hostile) -> bool:
@@ -434,7 +454,7 @@ def _template_tags() -> set[str]:
 TEMPLATE_TAGS = _template_tags()
 
 
-def _invoice(number: str, **extra: object) -> tuple[str, str, dict[str, object]]:
+def _invoice(number: str, **extra: Any) -> tuple[str, str, dict[str, object]]:
     return ("invoices", "new", typed_invoice(number, **extra))
 
 
@@ -462,8 +482,12 @@ def test_formula_like_text_over_sheetflow_cells_is_restored_and_kept_as_text_in_
     tmp_path: Path, typed: str
 ) -> None:
     book = new_book(tmp_path, prepared_rows=20)
-    edit_book(book, [_invoice("F-1", decision="Approve", accountant="Irina K")])
+    edit_book(book, [_invoice("F-1")])
     tick(book)
+    edit_book(book, [("invoices", "INV-000001", {"decision": "Approve"})])
+    tick(book, NOW + timedelta(seconds=20))
+    edit_book(book, [("invoices", "INV-000001", {"accountant": "Irina K"})])
+    tick(book, NOW + timedelta(seconds=40))
     edit_book(
         book,
         [("invoices", "INV-000001", {"status": typed, "accountant": typed, "note": typed})],
@@ -474,7 +498,7 @@ def test_formula_like_text_over_sheetflow_cells_is_restored_and_kept_as_text_in_
     row = by_id(book)["INV-000001"]
     assert (row["Status"], row["Accountant"]) == ("In payment", "Irina K")
     assert len(report.conflicts) == 3
-    conflicts = [r for r in rows_by_header(book, "Log") if r["Event"] == "conflict"]
+    conflicts = [r for r in rows_by_header(book, "Log") if r["Event"] == "Restored"]
     assert sorted(r["By"] for r in conflicts) == ["Accountant", "Note", "Status"]
     assert {r["From"] for r in conflicts} == {typed}
     assert typed in row["Note"]

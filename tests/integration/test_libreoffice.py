@@ -186,7 +186,8 @@ def open_book(path: Path) -> Any:
 
 def rows_of(read: BookRead) -> dict[str, list[tuple[int, dict[str, Cell]]]]:
     return {
-        key: [(row.number, row.values) for row in table.rows] for key, table in read.tables.items()
+        key: [(row.number, dict(row.values)) for row in table.rows]
+        for key, table in read.tables.items()
     }
 
 
@@ -230,7 +231,7 @@ def test_libreoffice_shows_the_invoices_as_sheetflow_wrote_them(converted: Conve
 def test_libreoffice_shows_the_transitions_in_the_log(converted: Converted) -> None:
     rows = csv_rows(converted, SCHEMA.tab("log").title["en"])
     transitions = [
-        (row["Record"], row["From"], row["To"]) for row in rows if row["Event"] == "transition"
+        (row["Record"], row["From"], row["To"]) for row in rows if row["Event"] == "Status changed"
     ]
     assert sorted(transitions) == [
         ("INV-000001", "Awaiting accountant", "In payment"),

@@ -47,7 +47,7 @@ def header(tab: str, key: str, locale: Locale = "en") -> str:
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """One freshly created book per locale; tests start from a copy (creating takes a while)."""
-    made = {}
+    made: dict[str, bytes] = {}
     for locale in LOCALES:
         path = tmp_path_factory.mktemp(locale) / "sheetflow.xlsx"
         create_workbook(path, SCHEMA, locale, people=PEOPLE, settings=SETTINGS)
@@ -250,7 +250,7 @@ def test_reordered_columns_and_an_extra_column_are_read_by_header(tmp_path: Path
     first = ["ignore me"] + [None] * (width - 1)
     first[headers.index(" SIGNER ")] = "Dana Director"
     first[headers.index("ID")] = "INV-000007"
-    last = [None] * width
+    last: list[object] = [None] * width
     last[headers.index("Amount")] = 12.5
     hand_made_book(path, headers, [first, [None] * width, last])
     read = WorkbookBook(path, SCHEMA).read()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
+import typer.core
 import typer.main
 
 from functions.cli import app
 
-COMMANDS = typer.main.get_command(app)
+_COMMAND = typer.main.get_command(app)
+assert isinstance(_COMMAND, typer.core.TyperGroup)  # the app has subcommands
+COMMANDS: typer.core.TyperGroup = _COMMAND
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS.commands))  # type: ignore[attr-defined]
+@pytest.mark.parametrize("name", sorted(COMMANDS.commands))
 def test_every_command_has_help_with_an_example(name: str) -> None:
     command = COMMANDS.commands[name]
     assert command.help, f"{name} is missing its help"

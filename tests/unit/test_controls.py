@@ -210,6 +210,12 @@ def test_suppliers_and_numbers_match_ignoring_case_spaces_and_punctuation() -> N
     assert index.others("INV-000009", by_email) == ["INV-000001", "INV-000002"]
 
 
+def _invoices(plan: Any) -> dict[str, Any]:
+    """The planned snapshot of the Invoices tab (typed loosely: tests index into it)."""
+    invoices: dict[str, Any] = plan.snapshot["invoices"]
+    return invoices
+
+
 def _read(rows: list[dict[str, Any]]) -> Any:
     book = FakeBook([(p.name, p.email, p.role, "Yes") for p in PEOPLE.people if p.active])
     book.tabs["invoices"] = rows
@@ -220,16 +226,16 @@ def test_the_same_supplier_invoice_entered_twice_is_held_until_confirmed() -> No
     schema = load_schema()
     rows = [invoice(), invoice(id="INV-000002", supplier="ACME STEEL", invoice_no="a-17")]
     first = plan_tick(_read(rows), {}, {}, schema, NOW)
-    held = first.snapshot["invoices"]["INV-000002"]
+    held = _invoices(first)["INV-000002"]
     assert held["state"]["status"] == "new"
     assert "Looks like a duplicate of INV-000001 (Awaiting decision)" in str(held["values"]["note"])
-    assert first.snapshot["invoices"]["INV-000001"]["state"]["status"] == "awaiting_decision"
-    snapshot = {"invoices": dict(first.snapshot["invoices"])}
+    assert _invoices(first)["INV-000001"]["state"]["status"] == "awaiting_decision"
+    snapshot = {"invoices": dict(_invoices(first))}
     rows[1] = {**held["values"], "comment": "different invoice than INV-000001"}
-    rows[0] = dict(first.snapshot["invoices"]["INV-000001"]["values"])
+    rows[0] = dict(_invoices(first)["INV-000001"]["values"])
     second = plan_tick(_read(rows), snapshot, first.meta, schema, NOW + timedelta(minutes=1))
-    assert second.snapshot["invoices"]["INV-000002"]["state"]["status"] == "awaiting_decision"
-    assert second.snapshot["invoices"]["INV-000002"]["state"]["distinct_from"] == ["INV-000001"]
+    assert _invoices(second)["INV-000002"]["state"]["status"] == "awaiting_decision"
+    assert _invoices(second)["INV-000002"]["state"]["distinct_from"] == ["INV-000001"]
     assert any(e.event == "confirmed" for e in second.changes.log)
 
 
@@ -242,7 +248,7 @@ def test_a_copied_row_with_a_cleared_id_starts_from_new_and_is_held_as_a_duplica
         closing_docs="https://files.example/waybill",
     )
     rows = [closed]
-    snapshot = {
+    snapshot: dict[str, Any] = {
         "invoices": {
             "INV-000001": {
                 "values": dict(closed),
@@ -252,7 +258,7 @@ def test_a_copied_row_with_a_cleared_id_starts_from_new_and_is_held_as_a_duplica
     }
     rows.append({**closed, "id": None})  # the copy, its ID cleared as the Note said
     plan = plan_tick(_read(rows), snapshot, {"next_invoice_no": 2}, schema, NOW)
-    copy = plan.snapshot["invoices"]["INV-000002"]
+    copy = _invoices(plan)["INV-000002"]
     assert copy["state"]["status"] == "new"
     assert "Looks like a duplicate of INV-000001 (Closed)" in str(copy["values"]["note"])
     assert not [e for e in plan.emails if e.record == "INV-000002"]
@@ -268,6 +274,6 @@ def test_two_new_rows_for_the_same_supplier_invoice_in_one_tick_hold_the_second(
     schema = load_schema()
     rows = [invoice(id=None), invoice(id=None, supplier="acme steel")]
     plan = plan_tick(_read(rows), {}, {}, schema, NOW)
-    invoices = plan.snapshot["invoices"]
+    invoices = _invoices(plan)
     assert invoices["INV-000001"]["state"]["status"] == "awaiting_decision"
     assert invoices["INV-000002"]["state"]["status"] == "new"

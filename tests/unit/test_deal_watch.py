@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from functions.deal_watch import plan_deal
+from functions.deal_watch import DealOutcome, plan_deal
 from functions.model import SheetRow
 from tests.builders import NOW, context
 from tests.fakes import FakeBook
@@ -33,7 +33,9 @@ def deal(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-def watch(values: dict[str, Any], before: dict[str, Any] | None = None, silent: bool = False):  # noqa: ANN201
+def watch(
+    values: dict[str, Any], before: dict[str, Any] | None = None, silent: bool = False
+) -> DealOutcome:
     return plan_deal("D-1", SheetRow(2, values), before, context(), silent=silent)
 
 

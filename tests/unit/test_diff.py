@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.diff import diff_table
+from functions.diff import diff_table, row_values
 from functions.model import SheetRow
 
 COLUMNS = ("id", "a", "b")
 values = st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=3).filter(str.strip))
 
 
-def _rows(table: dict[str, dict[str, object]], order: list[str]) -> list[SheetRow]:
+def _rows(table: dict[str, dict[str, Any]], order: list[str]) -> list[SheetRow]:
     return [SheetRow(i + 2, {"id": rid, **table[rid]}) for i, rid in enumerate(order)]
 
 
@@ -73,13 +75,13 @@ def test_any_mix_of_edits_sorts_inserts_and_deletes_is_reported_exactly(case: tu
 
 def test_sorting_rows_changes_nothing() -> None:
     table = {"X1": {"a": 1, "b": "p"}, "X2": {"a": 2, "b": "q"}}
-    snapshot = {rid: {"id": rid, **v} for rid, v in table.items()}
+    snapshot: dict[str, dict[str, Any]] = {rid: {"id": rid, **v} for rid, v in table.items()}
     diff = diff_table(snapshot, _rows(table, ["X2", "X1"]), "id", COLUMNS)
     assert diff.is_empty
 
 
 def test_a_copied_row_leaves_the_id_with_the_row_most_like_the_snapshot() -> None:
-    snapshot = {"X1": {"id": "X1", "a": 1, "b": "original"}}
+    snapshot: dict[str, dict[str, Any]] = {"X1": {"id": "X1", "a": 1, "b": "original"}}
     rows = [
         SheetRow(2, {"id": "X1", "a": 1, "b": "copy"}),
         SheetRow(3, {"id": "X1", "a": 1, "b": "original"}),
@@ -93,3 +95,32 @@ def test_a_copied_row_leaves_the_id_with_the_row_most_like_the_snapshot() -> Non
 def test_rows_without_id_are_reported_as_unidentified() -> None:
     diff = diff_table({}, [SheetRow(2, {"id": None, "a": 1})], "id", COLUMNS)
     assert [r.number for r in diff.unidentified] == [2]
+
+
+def test_a_row_missing_a_column_the_snapshot_holds_empty_is_unchanged() -> None:
+    snapshot: dict[str, dict[str, Any]] = {
+        "X1": {"id": "X1", "a": 1, "b": None},
+        "X2": {"id": "X2", "a": 2, "b": None},
+    }
+    rows = [SheetRow(2, {"id": "X1", "a": 1}), SheetRow(3, {"id": "X2", "a": 3})]
+    diff = diff_table(snapshot, rows, "id", COLUMNS)
+    assert diff.changed == {"X2": {"a": (2, 3)}}
+
+
+def test_a_numeric_id_cell_is_read_as_its_text() -> None:
+    diff = diff_table(
+        {}, [SheetRow(2, {"id": 1001.0, "a": 1}), SheetRow(3, {"id": " X "})], "id", COLUMNS
+    )
+    assert diff.added == ("1001", "X")
+
+
+def test_a_new_id_typed_on_two_rows_stays_with_the_first() -> None:
+    rows = [SheetRow(2, {"id": "N1", "a": 1}), SheetRow(3, {"id": "N1", "a": 2})]
+    diff = diff_table({}, rows, "id", COLUMNS)
+    assert diff.rows["N1"].number == 2
+    assert [r.number for r in diff.copies["N1"]] == [3]
+
+
+def test_row_values_are_the_stored_cells_of_the_named_columns() -> None:
+    row = SheetRow(2, {"id": " X1 ", "a": 2.0, "z": "ignored"})
+    assert row_values(row, ["id", "a", "b"]) == {"id": " X1 ", "a": 2, "b": None}

@@ -10,6 +10,7 @@ import pytest
 
 from functions.adapters.sqlite_state import SqliteState
 from functions.engine import Engine
+from functions.model import RenderedEmail
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
 from tests.builders import NOW, invoice
@@ -260,7 +261,7 @@ class FlakyMail(FakeMail):
         super().__init__()
         self.maybe_sent, self.arrived, self.failed = maybe_sent, arrived, False
 
-    def send(self, email):  # noqa: ANN001, ANN201
+    def send(self, email: RenderedEmail) -> None:
         from functions.errors import MailError
 
         if not self.failed:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from tests.builders import NOW, carry, invoice, step, walk
 
 
-def statuses(out):  # noqa: ANN001, ANN201 - tiny helper
+def statuses(out: Any) -> list[str]:  # a RowOutcome
     return [to for _, to in out.transitions]
 
 
-def recipients(out):  # noqa: ANN001, ANN201
+def recipients(out: Any) -> list[tuple[str, str]]:
     return [(e.template, e.to[0].email) for e in out.emails]
 
 

@@ -32,7 +32,7 @@ def test_the_first_tick_of_a_month_writes_last_months_report_once(tmp_path: Path
     engine.tick(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     engine.tick(datetime(2026, 12, 15, 9, 0, tzinfo=UTC))
     assert book.reports == {}  # once, not at every tick
-    assert [r[3] for r in book.log].count("report") == 1
+    assert [r[3] for r in book.log].count("Report") == 1
 
 
 def test_a_report_on_demand_is_written_and_logged(tmp_path: Path) -> None:
@@ -42,4 +42,4 @@ def test_a_report_on_demand_is_written_and_logged(tmp_path: Path) -> None:
     engine.tick(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
     tab = engine.monthly_report("2026-11", datetime(2026, 11, 21, tzinfo=UTC))
     assert book.reports["Report 2026-11"] == tab
-    assert book.log[-1][3] == "report"
+    assert book.log[-1][3] == "Report"

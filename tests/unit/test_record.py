@@ -115,3 +115,5 @@ def test_a_remembered_row_equal_to_the_read_one_shares_its_values() -> None:
     assert remember("invoices", "INV-2", edited) is edited
     assert remember("invoices", "INV-9", gone) is gone
     assert remember("deals", "D-1", same) is same
+    stateless = freeze({"state": {"status": "new"}})  # no values kept: nothing to share
+    assert remember("invoices", "INV-1", stateless) is stateless

@@ -34,7 +34,7 @@ def move(time: str, record: str, src: str, dst: str, by: str = "") -> list[str]:
     return [time, "invoice", record, "transition", src, dst, by, ""]
 
 
-def pay(time: str, record: str, before: int, after: int, pct: str, by: str) -> list[str]:
+def pay(time: str, record: str, before: float, after: float, pct: str, by: str) -> list[str]:
     return [time, "deal", record, "payment", str(before), str(after), by, f"Paid % {pct}"]
 
 
@@ -75,14 +75,14 @@ def book() -> BookRead:
         "Invoices",
         ("id", "manager", "amount"),
         tuple(
-            SheetRow(i + 2, {"id": r, "manager": m, "amount": a})
+            SheetRow(i + 2, {"id": r, "manager": m, "amount": a})  # type: ignore[dict-item]
             for i, (r, m, a) in enumerate(rows)
         ),
     )
     return BookRead("en", {"invoices": invoices})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test, so mutation testing runs every test that reads it
 def november() -> dict[str, dict[str, object]]:
     table = compute_report(log_frame(LOG, ZONE), book(), PEOPLE, SCHEMA, ZONE, "2026-11")
     tab = report_tab(table, SCHEMA, "en", "2026-11")

@@ -20,7 +20,8 @@ class MetadataServer:
     """The Compute Engine metadata server as google-auth's transport sees it."""
 
     def __init__(self, email: str = RUNTIME) -> None:
-        self.email, self.urls = email, []  # type: list[str]
+        self.email = email
+        self.urls: list[str] = []
 
     def __call__(self, url: str, method: str = "GET", **kwargs: Any) -> Any:
         self.urls.append(url)

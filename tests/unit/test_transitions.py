@@ -51,3 +51,26 @@ def test_readme_state_diagram_matches_the_transition_table() -> None:
     block = re.search(r"```mermaid\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert block, "README.md has no mermaid block"
     assert block.group(1).strip() == mermaid(labels).strip()
+
+
+def test_a_transition_to_an_unknown_status_is_refused_and_named() -> None:
+    typo = Transition("lost", "new", "nowhere", "never", "manager")
+    with pytest.raises(InvalidDefinition, match="^lost: unknown status new → nowhere$"):
+        check_definition((*TRANSITIONS, typo))
+
+
+def test_statuses_reached_only_through_an_unreachable_one_are_unreachable_too() -> None:
+    broken = tuple(t for t in TRANSITIONS if t.trigger != "claimed")
+    with pytest.raises(InvalidDefinition) as caught:
+        check_definition(broken)
+    assert str(caught.value) == (
+        "unreachable statuses: ['awaiting_closing_docs', 'closed', 'in_payment']"
+    )
+
+
+def test_a_reachable_status_with_no_way_out_is_refused_and_named() -> None:
+    shortcut = Transition("closed_early", "in_payment", "closed", "never", "manager")
+    broken = (*(t for t in TRANSITIONS if t.trigger != "closed"), shortcut)
+    with pytest.raises(InvalidDefinition) as caught:
+        check_definition(broken)
+    assert str(caught.value) == "statuses with no way out: ['awaiting_closing_docs']"
