@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from ..model import Remember, RenderedEmail, Snapshot
 from ..record import as_json, freeze, share
 
@@ -43,10 +44,13 @@ class SqliteState:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self._use_wal()
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._use_wal()
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"state file {path}: {_why_not_opened(path, exc)}") from exc
         self._lock_path = path.with_name(path.name + ".lock")
         self._lock_fd: int | None = None  # open while this store holds the OS lock
 
@@ -241,3 +245,17 @@ class SqliteState:
     def close(self) -> None:
         self._drop_os_lock()
         self._db.close()
+
+
+def _why_not_opened(path: Path, exc: sqlite3.Error) -> str:
+    """The cause in a person's words: SQLite only says "unable to open database file"."""
+    folder = path.parent
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if path.is_dir():
+        return "it is a folder, not a file"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"the folder {folder} is read-only (sheetflow keeps its state there; use --state)"
+    if "not a database" in str(exc):
+        return "it is not a sheetflow state file (SQLite); point --state at a new file"
+    return str(exc)

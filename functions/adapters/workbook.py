@@ -37,7 +37,7 @@ from ..model import (
 from ..parsing import text
 from ..record import Record, compact
 from ..schema import LOCALES, Locale, Schema, Tab
-from .files import write_atomically
+from .files import save_book_file
 from .workbook_fast import Seen, SeenTab, fast_apply
 from .workbook_layout import (
     DATA_ROWS,
@@ -192,7 +192,7 @@ class WorkbookBook:
             fast = fast_apply(data, seen, changes, self.schema)
             if fast is not None:
                 out, skipped = fast
-                write_atomically(self.path, out, before_replace=lambda: self._check_unchanged(data))
+                save_book_file(self.path, out, before_replace=lambda: self._check_unchanged(data))
                 return skipped
         try:
             wb = load(data, read_only=False, data_only=False)
@@ -210,7 +210,7 @@ class WorkbookBook:
             write_report(wb, report)
         _keep_active(wb, active, self.schema.tab("invoices").title[locale])
         out = with_cached_values(workbook_bytes(wb), wb, cached)
-        write_atomically(self.path, out, before_replace=lambda: self._check_unchanged(data))
+        save_book_file(self.path, out, before_replace=lambda: self._check_unchanged(data))
         return skipped
 
     def _check_unchanged(self, data: bytes) -> None:

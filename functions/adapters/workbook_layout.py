@@ -27,7 +27,7 @@ from openpyxl.worksheet.protection import SheetProtection
 from ..errors import ConfigError
 from ..model import QueueView, ReportTab, Stored
 from ..schema import Locale, Schema, Tab
-from .files import write_atomically
+from .files import save_book_file, why_not_written
 
 Sheet = Any  # openpyxl is untyped: a Worksheet
 Book = Any  # an openpyxl Workbook
@@ -86,8 +86,11 @@ def create_workbook(
         put(settings_ws.cell(row=row, column=1), label)
         put(settings_ws.cell(row=row, column=2), value)
     write_lists(wb, lists_title, people_lists(schema, people))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, workbook_bytes(wb))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(why_not_written(path, exc)) from exc
+    save_book_file(path, workbook_bytes(wb))
 
 
 def prepare_tab(ws: Sheet, tab: Tab, locale: Locale, *, protected: bool) -> None:
