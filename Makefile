@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all demo test check lint types bench profile soak clean
+.PHONY: all demo test check lint types bench profile soak clean catalog
 
 all: $(STAMP)
 
@@ -32,6 +32,12 @@ profile: $(STAMP)
 # Not in CI: 1,000 ticks of random edits on a 2,000-row workbook, invariants checked after each.
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak --ticks 1000 --rows 2000 --progress 50
+
+# After editing an email template: refresh the Russian catalog, then translate what is new.
+catalog: $(STAMP)
+	$(BIN)/pybabel extract -F templates/babel.cfg --no-location --omit-header -o templates/messages.pot templates
+	$(BIN)/pybabel update -i templates/messages.pot -d templates/locale -l ru --ignore-obsolete --width 100
+	rm templates/messages.pot
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

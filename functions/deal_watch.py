@@ -188,6 +188,7 @@ def _alert(
         previous_pct=_pct(before_pct),
         direction="decrease" if pct < before_pct else "increase",
     )
+    manager = ctx.people.find(v.get("manager"), "manager")  # a reply reaches the deal's manager
     recipients, skipped = alert_recipients(ctx)
     problems += skipped
     if not recipients:
@@ -202,9 +203,11 @@ def _alert(
                 context={
                     "company": ctx.settings.company,
                     "recipient_name": person.name,
+                    "currency": ctx.settings.currency,
                     "deal": deal,
                 },
                 record=out.record,
+                reply_to=(manager.recipient,) if manager is not None else (),
             )
         )
     # From/To keep the money paid before and after, so reports can sum what was received.

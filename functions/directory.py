@@ -80,6 +80,7 @@ class Settings:
     currency: str = "EUR"
     sender: str = "sheetflow@localhost"
     deal_alerts_to: str = ""
+    reply_to: str = ""  # where suppliers' replies go (default: the invoice's manager)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -115,6 +115,14 @@ def _invoice_context(record: str, values: dict[str, Stored], ctx: FlowContext) -
         invoice_date=invoice_date.isoformat() if isinstance(invoice_date, date) else "",
         paid_on=paid_on.isoformat() if isinstance(paid_on, date) else "",
     )
+    for column, role in (
+        ("manager", "manager"),
+        ("signer", "director"),
+        ("accountant", "accountant"),
+    ):
+        person = ctx.people.find(values.get(column), role)
+        if person is not None:  # named as written in People, not as typed (`иван петров`)
+            shown[column] = person.name
     return shown
 
 
@@ -304,9 +312,24 @@ class _Row:
                     to=(Recipient(person.name, person.email),),
                     context=context,
                     record=self.record,
+                    reply_to=self.reply_to(template),
                 )
             )
         return intents
+
+    def reply_to(self, template: str) -> tuple[Recipient, ...]:
+        """Whoever can act on a reply: a supplier's answer reaches the manager (or Settings
+        Reply to), a signer's question the manager, a manager's the signer or accountant."""
+        reply_to = self.ctx.settings.reply_to
+        if template == "supplier_in_payment" and reply_to:
+            return (Recipient(self.ctx.settings.company, reply_to),)
+        if template == "rework_to_manager":
+            person = self.person("signer", "director")
+        elif template == "manager_paid":
+            person = self.person("accountant", "accountant")
+        else:
+            person = self.manager()
+        return (person.recipient,) if person is not None else ()
 
     # -- protection of automation-owned and locked cells --------------------------------
     def restore_protected(self) -> None:

@@ -131,7 +131,7 @@ class Recipient:
 
 @dataclass(frozen=True)
 class EmailIntent:
-    """An email a flow wants sent; rendered from `templates/<locale>/<template>.*`.
+    """An email a flow wants sent; rendered from `templates/<template>.j2`.
 
     `key` is deterministic (flow, record, event, round, recipient) so the ledger never sends
     the same email twice, however often a tick is retried.
@@ -143,6 +143,7 @@ class EmailIntent:
     context: dict[str, Any]
     record: str
     cc: tuple[Recipient, ...] = ()
+    reply_to: tuple[Recipient, ...] = ()  # whoever can act on a reply
 
 
 @dataclass(frozen=True)
