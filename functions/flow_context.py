@@ -18,6 +18,7 @@ class FlowContext:
     people: Directory
     settings: Settings
     now: datetime
+    date_cells: bool = False  # the book keeps dates as date cells (see typed_values)
 
     def label(self, status: str) -> str:
         return self.schema.status_label(status, self.locale)

@@ -16,6 +16,7 @@ from .flow_context import FlowContext
 from .model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
 from .parsing import format_money, parse_amount, parse_date, parse_email, same_text, text
 from .transitions import TRANSITIONS, Transition, outgoing
+from .typed_values import settle_typed_values
 
 FLOW = "invoice"
 _CHAIN_LIMIT = len(TRANSITIONS)  # a row can move at most this many steps in one tick
@@ -388,6 +389,10 @@ def plan_invoice(
         superseded = index < len(moved) - 1 and step.call_to_action
         if not superseded:
             r.out.emails += emails
+    settled, typed_log = settle_typed_values(record, r.out.values, r.state.status, ctx)
+    for column, value in settled.items():  # amounts as numbers, dates as dates; text in the Log
+        r.out.set(column, value)
+    r.out.log += typed_log
     _finish(r, bool(moved))
     return r.out
 

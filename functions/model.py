@@ -65,6 +65,7 @@ class BookRead:
     locale: str
     tables: dict[str, TableRead]
     fingerprint: str = ""
+    date_cells: bool = False  # writes of ISO midnight text to date columns become date cells
 
     def table(self, key: str) -> TableRead:
         return self.tables[key]

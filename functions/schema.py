@@ -79,6 +79,9 @@ class Labels(_Strict):
     report_title: dict[Locale, str]
     report_total: dict[Locale, str]
     report_columns: tuple[ReportColumn, ...]
+    settings_description: dict[Locale, str] = {"en": "Description", "ru": "Описание"}
+    settings_defaults: dict[str, dict[Locale, str]] = {}
+    settings_help: dict[str, dict[Locale, str]] = {}
 
 
 class Schema(_Strict):

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..directory import settings_rows
 from ..errors import ConfigError
 from ..schema import LOCALES, Locale, Schema
 from .gsheets_api import SheetsApi, Tab
@@ -110,7 +111,8 @@ class _Layout:
         out.append(self._add(lists_title, "lists", LIST_ROWS, len(LIST_KEYS), hidden=True))
         for index, key in enumerate(MAIN_TABS):
             tab = self.schema.tab(key)
-            out.append(self._add(tab.title[self.locale], key, DATA_ROWS, len(tab.columns), index))
+            width = len(tab.columns) + (1 if key == "settings" else 0)  # + Description
+            out.append(self._add(tab.title[self.locale], key, DATA_ROWS, width, index))
             out.append(self._put(key, 0, [[h for h in tab.headers(self.locale)]], header=True))
             out += self._widths(key)
             out += self._dropdowns(key, lists_title)
@@ -118,6 +120,7 @@ class _Layout:
                 out.append(self._protect(key))
         out.append(self._put("people", 1, self._people(people)))
         out.append(self._put("settings", 1, self._settings(settings)))
+        out.append(self._put("settings", 0, [self._settings_header()], header=True))
         out.append(self._put("lists", 0, [list(LIST_KEYS)], header=True))
         out += self._lists(people)
         out.append(self._protect("lists"))
@@ -232,8 +235,11 @@ class _Layout:
         return out
 
     def _settings(self, settings: dict[str, str]) -> list[list[Any]]:
-        labels = self.schema.labels.settings_keys
-        return [[labels.get(k, {}).get(self.locale, k), v] for k, v in settings.items()]
+        """Every key with its value (or default) and its description, in the book's language."""
+        return [list(row) for row in settings_rows(self.schema, self.locale, settings)[1:]]
+
+    def _settings_header(self) -> list[Any]:
+        return list(settings_rows(self.schema, self.locale)[0])
 
     def _lists(self, people: Sequence[tuple[str, str, str, bool]]) -> list[JSON]:
         names: dict[str, list[str]] = {key: [] for key in LIST_KEYS}

@@ -51,6 +51,7 @@ from .workbook_layout import (
     load,
     prepare_tab,
     put,
+    put_typed,
     set_locked,
     with_cached_values,
     workbook_bytes,
@@ -122,7 +123,7 @@ class WorkbookBook:
         seen_tabs = {key: SeenTab(table, positions[key]) for key, table in tables.items()}
         log_title = log.title if log is not None else None
         self._seen = Seen(fingerprint, locale, seen_tabs, log_title, log_header)
-        return BookRead(locale, tables, fingerprint)
+        return BookRead(locale, tables, fingerprint, date_cells=True)
 
     def read_log(self) -> list[list[Cell]]:
         """Every Log row below the header (read only for reports, never by a plain tick)."""
@@ -273,7 +274,7 @@ class _Writer:
             return None
         if current != write.expected:
             return f"{label}: kept the value a person typed meanwhile"
-        put(tab.writable(cell), write.value)
+        put_typed(tab.writable(cell), write.value, tab.tab.column(write.column).type, self.locale)
         if write.column == tab.tab.id_column:
             tab.forget_ids()
         if row > DATA_ROWS:
