@@ -174,3 +174,21 @@ def test_libreoffice_allows_every_edit_people_make_and_the_tick_guards_its_own_c
         r["event"] != "typed" and "Sergey Popov" in str(r["from"] or "") + str(r["details"] or "")
         for r in log
     )
+
+
+def test_a_protected_sheet_makes_libreoffice_refuse_deleting_rows_though_the_file_allows_it(
+    uno_python: str, busy_book: Path
+) -> None:
+    """Why Invoices is not sheet-protected: LibreOffice refuses row edits whatever the flags."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(busy_book)
+    ws = wb["Invoices"]
+    ws.protection.sheet = True
+    ws.protection.insertRows = ws.protection.deleteRows = ws.protection.sort = False  # allowed
+    wb.save(busy_book)
+
+    outcome = edit_in_libreoffice(uno_python, busy_book)
+
+    assert outcome["insert"] == "done"
+    assert outcome["delete"].startswith("refused: at ./sc/")  # LibreOffice's own refusal
