@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all demo test check lint types bench profile soak clean catalog
+.PHONY: all demo test check lint types bench profile soak clean catalog screenshots
 
 all: $(STAMP)
 
@@ -32,6 +32,11 @@ profile: $(STAMP)
 # Not in CI: 1,000 ticks of random edits on a 2,000-row workbook, invariants checked after each.
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak --ticks 1000 --rows 2000 --progress 50
+
+# The README's pictures: the demo book and one email, printed by LibreOffice (PDF → PNG).
+SCREENSHOTS ?= docs/img
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py --out $(SCREENSHOTS)
 
 # After editing an email template: refresh the Russian catalog, then translate what is new.
 catalog: $(STAMP)

@@ -38,6 +38,8 @@ def style_tab(ws: Sheet, tab: Tab, schema: Schema, locale: Locale, rows: int) ->
     for col, column in enumerate(tab.columns, start=1):
         ws.cell(row=1, column=col).alignment = _HEADER
         letter = get_column_letter(col)
+        if column.type == "status":
+            _status_colours(ws, f"{letter}2:{letter}{rows}", schema, locale)
         number_format = _number_format(column.type, locale)
         wrap = column.key in ("note", "comment", "details")
         if number_format is None and not wrap:
@@ -50,8 +52,6 @@ def style_tab(ws: Sheet, tab: Tab, schema: Schema, locale: Locale, rows: int) ->
                 cell.number_format = number_format
             if wrap:
                 cell.alignment = _WRAP_TOP
-        if column.type == "status":
-            _status_colours(ws, f"{letter}2:{letter}{rows}", schema, locale)
     print_setup(ws)
 
 
@@ -73,7 +73,7 @@ def _status_colours(ws: Sheet, cells: str, schema: Schema, locale: Locale) -> No
         )
 
 
-def print_setup(ws: Sheet, landscape: bool = True) -> None:
+def print_setup(ws: Sheet, landscape: bool = True, grid: bool = True) -> None:
     """Landscape, every column on one page width, the header row repeated on each page."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -81,7 +81,7 @@ def print_setup(ws: Sheet, landscape: bool = True) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_title_rows = "1:1"
-    ws.print_options.gridLines = True
+    ws.print_options.gridLines = grid
     ws.page_margins.left = ws.page_margins.right = 0.4
 
 
@@ -93,4 +93,4 @@ def style_report(ws: Sheet, columns: int) -> None:
             wrap_text=True, vertical="bottom", horizontal="center"
         )
         ws.cell(row=1, column=col).font = Font(name="Calibri", size=11, bold=True)
-    print_setup(ws)
+    print_setup(ws, grid=False)  # the chart sits below the table: no empty grid behind it
