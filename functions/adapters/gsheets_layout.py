@@ -35,6 +35,12 @@ from .gsheets_grid import quote
 MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
 _DEFAULT_TAB = re.compile(r"(Sheet|Лист)\d+")
 _PIXELS_PER_CHARACTER = 7
+# Column type → Sheets number format (type, pattern per locale), as workbook_style does.
+_NUMBER_FORMATS: dict[str, tuple[str, dict[str, str]]] = {
+    "money": ("NUMBER", {"en": "#,##0.00", "ru": "#,##0.00"}),
+    "date": ("DATE", {"en": "yyyy-mm-dd", "ru": "dd.mm.yyyy"}),
+    "percent": ("PERCENT", {"en": "0.0%", "ru": "0.0%"}),
+}
 _HINT: dict[Locale, str] = {
     "en": "Choose from the list. Another value is kept but may not be understood.",
     "ru": "Выберите из списка. Другое значение сохранится, но может быть не понято.",
@@ -115,6 +121,7 @@ class _Layout:
             out.append(self._add(tab.title[self.locale], key, DATA_ROWS, width, index))
             out.append(self._put(key, 0, [[h for h in tab.headers(self.locale)]], header=True))
             out += self._widths(key)
+            out += self._formats(key)
             out += self._dropdowns(key, lists_title)
             if key in PROTECTED_TABS:
                 out.append(self._protect(key))
@@ -178,6 +185,31 @@ class _Layout:
             }
             for col, column in enumerate(self.schema.tab(key).columns)
         ]
+
+    def _formats(self, key: str) -> list[JSON]:
+        """Money, dates and Paid % formatted for the locale, Notes wrapped: as in the workbook."""
+        out = []
+        for col, column in enumerate(self.schema.tab(key).columns):
+            fmt: JSON = {}
+            if column.type in _NUMBER_FORMATS:
+                kind, patterns = _NUMBER_FORMATS[column.type]
+                fmt["numberFormat"] = {"type": kind, "pattern": patterns[self.locale]}
+            if column.key in ("note", "comment", "details"):
+                fmt["wrapStrategy"] = "WRAP"
+                fmt["verticalAlignment"] = "TOP"
+            if not fmt:
+                continue
+            fields = ",".join(f"userEnteredFormat.{name}" for name in fmt)
+            out.append(
+                {
+                    "updateCells": {
+                        "range": grid(self.ids[key], 1, DATA_ROWS, col, col + 1),
+                        "rows": [{"values": [{"userEnteredFormat": fmt}]}] * (DATA_ROWS - 1),
+                        "fields": fields,
+                    }
+                }
+            )
+        return out
 
     def _dropdowns(self, key: str, lists_title: str) -> list[JSON]:
         """Warnings, not stops: an email typed instead of a name must still be accepted."""
