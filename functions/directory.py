@@ -151,6 +151,13 @@ def read_settings(table: TableRead, schema: Schema, locale: str) -> tuple[Settin
     try:
         ZoneInfo(values.get("time_zone", "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(f"Settings: time zone “{values['time_zone']}” is unknown; using UTC")
+        problems.append(
+            say(
+                lang,
+                "settings_unknown_time_zone",
+                setting=label["time_zone"][lang],
+                value=values["time_zone"],
+            )
+        )
         values["time_zone"] = "UTC"
     return Settings(**values), problems
