@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all demo test check lint types bench profile soak mutate clean
+.PHONY: all demo test check lint types bench profile soak mutate clean catalog screenshots
 
 all: $(STAMP)
 
@@ -41,6 +41,17 @@ mutate: $(STAMP)
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/python -m tests.mutation_score
+
+# The README's pictures: the demo book and one email, printed by LibreOffice (PDF → PNG).
+SCREENSHOTS ?= docs/img
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py --out $(SCREENSHOTS)
+
+# After editing an email template: refresh the Russian catalog, then translate what is new.
+catalog: $(STAMP)
+	$(BIN)/pybabel extract -F templates/babel.cfg --no-location --omit-header -o templates/messages.pot templates
+	$(BIN)/pybabel update -i templates/messages.pot -d templates/locale -l ru --ignore-obsolete --width 100
+	rm templates/messages.pot
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

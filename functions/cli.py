@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from datetime import datetime
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from rich.console import Console
 from .bootstrap import Config, book_path, build_engine
 from .console import print_report, print_report_tab
 from .errors import ConfigError, SheetflowError
-from .schema import LOCALES, load_schema
+from .schema import LOCALES, Locale, load_schema
 
 app = typer.Typer(
     name="sheetflow",
@@ -30,9 +31,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Text from a sheet or a flag is printed as typed: no `:smile:` emoji, no `[red]` markup.
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 BookOption = Annotated[
     str,
@@ -40,6 +43,7 @@ BookOption = Annotated[
         "--book",
         envvar="SHEETFLOW_BOOK",
         help="The workbook (.xlsx), or a Google Sheet: gsheet:ID or its URL.",
+        metavar="PATH",
         show_default=False,
     ),
 ]
@@ -49,6 +53,7 @@ MailOption = Annotated[
         "--mail",
         envvar="SHEETFLOW_MAIL",
         help="outbox:DIR (default: outbox/ beside the book), smtp://HOST:PORT or gmail:SENDER.",
+        metavar="TARGET",
     ),
 ]
 StateOption = Annotated[
@@ -57,8 +62,34 @@ StateOption = Annotated[
         "--state",
         envvar="SHEETFLOW_STATE",
         help="A SQLite file (default: beside the workbook) or firestore (default for Sheets).",
+        metavar="PATH",
     ),
 ]
+
+
+def _locale(value: str, flag: str = "--locale") -> Locale:
+    for known in LOCALES:
+        if value == known:
+            return known
+    raise ConfigError(f"{flag} {value!r} is not a known locale: use {' or '.join(LOCALES)}")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"sheetflow {package_version('sheetflow')}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """The options every command shares (--version); the help text is the app's."""
 
 
 def _parse_now(now: str | None) -> datetime | None:
@@ -78,7 +109,9 @@ def _parse_now(now: str | None) -> datetime | None:
 @app.command()
 def init(
     book: BookOption,
-    locale: Annotated[str, typer.Option(help="Headers and labels: en or ru.")] = "en",
+    locale: Annotated[
+        str, typer.Option(help="Headers and labels: en or ru.", metavar="LOCALE")
+    ] = "en",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     runtime_account: Annotated[
         str | None,
@@ -97,17 +130,19 @@ def init(
     from .adapters.workbook import create_workbook
     from .google_wiring import create_google_sheet, spreadsheet_id
 
-    if locale not in LOCALES:
-        raise ConfigError(f"--locale must be one of {', '.join(LOCALES)}")
+    book_locale = _locale(locale)
     sheet_id = spreadsheet_id(book)
     if sheet_id:
-        create_google_sheet(sheet_id, load_schema(), locale, force=force, runtime=runtime_account)
-        out.print(f"set up the Google Sheet {sheet_id}: fill in People and Settings")
+        create_google_sheet(
+            sheet_id, load_schema(), book_locale, force=force, runtime=runtime_account
+        )
+        out.print(f"set up the Google Sheet {sheet_id}: fill in People and Settings", markup=False)
         return
     path = book_path(book)
-    create_workbook(path, load_schema(), locale, force=force)
+    create_workbook(path, load_schema(), book_locale, force=force)
     out.print(
-        f"created {path}: fill in People and Settings, then run: sheetflow tick --book {path}"
+        f"created {path}: fill in People and Settings, then run: sheetflow tick --book {path}",
+        markup=False,
     )
 
 
@@ -116,7 +151,9 @@ def tick(
     book: BookOption,
     mail: MailOption = None,
     state: StateOption = None,
-    now: Annotated[str | None, typer.Option(help="Pretend it is this time (ISO-8601).")] = None,
+    now: Annotated[
+        str | None, typer.Option(help="Pretend it is this time (ISO-8601).", metavar="TIME")
+    ] = None,
 ) -> None:
     """Run one pass: read the sheet, move rows on, write statuses, send emails, log.
 
@@ -146,7 +183,9 @@ def adopt(
 @app.command()
 def run(
     book: BookOption,
-    every: Annotated[float, typer.Option(help="Seconds between ticks.", min=1)] = 60,
+    every: Annotated[
+        float, typer.Option(help="Seconds between ticks.", min=1, metavar="SECONDS")
+    ] = 60,
     mail: MailOption = None,
     state: StateOption = None,
 ) -> None:
@@ -164,13 +203,13 @@ def run(
 
     previous = signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
-    out.print(f"ticking {book} every {every:g} s; Ctrl-C to stop")
+    out.print(f"ticking {book} every {every:g} s; Ctrl-C to stop", markup=False)
     try:
         while not stop.is_set():
             try:
                 print_report(engine.tick(), out, title=datetime.now().strftime("%H:%M:%S"))
             except SheetflowError as exc:  # a bad edit must not stop the loop: say it, go on
-                err.print(f"error: {exc}", markup=False)
+                err.print(f"error: {_one_line(str(exc))}")
             stop.wait(every)
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -180,7 +219,9 @@ def run(
 @app.command()
 def report(
     book: BookOption,
-    month: Annotated[str, typer.Option(help="The month, YYYY-MM.", show_default=False)],
+    month: Annotated[
+        str, typer.Option(help="The month, YYYY-MM.", show_default=False, metavar="YYYY-MM")
+    ],
     csv: Annotated[bool, typer.Option("--csv", help="Print the table as CSV.")] = False,
     state: StateOption = None,
 ) -> None:
@@ -197,14 +238,14 @@ def report(
         writer.writerows(tab.rows)
         return
     print_report_tab(tab, out)
-    out.print(f"written to the tab “{tab.title}” of {book}")
+    out.print(f"written to the tab “{tab.title}” of {book}", markup=False)
 
 
 @app.command()
 def demo(
-    directory: Annotated[Path, typer.Option("--dir", help="Where to create the demo.")] = Path(
-        "demo"
-    ),
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to create the demo.", metavar="DIR")
+    ] = Path("demo"),
     bitrix24: Annotated[
         bool,
         typer.Option(
@@ -223,7 +264,7 @@ def demo(
 
 @app.command()
 def diagram(
-    locale: Annotated[str, typer.Option(help="Status names: en or ru.")] = "en",
+    locale: Annotated[str, typer.Option(help="Status names: en or ru.", metavar="LOCALE")] = "en",
 ) -> None:
     """Print the invoice state diagram (Mermaid), generated from the transition table.
 
@@ -231,6 +272,7 @@ def diagram(
     """
     from .transitions import mermaid
 
+    _locale(locale)
     labels = {k: v[locale] for k, v in load_schema().labels.statuses.items()}  # type: ignore[index]
     out.print(mermaid(labels), markup=False)
 
@@ -271,7 +313,7 @@ def main() -> None:
     try:
         app()  # typer reports usage errors and exits by itself
     except SheetflowError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {_one_line(str(exc))}")
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("aborted")
@@ -280,7 +322,11 @@ def main() -> None:
         if os.environ.get("SHEETFLOW_DEBUG"):
             raise
         err.print(
-            f"error: unexpected {type(exc).__name__}: {exc} (SHEETFLOW_DEBUG=1 shows details)",
-            markup=False,
+            f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}"
+            " (SHEETFLOW_DEBUG=1 shows details)"
         )
         sys.exit(2)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())

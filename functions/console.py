@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .engine import TickReport
@@ -13,8 +14,8 @@ _STYLE = {"done": "green", "idle": "dim", "skipped": "yellow", "busy": "yellow",
 
 def print_report(report: TickReport, console: Console, *, title: str = "tick") -> None:
     style = _STYLE.get(report.outcome, "white")
-    headline = report.message or report.outcome
-    console.print(f"[bold]{title}[/bold]: [{style}]{headline}[/{style}]", highlight=False)
+    headline = escape(report.message or report.outcome)  # sheet text is never rich markup
+    console.print(f"[bold]{escape(title)}[/bold]: [{style}]{headline}[/{style}]", highlight=False)
     if report.transitions:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("record")
@@ -22,24 +23,28 @@ def print_report(report: TickReport, console: Console, *, title: str = "tick") -
         table.add_column("")
         table.add_column("to")
         for record, before, after in report.transitions:
-            table.add_row(record, before or "—", "→", f"[cyan]{after}[/cyan]")
+            table.add_row(
+                escape(record), escape(before or "—"), "→", f"[cyan]{escape(after)}[/cyan]"
+            )
         console.print(table)
     for email in report.emails:
-        console.print(f"  [magenta]✉[/magenta] {email}", highlight=False)
+        console.print(f"  [magenta]✉[/magenta] {escape(email)}", highlight=False)
     for conflict in report.conflicts:
-        console.print(f"  [red]⚠ conflict[/red] {conflict}", highlight=False)
+        console.print(f"  [red]⚠ conflict[/red] {escape(conflict)}", highlight=False)
     for problem in report.problems:
-        console.print(f"  [yellow]• {problem}[/yellow]", highlight=False)
+        console.print(f"  [yellow]• {escape(problem)}[/yellow]", highlight=False)
 
 
 def print_report_tab(tab: ReportTab, console: Console) -> None:
     """A report turned on its side: one line per figure, one column per manager, fits a terminal."""
-    table = Table(title=tab.title, header_style="bold", title_style="bold")
+    table = Table(title=escape(tab.title), header_style="bold", title_style="bold")
     table.add_column("")
     for row in tab.rows:
-        table.add_column(str(row[0]), justify="right")
+        table.add_column(escape(str(row[0])), justify="right")
     for index, header in enumerate(tab.headers[1:], start=1):
-        table.add_row(header, *(_shown(row[index], tab.formats[index]) for row in tab.rows))
+        table.add_row(
+            escape(header), *(escape(_shown(row[index], tab.formats[index])) for row in tab.rows)
+        )
     console.print(table)
 
 

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
+from .formats import amount, day
 from .model import Stored
-from .parsing import format_money, parse_amount, parse_date, text
+from .parsing import parse_amount, parse_date, text
 
 # What a signer decides on: a change to any of these after the decision needs a new one.
 BOUND_COLUMNS: tuple[str, ...] = (
@@ -59,22 +60,26 @@ def bound_values(values: Mapping[str, Stored], default_currency: str) -> Bound:
     }
 
 
-def shown(column: str, canonical: str) -> str:
-    """A canonical bound value as a person reads it (amounts with thousands separators)."""
-    if column == "amount" and canonical:
-        try:
-            return format_money(Decimal(canonical))
-        except ArithmeticError:
-            return canonical
+def shown(column: str, canonical: str, locale: str = "en") -> str:
+    """A canonical bound value as a person reads it, in the book's locale (Babel)."""
+    try:
+        if column == "amount" and canonical:
+            return amount(Decimal(canonical), locale)
+        if column == "invoice_date" and canonical:
+            return day(date.fromisoformat(canonical), locale)
+    except (ArithmeticError, ValueError):
+        return canonical
     return canonical or "—"
 
 
-def changes(before: Mapping[str, str] | None, now: Mapping[str, str]) -> list[Change]:
+def changes(
+    before: Mapping[str, str] | None, now: Mapping[str, str], locale: str = "en"
+) -> list[Change]:
     """Bound columns whose value differs from `before`, as (column, old, new) to show."""
     if before is None:
         return []
     return [
-        (column, shown(column, before.get(column, "")), shown(column, now[column]))
+        (column, shown(column, before.get(column, ""), locale), shown(column, now[column], locale))
         for column in BOUND_COLUMNS
         if before.get(column, "") != now[column]
     ]

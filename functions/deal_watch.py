@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from . import formats
 from .directory import Person
 from .flow_context import FlowContext
 from .model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
@@ -67,7 +68,7 @@ def read_percent(
         if computed is None:
             problems.append(ctx.say("deal_no_percent"))
             return None
-        problems.append(ctx.say("deal_formula_computed", pct=_pct(computed)))
+        problems.append(ctx.say("deal_formula_computed", pct=computed.quantize(Decimal("0.1"))))
         return computed
     if value is None:
         return computed
@@ -145,7 +146,11 @@ def plan_deal(
         problems.append(ctx.say("deal_paid_without_amount", label=_label(ctx, "amount")))
     if paid is not None and amount is not None and paid > amount:
         problems.append(
-            ctx.say("deal_overpaid", paid=format_money(paid), amount=format_money(amount))
+            ctx.say(
+                "deal_overpaid",
+                paid=formats.amount(paid, ctx.locale),
+                amount=formats.amount(amount, ctx.locale),
+            )
         )
     before_pct = Decimal(state["pct"]) if state.get("pct") is not None else Decimal(0)
     before_paid = Decimal(state["paid"]) if state.get("paid") is not None else Decimal(0)
@@ -186,6 +191,7 @@ def _alert(
         previous_pct=_pct(before_pct),
         direction="decrease" if pct < before_pct else "increase",
     )
+    manager = ctx.people.find(v.get("manager"), "manager")  # a reply reaches the deal's manager
     recipients, skipped = alert_recipients(ctx)
     problems += skipped
     if not recipients:
@@ -200,9 +206,11 @@ def _alert(
                 context={
                     "company": ctx.settings.company,
                     "recipient_name": person.name,
+                    "currency": ctx.settings.currency,
                     "deal": deal,
                 },
                 record=out.record,
+                reply_to=(manager.recipient,) if manager is not None else (),
             )
         )
     # From/To keep the money paid before and after, so reports can sum what was received.

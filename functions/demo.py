@@ -47,7 +47,7 @@ DEALS = [
         "stage": "Shipped",
         "amount": 10000,
         "paid": 5000,
-        "paid_pct": 50,
+        "paid_pct": 0.5,
         "order_no": "ORD-5530",
         "invoice_no": "S-3307",
     },
@@ -154,7 +154,7 @@ def _story() -> list[tuple[str, list[Edit]]]:
         ),
         (
             "Acme pays 30 % of deal D-1001 (the CRM export updates Paid and Paid %)",
-            [("deals", "D-1001", {"paid": 6000, "paid_pct": "30%"})],
+            [("deals", "D-1001", {"paid": 6000, "paid_pct": 0.3})],
         ),
         (
             "Acme pays the rest of D-1001",
@@ -162,7 +162,7 @@ def _story() -> list[tuple[str, list[Edit]]]:
         ),
         (
             "Baltic Paper gets 1 000 back on D-1002 (a refund)",
-            [("deals", "D-1002", {"paid": 4000, "paid_pct": 40})],
+            [("deals", "D-1002", {"paid": 4000, "paid_pct": 0.4})],
         ),
     ]
 

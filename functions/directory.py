@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .formats import default_currency
+from .messages import say
 from .model import Recipient, TableRead
 from .parsing import parse_email, text
-from .schema import Schema
+from .schema import Locale, Schema
+
+# Used when Settings has no Sender (and said so): outbox files need a From; mail servers refuse it.
+FALLBACK_SENDER = "sheetflow@localhost"
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class Settings:
     locale: str = "en"
     time_zone: str = "UTC"
     currency: str = "EUR"
-    sender: str = "sheetflow@localhost"
+    sender: str = FALLBACK_SENDER
     bitrix24_paid: str = ""  # Bitrix24 deal fields named in Settings (the import reads them)
     bitrix24_paid_pct: str = ""
     bitrix24_order_no: str = ""
@@ -87,14 +93,40 @@ class Settings:
     deal_alerts_to: str = ""
     invoices_folder: str = ""
     invoices_folder_note: str = ""  # written by sheetflow when the folder cannot be read
+    reply_to: str = ""  # where suppliers' replies go (default: the invoice's manager)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
 
+def settings_rows(
+    schema: Schema, locale: Locale, given: Mapping[str, str] | None = None
+) -> list[list[str]]:
+    """What `init` writes in Settings: every key, its value (given, else the default) and
+    what it means, in the book's language; a header row first."""
+    labels, given = schema.labels, dict(given or {})
+    header = [c.header[locale] for c in schema.tab("settings").columns]
+    rows = [[*header, labels.settings_description[locale]]]
+    for key in [*labels.settings_keys, *(k for k in given if k not in labels.settings_keys)]:
+        default = labels.settings_defaults.get(key, {}).get(locale, "")
+        rows.append(
+            [
+                labels.settings_keys.get(key, {}).get(locale, key),
+                given.get(key, default),
+                labels.settings_help.get(key, {}).get(locale, ""),
+            ]
+        )
+    return rows
+
+
 def read_settings(table: TableRead, schema: Schema, locale: str) -> tuple[Settings, list[str]]:
-    """Settings from Key | Value rows; keys in either locale; unknown time zones are reported."""
+    """Settings from Key | Value rows; keys in either locale.
+
+    An empty Sender, Currency or Time zone is said in plain words with what is used instead:
+    nothing is silently made up.
+    """
+    lang: Locale = "ru" if locale == "ru" else "en"
     by_label = {
         label.casefold(): key
         for key, labels in schema.labels.settings_keys.items()
@@ -106,9 +138,33 @@ def read_settings(table: TableRead, schema: Schema, locale: str) -> tuple[Settin
         if key and text(row.get("value")):
             values[key] = text(row.get("value"))
     problems: list[str] = []
+    label = schema.labels.settings_keys
+    if "sender" not in values:
+        problems.append(
+            say(lang, "settings_no_sender", setting=label["sender"][lang], used=FALLBACK_SENDER)
+        )
+    if "currency" not in values:
+        values["currency"] = default_currency(lang)
+        problems.append(
+            say(
+                lang,
+                "settings_no_currency",
+                setting=label["currency"][lang],
+                used=values["currency"],
+            )
+        )
+    if "time_zone" not in values:
+        problems.append(say(lang, "settings_no_time_zone", setting=label["time_zone"][lang]))
     try:
         ZoneInfo(values.get("time_zone", "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(f"Settings: time zone “{values['time_zone']}” is unknown; using UTC")
+        problems.append(
+            say(
+                lang,
+                "settings_unknown_time_zone",
+                setting=label["time_zone"][lang],
+                value=values["time_zone"],
+            )
+        )
         values["time_zone"] = "UTC"
     return Settings(**values), problems

@@ -28,8 +28,15 @@ def invoice_context(record: str, values: dict[str, Stored], ctx: FlowContext) ->
         currency=shown.get("currency") or ctx.settings.currency,
         invoice_date=invoice_date.isoformat() if isinstance(invoice_date, date) else "",
         paid_on=paid_on.isoformat() if isinstance(paid_on, date) else "",
-        manager=ctx.name_of(values.get("manager")),
     )
+    for column, role in (
+        ("manager", "manager"),
+        ("signer", "director"),
+        ("accountant", "accountant"),
+    ):
+        person = ctx.people.find(values.get(column), role)
+        if person is not None:  # named as written in People, not as typed (`иван петров`)
+            shown[column] = person.name
     return shown
 
 
@@ -82,6 +89,22 @@ def emails_for(r: _Row, template: str, changes: list[dict[str, str]]) -> list[Em
                 to=(Recipient(person.name, person.email),),
                 context=context,
                 record=r.record,
+                reply_to=_reply_to(r, template),
             )
         )
     return intents
+
+
+def _reply_to(r: _Row, template: str) -> tuple[Recipient, ...]:
+    """Whoever can act on a reply: a supplier's answer reaches the manager (or Settings
+    Reply to), a manager's question about rework the signer, about payment the accountant."""
+    reply_to = r.ctx.settings.reply_to
+    if template == "supplier_in_payment" and reply_to:
+        return (Recipient(r.ctx.settings.company, reply_to),)
+    if template == "rework_to_manager":
+        person = r.person("signer", "director")
+    elif template == "manager_paid":
+        person = r.person("accountant", "accountant")
+    else:
+        person = _manager(r)
+    return (person.recipient,) if person is not None else ()

@@ -20,6 +20,7 @@ from .invoice_emails import emails_for
 from .model import EmailIntent, LogEntry, SheetRow, Stored, stored
 from .parsing import parse_date, text
 from .transitions import TRANSITIONS, Transition, outgoing
+from .typed_values import settle_typed_values
 
 FLOW = "invoice"
 _CHAIN_LIMIT = len(TRANSITIONS)  # a row can move at most this many steps in one tick
@@ -141,7 +142,7 @@ class _Row:
     def said_changes(self, before: Bound | None) -> list[dict[str, str]]:
         return [
             {"label": self.ctx.header(c), "old": old, "new": new}
-            for c, old, new in changes(before, self.bound())
+            for c, old, new in changes(before, self.bound(), self.ctx.locale)
         ]
 
     def change_text(self, before: Bound | None) -> str:
@@ -485,6 +486,10 @@ def plan_invoice(
         superseded = index < len(moved) - 1 and step.call_to_action
         if not superseded:
             r.out.emails += emails
+    settled, typed_log = settle_typed_values(record, r.out.values, r.state.status, ctx)
+    for column, value in settled.items():  # amounts as numbers, dates as dates; text in the Log
+        r.out.set(column, value)
+    r.out.log += typed_log
     _finish(r, bool(moved))
     return r.out
 

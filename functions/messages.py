@@ -17,6 +17,12 @@ def catalogue(directory: Path = SCHEMA_DIR) -> dict[str, dict[str, str]]:
 
 
 def say(locale: str, key: str, **fields: object) -> str:
-    """One message in `locale` (English when the locale has no such message)."""
+    """One message in `locale` (English when the locale has no such message).
+
+    Numbers and dates among the fields are written the locale's way (`1 234,5`, `28.11.2026`).
+    """
+    from .formats import field  # formats reads values with parsing, which says messages
+
     texts = catalogue()[key]
-    return texts.get(locale, texts["en"]).format(**fields)
+    shown = {name: field(value, locale) for name, value in fields.items()}
+    return texts.get(locale, texts["en"]).format(**shown)

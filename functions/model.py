@@ -66,6 +66,7 @@ class BookRead:
     tables: dict[str, TableRead]
     fingerprint: str = ""
     identity: str = ""  # the book's own ID (set by init, travels with the file); "" if none
+    date_cells: bool = False  # writes of ISO midnight text to date columns become date cells
 
     def table(self, key: str) -> TableRead:
         return self.tables[key]
@@ -135,7 +136,7 @@ class Recipient:
 
 @dataclass(frozen=True)
 class EmailIntent:
-    """An email a flow wants sent; rendered from `templates/<locale>/<template>.*`.
+    """An email a flow wants sent; rendered from `templates/<template>.j2`.
 
     `key` is deterministic (flow, record, event, round, recipient) so the ledger never sends
     the same email twice, however often a tick is retried.
@@ -147,6 +148,7 @@ class EmailIntent:
     context: dict[str, Any]
     record: str
     cc: tuple[Recipient, ...] = ()
+    reply_to: tuple[Recipient, ...] = ()  # whoever can act on a reply
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Render an EmailIntent into a ready-to-send MIME message from `templates/<locale>/<name>.*`.
+"""Render an EmailIntent into a ready-to-send MIME message from `templates/<name>.j2`.
 
 Names, subjects and addresses come from spreadsheet cells that anyone can type into, so every
 header value is cleaned here: a name or subject never carries a line break into the headers,
@@ -24,11 +24,12 @@ from jinja2 import (
     StrictUndefined,
     TemplateNotFound,
     UndefinedError,
-    select_autoescape,
 )
 
+from .email_text import default_currency, filters, helpers, translations
 from .errors import ConfigError, MailError
 from .model import EmailIntent, Recipient, RenderedEmail
+from .schema import Locale, load_schema
 
 INVOICE_TEMPLATES: tuple[str, ...] = (
     "signer_request",
@@ -42,8 +43,10 @@ INVOICE_TEMPLATES: tuple[str, ...] = (
 )
 DEAL_TEMPLATES: tuple[str, ...] = ("deal_payment",)
 TEMPLATE_NAMES: tuple[str, ...] = INVOICE_TEMPLATES + DEAL_TEMPLATES
-# The three files each template name has in every locale.
-TEMPLATE_SUFFIXES: tuple[str, ...] = (".subject.txt", ".txt", ".html")
+# One file per email (`templates/<name>.j2`): its subject and blocks, in English, with every
+# sentence marked for translation; `_layout.txt` and `_layout.html` lay it out for both parts.
+TEMPLATE_SUFFIXES: tuple[str, ...] = (".j2",)
+LAYOUTS: tuple[str, ...] = ("_layout.txt", "_layout.html")
 DEFAULT_TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 MESSAGE_ID_DOMAIN = "sheetflow.invalid"
 MAX_NAME_LENGTH = 100
@@ -110,38 +113,31 @@ def _encoded(value: str, charset: str, header_name: str | None = None) -> str:
 
 
 class EmailRenderer:
-    """Turns intents into RenderedEmail; templates are read lazily, when first rendered."""
+    """Turns intents into RenderedEmail; templates and catalogs are read when first used."""
 
     def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES_DIR) -> None:
         self.templates_dir = templates_dir
-        self._env = Environment(
-            loader=FileSystemLoader(str(templates_dir), encoding="utf-8"),
-            undefined=StrictUndefined,
-            autoescape=select_autoescape(
-                enabled_extensions=("html",), default_for_string=False, default=False
-            ),
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
+        self._envs: dict[tuple[str, bool], Environment] = {}
 
     def render(
         self, intent: EmailIntent, *, locale: str, sender: str, sent_at: datetime
     ) -> RenderedEmail:
         if not intent.to:
             raise MailError(f"email {intent.key!r} has no recipients", record=intent.record)
-        subject = clean_header_text(self._render(intent, locale, ".subject.txt"))
-        text = self._render(intent, locale, ".txt")
-        html = self._render(intent, locale, ".html")
+        subject = clean_header_text(self._render(intent, locale, "subject"))
+        text = self._render(intent, locale, "_layout.txt")
+        html = self._render(intent, locale, "_layout.html")
         message_id = message_id_for(intent.key)
 
         message = EmailMessage(policy=email.policy.SMTP)
         charset = "us-ascii" if _plain_ascii(subject) else "utf-8"
         message.set_raw("Subject", _encoded(subject, charset, "Subject"))
-        message.set_raw("From", _sender_header(sender))
+        message.set_raw("From", _sender_header(sender, str(intent.context.get("company") or "")))
         message.set_raw("To", _address_list(intent.to))
         if intent.cc:
             message.set_raw("Cc", _address_list(intent.cc))
+        if intent.reply_to:
+            message.set_raw("Reply-To", _address_list(intent.reply_to))
         message["Date"] = format_datetime(sent_at)
         message["Message-ID"] = message_id
         message["X-Sheetflow-Key"] = clean_header_text(intent.key)
@@ -157,30 +153,68 @@ class EmailRenderer:
             raw=message.as_bytes(policy=_OUTPUT_POLICY),
         )
 
-    def _render(self, intent: EmailIntent, locale: str, suffix: str) -> str:
-        name = f"{locale}/{intent.template}{suffix}"
-        context: dict[str, Any] = dict(intent.context)
+    def _render(self, intent: EmailIntent, locale: str, part: str) -> str:
+        name = f"{intent.template}.j2"
+        html = part.endswith(".html")
+        env = self._env(locale, html, intent.record)
+        context: dict[str, Any] = {
+            "currency": default_currency(locale),
+            **intent.context,
+            "lang": locale,
+            "words": _decision_words(locale),
+            "layout": part if part in LAYOUTS else "_layout.txt",
+        }
+        context.update(helpers(html=html, locale=locale))
         try:
-            return self._env.get_template(name).render(context)
+            template = env.get_template(name)
+            if part == "subject":
+                return "".join(template.blocks["subject"](template.new_context(context)))
+            return template.render(context)
         except TemplateNotFound as exc:
             raise ConfigError(
-                f"no email template {name!r} in {self.templates_dir} "
-                f"(is the locale {locale!r} right?)",
-                record=intent.record,
+                f"no email template {exc.name!r} in {self.templates_dir}", record=intent.record
             ) from exc
-        except UndefinedError as exc:
+        except (UndefinedError, KeyError) as exc:
             raise ConfigError(
-                f"email template {name!r} needs a value the email does not have: {exc.message}",
+                f"email template {name!r} needs a value the email does not have: {exc}",
                 record=intent.record,
             ) from exc
 
+    def _env(self, locale: str, html: bool, record: str) -> Environment:
+        """One environment per locale (gettext is installed environment-wide) and per part:
+        the same template escapes everything in the HTML part and nothing in the plain one."""
+        if (locale, html) not in self._envs:
+            env = Environment(
+                loader=FileSystemLoader(str(self.templates_dir), encoding="utf-8"),
+                undefined=StrictUndefined,
+                autoescape=html,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+                extensions=["jinja2.ext.i18n"],
+            )
+            env.install_gettext_translations(  # type: ignore[attr-defined]
+                translations(self.templates_dir, locale, record), newstyle=True
+            )
+            env.filters.update(filters(locale))
+            self._envs[(locale, html)] = env
+        return self._envs[(locale, html)]
 
-def _sender_header(sender: str) -> str:
-    """The From header: `Name <a@b>` or a bare address, checked like any recipient."""
+
+def _decision_words(locale: str) -> dict[str, str]:
+    """The Decision dropdown's words, as the signer must type them."""
+    decisions = load_schema().labels.choices["decisions"]
+    lang: Locale = "ru" if locale == "ru" else "en"
+    return {key: words[lang][0] for key, words in decisions.items()}
+
+
+def _sender_header(sender: str, company: str = "") -> str:
+    """The From header: `Name <a@b>`; a bare address is shown with the company's name."""
     if "\r" in sender or "\n" in sender:
         raise MailError(f"sender {sender!r} contains a line break")
     if "<" not in sender:
-        return checked_address(sender)
+        address = checked_address(sender)
+        return mailbox(company, address) if clean_header_text(company) else address
     name, _, rest = sender.rpartition("<")
     rest = rest.strip()
     if not rest.endswith(">"):

@@ -105,7 +105,9 @@ def plan_tick(
     context_changed = meta.get("context") != repr(context_key)
     if "invoice" in flows:  # the invoice flow is the one that re-evaluates on People changes
         plan.meta["context"] = repr(context_key)
-    ctx = FlowContext(schema, locale, directory, settings, now, pending_notices(meta))
+    ctx = FlowContext(
+        schema, locale, directory, settings, now, pending_notices(meta), date_cells=read.date_cells
+    )
     plan.meta["time_zone"] = settings.time_zone
     plan.meta.setdefault("last_report", previous_month(now, settings.zone))
     if "invoice" in flows:

@@ -84,6 +84,9 @@ class Labels(_Strict):
     log_flows: dict[str, dict[Locale, str]]
     transitions: dict[str, dict[Locale, str]]
     emails: dict[str, dict[Locale, str]]
+    settings_description: dict[Locale, str] = {"en": "Description", "ru": "Описание"}
+    settings_defaults: dict[str, dict[Locale, str]] = {}
+    settings_help: dict[str, dict[Locale, str]] = {}
 
 
 class Schema(_Strict):

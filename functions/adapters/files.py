@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import ConfigError
+
 
 def write_atomically(
     path: Path, data: bytes, before_replace: Callable[[], None] | None = None
@@ -40,3 +42,26 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def save_book_file(
+    path: Path, data: bytes, before_replace: Callable[[], None] | None = None
+) -> None:
+    """`write_atomically` for a workbook: a folder that refuses the file is a one-line error."""
+    try:
+        write_atomically(path, data, before_replace)
+    except OSError as exc:
+        raise ConfigError(why_not_written(path, exc)) from exc
+
+
+def why_not_written(path: Path, exc: OSError) -> str:
+    """Why `path` could not be written, naming the file and the cause, on one line."""
+    return f"cannot write {path}: {_folder_problem(path, exc)}"
+
+
+def _folder_problem(path: Path, exc: OSError) -> str:
+    if not path.parent.is_dir():
+        return f"the folder {path.parent} does not exist"
+    if isinstance(exc, PermissionError) or not os.access(path.parent, os.W_OK):
+        return f"the folder {path.parent} is read-only"
+    return exc.strerror or str(exc)

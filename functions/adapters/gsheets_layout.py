@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..directory import settings_rows
 from ..errors import ConfigError
 from ..schema import LOCALES, Locale, Schema
 from .gsheets_api import SheetsApi, Tab
@@ -37,6 +38,12 @@ from .gsheets_grid import quote
 MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
 _DEFAULT_TAB = re.compile(r"(Sheet|Лист)\d+")
 _PIXELS_PER_CHARACTER = 7
+# Column type → Sheets number format (type, pattern per locale), as workbook_style does.
+_NUMBER_FORMATS: dict[str, tuple[str, dict[str, str]]] = {
+    "money": ("NUMBER", {"en": "#,##0.00", "ru": "#,##0.00"}),
+    "date": ("DATE", {"en": "yyyy-mm-dd", "ru": "dd.mm.yyyy"}),
+    "percent": ("PERCENT", {"en": "0.0%", "ru": "0.0%"}),
+}
 _HINT: dict[Locale, str] = {
     "en": "Choose from the list. Another value is kept but may not be understood.",
     "ru": "Выберите из списка. Другое значение сохранится, но может быть не понято.",
@@ -114,14 +121,17 @@ class _Layout:
         out.append(self._add(lists_title, "lists", LIST_ROWS, len(LIST_KEYS), hidden=True))
         for index, key in enumerate(MAIN_TABS):
             tab = self.schema.tab(key)
-            out.append(self._add(tab.title[self.locale], key, DATA_ROWS, len(tab.columns), index))
+            width = len(tab.columns) + (1 if key == "settings" else 0)  # + Description
+            out.append(self._add(tab.title[self.locale], key, DATA_ROWS, width, index))
             out.append(self._put(key, 0, [[h for h in tab.headers(self.locale)]], header=True))
             out += self._widths(key)
+            out += self._formats(key)
             out += self._dropdowns(key, lists_title)
             if key in PROTECTED_TABS:
                 out += self._protect(key)
         out.append(self._put("people", 1, self._people(people)))
         out.append(self._put("settings", 1, self._settings(settings)))
+        out.append(self._put("settings", 0, [self._settings_header()], header=True))
         out.append(self._put("lists", 0, [list(LIST_KEYS)], header=True))
         out += self._lists(people)
         out += self._protect("lists")
@@ -180,6 +190,31 @@ class _Layout:
             for col, column in enumerate(self.schema.tab(key).columns)
         ]
 
+    def _formats(self, key: str) -> list[JSON]:
+        """Money, dates and Paid % formatted for the locale, Notes wrapped: as in the workbook."""
+        out = []
+        for col, column in enumerate(self.schema.tab(key).columns):
+            fmt: JSON = {}
+            if column.type in _NUMBER_FORMATS:
+                kind, patterns = _NUMBER_FORMATS[column.type]
+                fmt["numberFormat"] = {"type": kind, "pattern": patterns[self.locale]}
+            if column.key in ("note", "comment", "details"):
+                fmt["wrapStrategy"] = "WRAP"
+                fmt["verticalAlignment"] = "TOP"
+            if not fmt:
+                continue
+            fields = ",".join(f"userEnteredFormat.{name}" for name in fmt)
+            out.append(
+                {
+                    "updateCells": {
+                        "range": grid(self.ids[key], 1, DATA_ROWS, col, col + 1),
+                        "rows": [{"values": [{"userEnteredFormat": fmt}]}] * (DATA_ROWS - 1),
+                        "fields": fields,
+                    }
+                }
+            )
+        return out
+
     def _dropdowns(self, key: str, lists_title: str) -> list[JSON]:
         """Warnings, not stops: an email typed instead of a name must still be accepted."""
         out = []
@@ -235,8 +270,11 @@ class _Layout:
         return out
 
     def _settings(self, settings: dict[str, str]) -> list[list[Any]]:
-        labels = self.schema.labels.settings_keys
-        return [[labels.get(k, {}).get(self.locale, k), v] for k, v in settings.items()]
+        """Every key with its value (or default) and its description, in the book's language."""
+        return [list(row) for row in settings_rows(self.schema, self.locale, settings)[1:]]
+
+    def _settings_header(self) -> list[Any]:
+        return list(settings_rows(self.schema, self.locale)[0])
 
     def _lists(self, people: Sequence[tuple[str, str, str, bool]]) -> list[JSON]:
         names: dict[str, list[str]] = {key: [] for key in LIST_KEYS}

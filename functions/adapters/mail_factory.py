@@ -11,7 +11,7 @@ from .mail_outbox import OutboxSender
 from .mail_smtp import SCHEMES, SmtpSender
 
 USAGE = (
-    "use outbox:FOLDER, a folder path, smtp://HOST:PORT, "
+    "use outbox:FOLDER, smtp://HOST:PORT, "
     "smtp+starttls://USER@HOST:587, smtps://USER@HOST:465 or gmail:SENDER@DOMAIN"
 )
 # `name:` at the start, but not a Windows drive letter like `C:`.
@@ -19,7 +19,11 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 
 
 def sender_from_url(spec: str) -> MailSender:
-    """`outbox:DIR`, a folder path, an SMTP URL or `gmail:ADDRESS`; else ConfigError."""
+    """`outbox:DIR`, an SMTP URL or `gmail:ADDRESS`; else ConfigError.
+
+    A bare word is refused rather than taken as a folder: a typo such as `--mail smpt.example`
+    would otherwise quietly create a folder and "send" every email into it.
+    """
     text = spec.strip()
     if not text:
         raise ConfigError(f"no mail sender given: {USAGE}")
@@ -40,7 +44,7 @@ def sender_from_url(spec: str) -> MailSender:
     if scheme is not None:
         # The spec may hold credentials: name only its scheme.
         raise ConfigError(f"unknown mail sender {scheme + ':'!r}: {USAGE}")
-    return _outbox(Path(text))
+    raise ConfigError(f"--mail {text[:60]!r} is not a mail sender: {USAGE}")
 
 
 def _outbox(folder: Path) -> OutboxSender:

@@ -1,8 +1,15 @@
-"""State in a SQLite file beside the workbook: snapshot, journal, email ledger, tick lock."""
+"""State in a SQLite file beside the workbook: snapshot, journal, email ledger, tick lock.
+
+The tick lock is a lease row plus an OS file lock (`flock` on `NAME.lock`) held while the
+lease is: the kernel drops the file lock when its process dies (SIGKILL, power loss), so
+the next tick sees at once that the holder is gone instead of waiting out the lease.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -10,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from ..model import Remember, RenderedEmail, Snapshot
 from ..record import as_json, freeze, share
 
@@ -36,10 +44,15 @@ class SqliteState:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self._use_wal()
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._use_wal()
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"state file {path}: {_why_not_opened(path, exc)}") from exc
+        self._lock_path = path.with_name(path.name + ".lock")
+        self._lock_fd: int | None = None  # open while this store holds the OS lock
 
     def _use_wal(self) -> None:
         """Switch a new file to WAL; two ticks starting at once on a new file race for it, and
@@ -66,20 +79,58 @@ class SqliteState:
 
     # -- lock ------------------------------------------------------------------------------
     def acquire_lock(self, owner: str, lease_seconds: float) -> bool:
+        """Take or renew the lease; a lease whose holder's process is gone is taken at once.
+
+        The row `os` names the owner that took the OS lock with its lease. When this store
+        gets the OS lock and that owner still holds the lease, its process has died. A live
+        tick stalled past its lease is still taken over by the lease alone.
+        """
         now = self._clock()
+        had_os_lock = self._lock_fd is not None
+        got_os_lock = had_os_lock or self._take_os_lock()
         with self._transaction() as db:
             row = db.execute("SELECT owner, expires FROM lock WHERE name = 'tick'").fetchone()
-            if row and row[0] != owner and row[1] > now:
+            os_row = db.execute("SELECT owner FROM lock WHERE name = 'os'").fetchone()
+            holder_died = (
+                got_os_lock and not had_os_lock and row is not None and os_row == (row[0],)
+            )
+            if row and row[0] != owner and row[1] > now and not holder_died:
+                if not had_os_lock:
+                    self._drop_os_lock()
                 return False
             db.execute(
                 "INSERT OR REPLACE INTO lock (name, owner, expires) VALUES ('tick', ?, ?)",
                 (owner, now + lease_seconds),
             )
+            if got_os_lock:
+                db.execute(
+                    "INSERT OR REPLACE INTO lock (name, owner, expires) VALUES ('os', ?, 0)",
+                    (owner,),
+                )
             return True
 
     def release_lock(self, owner: str) -> None:
         with self._transaction() as db:
-            db.execute("DELETE FROM lock WHERE name = 'tick' AND owner = ?", (owner,))
+            cursor = db.execute("DELETE FROM lock WHERE name = 'tick' AND owner = ?", (owner,))
+            if cursor.rowcount:
+                db.execute("DELETE FROM lock WHERE name = 'os' AND owner = ?", (owner,))
+        self._drop_os_lock()
+
+    def _take_os_lock(self) -> bool:
+        """True if this store now holds the OS lock; False if a live process holds it."""
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        return True
+
+    def _drop_os_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
 
     # -- snapshot and meta -----------------------------------------------------------------
     def load_snapshot(self, remember: Remember | None = None) -> Snapshot:
@@ -192,4 +243,19 @@ class SqliteState:
             return cursor.rowcount == 1
 
     def close(self) -> None:
+        self._drop_os_lock()
         self._db.close()
+
+
+def _why_not_opened(path: Path, exc: sqlite3.Error) -> str:
+    """The cause in a person's words: SQLite only says "unable to open database file"."""
+    folder = path.parent
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if path.is_dir():
+        return "it is a folder, not a file"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"the folder {folder} is read-only (sheetflow keeps its state there; use --state)"
+    if "not a database" in str(exc):
+        return "it is not a sheetflow state file (SQLite); point --state at a new file"
+    return str(exc)

@@ -38,7 +38,7 @@ from ..model import (
 from ..parsing import text
 from ..record import Record, compact
 from ..schema import LOCALES, Locale, Schema, Tab
-from .files import write_atomically
+from .files import save_book_file
 from .workbook_fast import Seen, SeenTab, fast_apply
 from .workbook_layout import (
     DATA_ROWS,
@@ -53,6 +53,7 @@ from .workbook_layout import (
     load,
     prepare_tab,
     put,
+    put_typed,
     set_locked,
     with_cached_values,
     workbook_bytes,
@@ -125,7 +126,7 @@ class WorkbookBook:
         seen_tabs = {key: SeenTab(table, positions[key]) for key, table in tables.items()}
         log_title = log.title if log is not None else None
         self._seen = Seen(fingerprint, locale, seen_tabs, log_title, log_header)
-        return BookRead(locale, tables, fingerprint, identity=identity)
+        return BookRead(locale, tables, fingerprint, identity=identity, date_cells=True)
 
     def read_log(self) -> list[list[Cell]]:
         """Every Log row below the header (read only for reports, never by a plain tick)."""
@@ -195,7 +196,7 @@ class WorkbookBook:
             fast = fast_apply(data, seen, changes, self.schema)
             if fast is not None:
                 out, skipped = fast
-                write_atomically(self.path, out, before_replace=lambda: self._check_unchanged(data))
+                save_book_file(self.path, out, before_replace=lambda: self._check_unchanged(data))
                 return skipped
         try:
             wb = load(data, read_only=False, data_only=False)
@@ -213,7 +214,7 @@ class WorkbookBook:
             write_report(wb, report)
         _keep_active(wb, active, self.schema.tab("invoices").title[locale])
         out = with_cached_values(workbook_bytes(wb), wb, cached)
-        write_atomically(self.path, out, before_replace=lambda: self._check_unchanged(data))
+        save_book_file(self.path, out, before_replace=lambda: self._check_unchanged(data))
         return skipped
 
     def _check_unchanged(self, data: bytes) -> None:
@@ -278,7 +279,7 @@ class _Writer:
             return None
         if current != write.expected:
             return f"{label}: kept the value a person typed meanwhile"
-        put(tab.writable(cell), write.value)
+        put_typed(tab.writable(cell), write.value, tab.tab.column(write.column).type, self.locale)
         if write.column == tab.tab.id_column:
             tab.forget_ids()
         if row > DATA_ROWS:

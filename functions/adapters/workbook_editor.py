@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 
 from ..schema import Locale, Schema
-from .files import write_atomically
+from .files import save_book_file
 
 
 class WorkbookEditor:
@@ -32,7 +32,7 @@ class WorkbookEditor:
     def _save(self, wb: Any) -> None:
         buffer = io.BytesIO()
         wb.save(buffer)
-        write_atomically(self.path, buffer.getvalue())
+        save_book_file(self.path, buffer.getvalue())
 
     def add_row(self, tab: str, values: dict[str, Any]) -> int:
         """Type a new row below the last one; returns its sheet row number."""

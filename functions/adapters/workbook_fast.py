@@ -92,10 +92,18 @@ def fast_apply(
     """The patched workbook and the skipped writes, or None when the openpyxl path must run."""
     if changes.reports or changes.lists is not None or changes.appends:
         return None  # new rows (rare: a file in the invoices folder) take the openpyxl path
+    if any(_date_cell(w, schema) for w in changes.writes):
+        return None  # a date cell needs a date style: openpyxl's path writes one
     try:
         return _Patch(data, seen, schema).run(changes)
     except Unsupported:
         return None
+
+
+def _date_cell(write: CellWrite, schema: Schema) -> bool:
+    return schema.tab(write.tab).column(write.column).type == "date" and isinstance(
+        write.value, str
+    )
 
 
 # --- the workbook package ------------------------------------------------------------------

@@ -26,10 +26,13 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 
+from ..directory import settings_rows
 from ..errors import ConfigError
+from ..formats import SHEET_DATE_FORMAT, SHEET_MONEY_FORMAT
 from ..model import QueueView, ReportTab, Stored
 from ..schema import Locale, Schema, Tab
-from .files import write_atomically
+from .files import save_book_file, why_not_written
+from .workbook_style import print_setup, style_report, style_tab
 
 Sheet = Any  # openpyxl is untyped: a Worksheet
 Book = Any  # an openpyxl Workbook
@@ -39,6 +42,12 @@ LIST_ROWS = 200
 LIST_KEYS = ("directors", "accountants", "managers")
 MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
 PROTECTED_TABS = frozenset({"invoices", "deals", "log"})
+# Tabs whose sheet is protected in LibreOffice/Excel. Not Invoices and Deals: a protected
+# sheet refuses sorting, deleting and pasting rows in LibreOffice whatever its flags say, so
+# there the tick guards the automation cells and a claimed Accountant instead (restored with
+# a Note, the overwritten value kept in the Log); their cells still carry the locked flags.
+SHEET_PROTECTED_TABS = frozenset({"log"})
+STYLED_TABS = ("invoices", "deals", "log")
 UNLOCKED = Protection(locked=False)
 # Bottom is already the default vertical alignment in Excel and LibreOffice: no visible change.
 _OWN_STYLE = Alignment(vertical="bottom")
@@ -77,20 +86,36 @@ def create_workbook(
         ws = wb.active if index == 0 else wb.create_sheet()
         ws.title = tab.title[locale]
         prepare_tab(ws, tab, locale, protected=key in PROTECTED_TABS)
+        if key in STYLED_TABS:
+            # The Log grows by appending: its empty rows stay unstyled (column styles only).
+            style_tab(ws, tab, schema, locale, 1 if key == "log" else DATA_ROWS)
         _add_dropdowns(ws, tab, schema, locale, lists_title)
     people_ws = wb[schema.tab("people").title[locale]]
     for row, person in enumerate(_people_rows(schema, locale, people), start=2):
         for col, value in enumerate(person, start=1):
             put(people_ws.cell(row=row, column=col), value)
     settings_ws = wb[schema.tab("settings").title[locale]]
-    for row, (key, value) in enumerate((settings or {}).items(), start=2):
-        label = schema.labels.settings_keys.get(key, {}).get(locale, key)
-        put(settings_ws.cell(row=row, column=1), label)
-        put(settings_ws.cell(row=row, column=2), value)
+    for row, cells in enumerate(settings_rows(schema, locale, settings), start=1):
+        for col, value in enumerate(cells, start=1):
+            if row > 1 or col > 2:  # the tab's own headers are written with the tab
+                put(settings_ws.cell(row=row, column=col), value)
+    _describe_settings(settings_ws)
+    print_setup(settings_ws)
     write_lists(wb, lists_title, people_lists(schema, people))
     set_book_identity(wb, uuid.uuid4().hex)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, workbook_bytes(wb))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(why_not_written(path, exc)) from exc
+    save_book_file(path, workbook_bytes(wb))
+
+
+def _describe_settings(ws: Sheet) -> None:
+    """The Description column: wide, wrapped, bold header like the others, for reading only."""
+    ws.cell(row=1, column=3).font = _BOLD
+    ws.column_dimensions["C"].width = 70
+    for (cell,) in ws.iter_rows(min_row=2, min_col=3, max_col=3):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 # --- the book's identity -------------------------------------------------------------------
@@ -123,7 +148,8 @@ def prepare_tab(ws: Sheet, tab: Tab, locale: Locale, *, protected: bool) -> None
     ws.auto_filter.ref = f"A1:{last}{DATA_ROWS}"
     if not protected:
         return
-    ws.protection = _people_protection()
+    if tab.key in SHEET_PROTECTED_TABS:
+        ws.protection = _people_protection()
     for col, column in enumerate(tab.columns, start=1):
         if column.owner == "people":
             # Excel honours the column style; LibreOffice only honours each cell's own style.
@@ -224,16 +250,18 @@ def write_queues(wb: Book, schema: Schema, locale: Locale, views: Sequence[Queue
     main = [schema.tab(key).title[locale] for key in MAIN_TABS]
     position = max((wb.sheetnames.index(t) for t in main if t in wb.sheetnames), default=-1) + 1
     widths = {c.header[locale]: c.width for c in schema.tab("invoices").columns}
+    types = {c.header[locale]: c.type for c in schema.tab("invoices").columns}
     for offset, view in enumerate(views):
         ws = wb.create_sheet(_unique_title(view.title, wb.sheetnames), position + offset)
         for col, header in enumerate(view.headers, start=1):
             ws.cell(row=1, column=col, value=header).font = _BOLD
             ws.column_dimensions[get_column_letter(col)].width = widths.get(header, 14)
         for row, values in enumerate(view.rows, start=2):
-            for col, value in enumerate(values, start=1):
-                put(ws.cell(row=row, column=col), value)
+            for col, (header, value) in enumerate(zip(view.headers, values, strict=True), 1):
+                put_typed(ws.cell(row=row, column=col), value, types.get(header, "text"), locale)
         ws.freeze_panes = "A2"
         ws.protection = SheetProtection(sheet=True, autoFilter=False, formatColumns=False)
+        print_setup(ws)
 
 
 _NUMBER_FORMATS = {"int": "0", "money": "#,##0.00", "hours": "0.0"}
@@ -248,9 +276,8 @@ def write_report(wb: Book, report: ReportTab) -> None:
     ws = wb.create_sheet(report.title, position)
     for col, header in enumerate(report.headers, start=1):
         cell = ws.cell(row=1, column=col, value=header)
-        cell.font = _BOLD
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[get_column_letter(col)].width = 22 if col == 1 else 15
+    style_report(ws, len(report.headers))
     for row, values in enumerate(report.rows, start=2):
         for col, (value, fmt) in enumerate(zip(values, report.formats, strict=True), start=1):
             cell = ws.cell(row=row, column=col)
@@ -294,6 +321,23 @@ def put(cell: Any, value: Stored) -> None:
         cell.data_type = "s"
     else:
         cell.value = value
+
+
+def put_typed(cell: Any, value: Stored, column_type: str, locale: Locale) -> None:
+    """`put`, but an ISO date in a date column becomes a date cell, and a number in a money
+    column gets the money format: what `typed_values` asks for once a row is accepted."""
+    if column_type == "date" and isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is None:
+            cell.value = when
+            cell.number_format = SHEET_DATE_FORMAT[locale]
+            return
+    put(cell, value)
+    if column_type == "money" and isinstance(value, int | float) and not isinstance(value, bool):
+        cell.number_format = SHEET_MONEY_FORMAT
 
 
 def set_locked(cell: Any, locked: bool) -> None:

@@ -28,7 +28,13 @@ PEOPLE = [
 @pytest.fixture
 def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "book.xlsx"
-    create_workbook(path, SCHEMA, "en", people=PEOPLE, settings={"time_zone": "Europe/Berlin"})
+    create_workbook(
+        path,
+        SCHEMA,
+        "en",
+        people=PEOPLE,
+        settings={"time_zone": "Europe/Berlin", "sender": "flow@example.com"},
+    )
     WorkbookEditor(path, SCHEMA).add_row(
         "invoices",
         {

@@ -8,8 +8,9 @@ step; in a crashed run *every* tick of the story dies at the same point, and a n
 those of a run nobody killed, and each email must have been handed over once.
 
 Two ways to die: raising at the crash point (finally blocks run: the lock is released and
-SQLite rolls back), and a forked process that ends with os._exit there (nothing runs: the
-lock stays until its lease expires, an open SQLite transaction is never committed).
+SQLite rolls back), and a forked process that ends with os._exit there (nothing runs: its
+lease stays in the state file, but its OS file lock dies with it, so the next tick starts at
+once; an open SQLite transaction is never committed).
 
 One email is the exception, by design: a send cut short between "sending" and "sent" on SMTP
 cannot be checked, so it is marked uncertain and reported, never sent again (at most once).
@@ -18,7 +19,6 @@ cannot be checked, so it is marked uncertain and reported, never sent again (at 
 from __future__ import annotations
 
 import os
-import time
 import traceback
 import warnings
 from collections import Counter
@@ -33,7 +33,7 @@ import pytest
 
 from functions.adapters.mail_outbox import OutboxSender
 from functions.adapters.mail_smtp import SmtpSender
-from functions.engine import LEASE_SECONDS, Engine, TickReport
+from functions.engine import Engine, TickReport
 from functions.notify import message_id_for
 from functions.ports import MailSender
 from tests.crash_points import CHECKPOINTS, MAIL_POINTS, Crash, DyingSender, steps_reaching
@@ -218,9 +218,9 @@ def play(
             run.emails_per_step.append(len(run.reports[-1].emails))
         elif kill and _killed_attempt(book, sender, point, now):
             run.died_at_steps.append(index)
-            # The dead process still holds the lock: ticks are skipped until its lease ends.
-            assert tick_once(book, sender(book), now).outcome == "skipped"
-            run.reports.append(tick_once(book, sender(book), now, clock=_after_lease))
+            # The dead process's OS lock died with it: the next tick takes the lock at once,
+            # though its lease in the state file has not run out.
+            run.reports.append(tick_once(book, sender(book), now))
         elif not kill and _raised_attempt(book, sender(book), point, now, run.reports):
             run.died_at_steps.append(index)
             run.reports.append(tick_once(book, sender(book), now))
@@ -228,10 +228,6 @@ def play(
     assert run.reports[-1].outcome == "idle", run.reports[-1]
     run.sheet, run.state = dump_book(book), state_tables(book)
     return run
-
-
-def _after_lease() -> float:
-    return time.time() + LEASE_SECONDS + 1
 
 
 def _raised_attempt(
@@ -351,7 +347,7 @@ def test_a_tick_killed_at_any_point_and_rerun_ends_the_same_with_each_email_once
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork to kill a tick mid-way")
 @pytest.mark.parametrize("point", CHECKPOINTS + FAULTS + MAIL_POINTS)
-def test_a_process_killed_at_any_point_leaves_a_lock_that_expires_and_the_rerun_ends_the_same(
+def test_a_process_killed_at_any_point_leaves_no_lock_and_the_rerun_ends_the_same(
     tmp_path: Path, clean: Run, point: str
 ) -> None:
     with running_smtp_server() as (handler, port):

@@ -101,6 +101,30 @@ def test_init_lays_out_tabs_headers_dropdowns_frozen_rows_and_protections(
     assert not sheet(double, sid, main[2]).protected_ranges  # People stays open to everyone
 
 
+@pytest.mark.parametrize(("locale", "date_pattern"), [("en", "yyyy-mm-dd"), ("ru", "dd.mm.yyyy")])
+def test_init_formats_money_dates_and_percentages_and_wraps_notes(
+    double: GoogleDouble, locale: Locale, date_pattern: str
+) -> None:
+    sid, _book = new_google_book(double, SCHEMA, locale, PEOPLE)
+    invoices = sheet(double, sid, SCHEMA.tab("invoices").title[locale])
+    deals = sheet(double, sid, SCHEMA.tab("deals").title[locale])
+
+    def fmt(tab: Any, key: str, column: str, row: int = 1) -> dict[str, Any]:
+        index = [c.key for c in SCHEMA.tab(key).columns].index(column)
+        return dict(tab.cell(row, index).fmt or {})
+
+    assert fmt(invoices, "invoices", "amount")["numberFormat"] == {
+        "type": "NUMBER",
+        "pattern": "#,##0.00",
+    }
+    assert fmt(invoices, "invoices", "invoice_date", 999)["numberFormat"]["pattern"] == date_pattern
+    assert fmt(deals, "deals", "paid_pct")["numberFormat"]["type"] == "PERCENT"
+    assert fmt(invoices, "invoices", "note")["wrapStrategy"] == "WRAP"
+    assert "numberFormat" not in fmt(invoices, "invoices", "supplier")
+    settings = sheet(double, sid, SCHEMA.tab("settings").title[locale])
+    assert settings.cell(0, 2).entered["stringValue"] == SCHEMA.labels.settings_description[locale]
+
+
 def test_init_refuses_a_spreadsheet_with_sheetflow_tabs_unless_forced(double: GoogleDouble) -> None:
     sid, _book = new_google_book(double, SCHEMA, "en", PEOPLE)
     client = double.client(SA)

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from functions import email_text
 from functions.engine import TickReport
 from functions.notify import DEFAULT_TEMPLATES_DIR, clean_header_text
 from functions.parsing import parse_amount, parse_date, parse_email, text
@@ -67,6 +68,7 @@ HEADERS_WE_WRITE = (
     "Subject",
     "From",
     "To",
+    "Reply-To",
     "Date",
     "Message-ID",
     "X-Sheetflow-Key",
@@ -308,6 +310,8 @@ def assert_safe_email(raw: bytes, names: dict[str, str], numbers: dict[str, str]
     message = parse_eml_bytes(raw)
     assert "Bcc" not in message
     assert "Cc" not in message
+    for reply_to in message["Reply-To"].addresses if "Reply-To" in message else ():
+        assert reply_to.addr_spec in names  # a person from People, one address
     [address] = message["To"].addresses
     assert address.addr_spec in names
     # The name as typed, on one line, cut at 100 characters (a long one is split in encoded
@@ -445,8 +449,10 @@ def test_any_typed_text_is_kept_explained_and_never_injected(h: Hostile) -> None
 
 def _template_tags() -> set[str]:
     tags = _Tags()
-    for path in DEFAULT_TEMPLATES_DIR.glob("*/*.html"):
+    # The layout's own tags and those the HTML helpers the templates call write.
+    for path in (DEFAULT_TEMPLATES_DIR / "_layout.html", Path(email_text.__file__)):
         tags.feed(path.read_text(encoding="utf-8"))
+    assert {"p", "table", "tr", "td", "a", "ul", "li"} <= tags.names
     return tags.names
 
 

@@ -282,7 +282,8 @@ def test_protection_and_dropdowns_survive_a_libreoffice_save(converted: Converte
     assert wb.active.title == SCHEMA.tab("invoices").title["en"]
     assert wb[SCHEMA.labels.lists_title["en"]].sheet_state == "hidden"
     ws = wb[SCHEMA.tab("invoices").title["en"]]
-    protection = ws.protection
+    assert not ws.protection.sheet  # LibreOffice would refuse sorting and deleting rows
+    protection = wb[SCHEMA.tab("log").title["en"]].protection
     assert protection.sheet is True
     # Still allowed to people (False means allowed): sorting, filtering, adding rows.
     assert (protection.sort, protection.autoFilter, protection.insertRows) == (False,) * 3

@@ -228,3 +228,12 @@ def test_a_deal_only_tick_leaves_invoices_for_the_invoice_flow(tmp_path: Path) -
     engine.tick(NOW + timedelta(minutes=1), flows=frozenset({"invoice"}))
     assert book.tabs["invoices"][0]["id"] == "INV-000001"
     assert mail.sent[0].key.startswith("invoice:INV-000001:signer_request")
+
+
+def test_an_overpayment_note_writes_the_sums_the_book_way() -> None:
+    out = watch(deal(paid=12000, paid_pct=120), seen("100", "10000"))
+    assert "Paid 12,000.00 is more than the Amount 10,000.00" in (out.note or "")
+    ru = context(locale="ru")
+    row = SheetRow(2, deal(paid=12000, paid_pct=120))
+    out = plan_deal("D-1", row, seen("100", "10000"), ru, silent=False)
+    assert "12\u00a0000,00" in (out.note or "")

@@ -215,7 +215,7 @@ def test_paid_without_amount_is_noted_from_the_first_unit_and_not_at_zero() -> N
 
 def test_an_overpayment_note_names_both_sums() -> None:
     out = watch(deal(paid=12000, paid_pct=120), seen("100", "10000"))
-    assert out.note == ("Paid 12\u00a0000.00 is more than the Amount 10\u00a0000.00 (overpayment)")
+    assert out.note == ("Paid 12,000.00 is more than the Amount 10,000.00 (overpayment)")
 
 
 def test_several_problems_make_one_note_and_one_log_entry() -> None:

@@ -131,12 +131,22 @@ def test_description_names_the_folder(tmp_path: Path) -> None:
     assert str(tmp_path) in OutboxSender(tmp_path).description
 
 
-@pytest.mark.parametrize("spec", ["outbox:{dir}", "{dir}", "  outbox: {dir} "])
+@pytest.mark.parametrize("spec", ["outbox:{dir}", "  outbox: {dir} "])
 def test_sender_from_url_gives_an_outbox_for_a_folder(spec: str, tmp_path: Path) -> None:
     sender = sender_from_url(spec.format(dir=tmp_path / "mail"))
 
     assert isinstance(sender, OutboxSender)
     assert sender.folder == tmp_path / "mail"
+
+
+@pytest.mark.parametrize("spec", ["garbage", "{dir}", "smpt.example.com"])
+def test_sender_from_url_refuses_a_bare_word_instead_of_creating_a_folder(
+    spec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="is not a mail sender: use outbox:FOLDER"):
+        sender_from_url(spec.format(dir=tmp_path / "mail"))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_sender_from_url_refuses_a_file_as_outbox(tmp_path: Path) -> None:
