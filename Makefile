@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 	$(BIN)/python -m bench.folder
 	$(BIN)/python -m bench.bitrix
+	$(BIN)/python -m bench.protections
 
 # Not in CI: pyinstrument call trees of the engine and a busy workbook tick (10k + 10k rows).
 profile: $(STAMP)
