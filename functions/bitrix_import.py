@@ -24,7 +24,17 @@ META = "bitrix24"
 FLOW = "bitrix24"
 CHECK_EVERY = timedelta(minutes=15)  # how often deals are checked for deletion
 # Deals columns the import fills; Note and any other column stay with people and the watcher.
-MAPPED = ("deal", "manager", "stage", "amount", "paid", "paid_pct", "order_no", "invoice_no")
+MAPPED = (
+    "deal",
+    "manager",
+    "stage",
+    "amount",
+    "currency",
+    "paid",
+    "paid_pct",
+    "order_no",
+    "invoice_no",
+)
 SETTING_KEYS = {
     "paid": "bitrix24_paid",
     "paid_pct": "bitrix24_paid_pct",
@@ -144,6 +154,7 @@ def deal_values(
         "manager": people_by_email.get(email.casefold(), name) or None,
         "stage": pull.stages.get(deal.stage, deal.stage) or None,
         "amount": amount,
+        "currency": deal.currency or None,
     }
     paid: Stored = None
     if "paid" in deal.custom:

@@ -206,7 +206,8 @@ def _alert(
                 context={
                     "company": ctx.settings.company,
                     "recipient_name": person.name,
-                    "currency": ctx.settings.currency,
+                    # the deal's own currency (a Currency column, e.g. from Bitrix24), else Settings
+                    "currency": text(v.get("currency")) or ctx.settings.currency,
                     "deal": deal,
                 },
                 record=out.record,

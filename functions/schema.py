@@ -37,6 +37,8 @@ class Column(_Strict):
     role: Literal["manager", "director", "accountant"] | None = None
     dropdown: str | None = None
     width: int = 14
+    # A column added after books were made: a book without it still works (init adds it).
+    optional: bool = False
 
 
 class Tab(_Strict):

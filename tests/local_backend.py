@@ -208,7 +208,7 @@ def _open_tab(wb: Any, key: str) -> tuple[Any, dict[str, int], list[int]]:
     tab = SCHEMA.tab(key)
     ws = wb[tab.title["en"]]
     by_header = {str(c.value).strip(): c.column for c in ws[1] if c.value is not None}
-    columns = {c.key: by_header[c.header["en"]] for c in tab.columns}
+    columns = {c.key: by_header[c.header["en"]] for c in tab.columns if c.header["en"] in by_header}
     filled = [r for (r, _c), cell in ws._cells.items() if cell.value not in (None, "")]
     return ws, columns, [max(filled, default=1) + 1]
 

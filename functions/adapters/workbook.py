@@ -505,6 +505,8 @@ def _column_positions(
     for column in tab.columns:
         name = column.header[locale]
         found = seen.get(name.strip().casefold())
+        if found is None and column.optional:
+            continue
         if found is None:
             raise SchemaError(
                 f'tab "{title}" has no column "{name}" (was it renamed?)', tab=title, column=name

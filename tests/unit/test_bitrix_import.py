@@ -76,6 +76,7 @@ def test_a_new_deal_is_appended_with_names_not_codes() -> None:
             "manager": "Maria Lopez",  # the People name of the user's email
             "stage": "Won (wholesale)",
             "amount": 2000,
+            "currency": "EUR",  # the deal's own currency, in the Currency column
             "paid": 500,
             "paid_pct": 25,
         },

@@ -237,3 +237,10 @@ def test_an_overpayment_note_writes_the_sums_the_book_way() -> None:
     row = SheetRow(2, deal(paid=12000, paid_pct=120))
     out = plan_deal("D-1", row, seen("100", "10000"), ru, silent=False)
     assert "12\u00a0000,00" in (out.note or "")
+
+
+def test_an_alert_names_the_deals_own_currency_when_the_row_has_one() -> None:
+    out = watch(deal(paid=3000, paid_pct=30, currency="USD"), seen("0", "0"))
+    assert out.emails[0].context["currency"] == "USD"
+    no_column = watch(deal(paid=3000, paid_pct=30), seen("0", "0"))  # a book made before it
+    assert no_column.emails[0].context["currency"] == "EUR"  # Settings
