@@ -2,9 +2,9 @@
 
 Reads mutmut's results (mutants/functions/*.py.meta) and tests/mutants_equivalent.txt, where
 each surviving mutant that no test can kill (it changes nothing a caller can observe) is
-listed as `name: why`. Score = killed / (mutants - equivalent); a timeout counts as killed
-(the tests noticed). Exits 1 when a survivor is neither killed nor listed, or a module is
-under the target, so a new survivor is not missed.
+listed as `name: why`. Score = killed / (mutants - equivalent - not run yet); a timeout counts
+as killed (the tests noticed). Exits 1 when a survivor is neither killed nor listed, a module
+is under the target or not fully run, so a new survivor is not missed.
 
     python -m tests.mutation_score [--target 90]
 """
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     listed = equivalent()
     used: set[str] = set()
     failed = False
-    print(f"{'module':<28}{'mutants':>8}{'killed':>8}{'equiv.':>8}{'other':>8}{'score':>9}")
+    print(f"{'module':<28}{'mutants':>8}{'killed':>8}{'equiv.':>8}{'unrun':>8}{'score':>9}")
     for path in modules():
         meta = ROOT / "mutants" / f"{path}.meta"
         if not meta.exists():
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         used.update(equal)
         unexplained = [name for name in survivors if name not in listed]
         other = len(codes) - killed - len(survivors)  # not checked, no tests, suspicious
-        score = 100.0 * killed / max(1, len(codes) - len(equal))
+        score = 100.0 * killed / max(1, len(codes) - len(equal) - other)  # of those run
         print(f"{path:<28}{len(codes):>8}{killed:>8}{len(equal):>8}{other:>8}{score:>8.1f}%")
         for name in unexplained:
             print(f"    survived, not listed as equivalent: {name}")

@@ -172,3 +172,9 @@ def test_a_name_not_in_people_keeps_its_own_row() -> None:
 def test_an_invoice_gone_from_the_sheet_whose_submission_is_not_logged_counts_for_nobody() -> None:
     table = report([move("2026-11-02 10:00:00+01:00", "INV-5", AD, AA, "Dmitry Volkov")])
     assert table.loc["—", "approved"] == 1
+
+
+def test_an_english_tab_has_english_headers() -> None:
+    tab = report_tab(report([]), SCHEMA, "en", "2026-11")
+    assert tab.headers == tuple(c.header("en") for c in SCHEMA.labels.report_columns)
+    assert tab.headers[0] != SCHEMA.labels.report_columns[0].header("ru")
