@@ -235,3 +235,11 @@ def test_an_overpayment_note_writes_the_sums_the_book_way() -> None:
     row = SheetRow(2, deal(paid=12000, paid_pct=120))
     out = plan_deal("D-1", row, seen("100", "10000"), ru, silent=False)
     assert "12\u00a0000,00" in (out.note or "")
+
+
+def test_a_deal_alert_names_the_manager_as_written_in_people_and_answers_to_them() -> None:
+    out = watch(deal(manager="  maria lopez ", paid=3000, paid_pct=30), seen("0", "0"))
+    [alert, *_] = out.emails
+    assert alert.context["deal"]["manager"] == "Maria Lopez"
+    assert [r.email for r in alert.reply_to] == ["maria@example.com"]
+    assert alert.context["currency"] == "EUR"
