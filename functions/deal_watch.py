@@ -192,6 +192,8 @@ def _alert(
         direction="decrease" if pct < before_pct else "increase",
     )
     manager = ctx.people.find(v.get("manager"), "manager")  # a reply reaches the deal's manager
+    if manager is not None:
+        deal["manager"] = manager.name  # as written in People, not as typed
     recipients, skipped = alert_recipients(ctx)
     problems += skipped
     if not recipients:

@@ -32,7 +32,7 @@ from typing import Any
 import openpyxl
 
 from functions.engine import TickReport
-from functions.parsing import text
+from functions.parsing import parse_amount, parse_date, text
 from functions.schema import load_schema
 from tests.local_backend import (
     PEOPLE,
@@ -407,6 +407,9 @@ class Soak:
                 if _conflict_logged(log, record, value, now):  # restored: locked or paid
                     typed[key] = now
                     continue
+                if _settled(log, record, key, value, now):  # text → the same number or date
+                    typed[key] = now
+                    continue
                 self.fail(f"{number} {COLUMNS[key]}: typed {value!r}, now {now!r}")
 
     def _check_chains(self, rows: dict[str, dict[str, Any]], log: list[dict[str, Any]]) -> None:
@@ -498,6 +501,20 @@ def _fixed(key: str, serial: int) -> Any:
 
 def _still_there(sheet: Sheet, record: object) -> bool:
     return any(sheet.get(n, "id") == record for n in sheet.rows)
+
+
+def _settled(log: list[dict[str, Any]], record: object, key: str, typed: Any, now: Any) -> bool:
+    """An accepted row's amount or date typed as text, now the same value, the text logged."""
+    kind = SCHEMA.tab("invoices").column(key).type
+    if kind == "money":
+        same = parse_amount(typed, "")[0] == parse_amount(now, "")[0]
+    elif kind == "date":
+        same = parse_date(typed, "")[0] == parse_date(now, "")[0]
+    else:
+        return False
+    return same and any(
+        r["Record"] == record and r["Event"] == "typed" and r["From"] == typed for r in log
+    )
 
 
 def _conflict_logged(log: list[dict[str, Any]], record: str, typed: Any, kept: Any) -> bool:

@@ -220,8 +220,9 @@ def test_libreoffice_shows_the_invoices_as_sheetflow_wrote_them(converted: Conve
     assert list(rows[0]) == [column.header["en"] for column in SCHEMA.tab("invoices").columns]
     assert {row[header("id")]: row[header("status")] for row in rows} == STATUSES
     by_id = {row[header("id")]: row for row in rows}
-    assert by_id["INV-000001"][header("amount")] == "1 234,50"  # typed text stays text
-    assert by_id["INV-000001"][header("invoice_date")] == "20.11.2026"
+    # Typed as text, accepted: now a number and a date, shown in the book's formats.
+    assert by_id["INV-000001"][header("amount")] == "1234.5"  # a number (CSV: not as shown)
+    assert by_id["INV-000001"][header("invoice_date")] == "2026-11-20"
     assert by_id["INV-000002"][header("invoice_date")] == "2026-11-20"  # a date, not 46346
     assert by_id["INV-000002"][header("comment")] == "Wrong VAT rate"
     assert by_id["INV-000001"][header("accountant")] == "Irina Kuznetsova"

@@ -244,3 +244,11 @@ def test_an_alert_names_the_deals_own_currency_when_the_row_has_one() -> None:
     assert out.emails[0].context["currency"] == "USD"
     no_column = watch(deal(paid=3000, paid_pct=30), seen("0", "0"))  # a book made before it
     assert no_column.emails[0].context["currency"] == "EUR"  # Settings
+
+
+def test_a_deal_alert_names_the_manager_as_written_in_people_and_answers_to_them() -> None:
+    out = watch(deal(manager="  maria lopez ", paid=3000, paid_pct=30), seen("0", "0"))
+    [alert, *_] = out.emails
+    assert alert.context["deal"]["manager"] == "Maria Lopez"
+    assert [r.email for r in alert.reply_to] == ["maria@example.com"]
+    assert alert.context["currency"] == "EUR"
