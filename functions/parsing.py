@@ -79,6 +79,8 @@ def parse_amount(value: Cell, label: str, locale: str = "en") -> Parsed:
         return None, say(locale, "fill_in", fields=label)
     if is_formula_error(value):
         return None, say(locale, "formula_error", label=label, value=text(value))
+    if isinstance(value, str) and value.lstrip().startswith("="):  # read back uncomputed
+        return None, say(locale, "formula_uncomputed", label=label, value=text(value)[:40])
     number = parse_decimal(value, locale)
     if number is None:
         return None, say(locale, "not_a_number", label=label, value=text(value)[:40])

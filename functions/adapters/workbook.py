@@ -118,8 +118,9 @@ class WorkbookBook:
                 identity = book_identity(wb)
             finally:
                 wb.close()
-            if "deals" in tables:
-                tables["deals"] = self._uncomputed_formulas(data, tables["deals"])
+            for key, column in (("deals", "paid_pct"), ("invoices", "amount")):
+                if key in tables:
+                    tables[key] = self._uncomputed_formulas(data, tables[key], column)
         except _BROKEN as exc:
             raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
         fingerprint = _sha256(data)
@@ -150,21 +151,24 @@ class WorkbookBook:
         except _BROKEN as exc:
             raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
 
-    def _uncomputed_formulas(self, data: bytes, table: TableRead) -> TableRead:
+    def _uncomputed_formulas(self, data: bytes, table: TableRead, key: str) -> TableRead:
         """Blank cells that hold a formula nobody computed yet come back as the formula text.
 
         openpyxl keeps no results: a file last saved by openpyxl has formulas without values
-        until LibreOffice or Excel recalculates it; the deal watcher then computes Paid % itself.
+        until LibreOffice or Excel recalculates it. The deal watcher then computes Paid %
+        itself; an invoice's Amount gets a Note saying so (never "Fill in: Amount").
         """
-        blanks = {row.number for row in table.rows if row.get("paid_pct") is None}
+        if key not in table.columns:
+            return table
+        blanks = {row.number for row in table.rows if row.get(key) is None}
         if not blanks:
             return table
         wb = load(data, read_only=True, data_only=False)
         try:
             ws = wb[table.title]
             column = _column_positions(
-                _header(ws), self.schema.tab("deals"), self._locale(wb.sheetnames), ws.title
-            )["paid_pct"]
+                _header(ws), self.schema.tab(table.tab), self._locale(wb.sheetnames), ws.title
+            )[key]
             formulas = {
                 number: values[column]
                 for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), 2)
@@ -173,7 +177,7 @@ class WorkbookBook:
         finally:
             wb.close()
         rows = tuple(
-            SheetRow(row.number, Record.of({**row.values, "paid_pct": formulas[row.number]}))
+            SheetRow(row.number, Record.of({**row.values, key: formulas[row.number]}))
             if formulas.get(row.number, "").startswith("=")
             else row
             for row in table.rows

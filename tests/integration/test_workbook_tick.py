@@ -148,3 +148,18 @@ def test_formula_like_text_written_back_is_text(tmp_path: Path, typed: str) -> N
     cell = ws.cell(2, note)
     assert cell.data_type == "s"
     assert typed in str(cell.value)
+
+
+def test_an_amount_formula_saved_by_openpyxl_is_read_as_uncomputed_and_explained(
+    tmp_path: Path,
+) -> None:
+    path, edit, engine = make(tmp_path)
+    edit.add_row("invoices", invoice("Q-1", amount=None))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Invoices"]
+    amount = next(c for c in ws[1] if c.value == "Amount").column
+    ws.cell(2, amount).value = "=600*2"  # saved by openpyxl: a formula with no computed value
+    wb.save(path)
+    engine.tick(NOW)
+    note = edit.row("invoices", "INV-000001")["note"]
+    assert "Amount holds the formula =600*2, which no office program has computed yet" in note

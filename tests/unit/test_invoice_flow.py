@@ -260,3 +260,12 @@ def test_russian_locale_writes_russian_statuses() -> None:
     out = plan_invoice("INV-000001", SheetRow(2, sheet), carry(first), ctx)
     assert out.values["status"] == "Ожидает бухгалтера"
     assert [e.event_shown for e in out.log][:2] == ["Изменено", "Смена статуса"]
+
+
+def test_an_uncomputed_formula_in_amount_says_so_and_what_to_do() -> None:
+    out = step(invoice(amount="=B2*2"))
+    assert out.state.status == "new"
+    assert "Amount holds the formula =B2*2, which no office program has computed yet" in (
+        out.note or ""
+    )
+    assert "Fill in: Amount" not in (out.note or "")
