@@ -118,6 +118,7 @@ def init(
         typer.Option(
             "--runtime-account",
             envvar="SHEETFLOW_SERVICE_ACCOUNT",
+            metavar="EMAIL",
             help="Google Sheet: the service account that will run the ticks (the only editor"
             " of the automation columns), when init runs with a person's credentials.",
         ),

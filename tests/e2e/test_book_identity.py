@@ -82,7 +82,7 @@ def test_adopting_records_the_book_as_it_stands_and_sends_nothing_again(
     assert outbox(copy.parent) == []
     assert "In payment" not in out  # nothing moved: the claim was already recorded
     edit = WorkbookEditor(copy, SCHEMA)
-    assert edit.rows("log")[-1]["event"] == "Adopted"
+    assert "Adopted" in [r["event"] for r in edit.rows("log")]
     # The adopted invoice goes on from where it stood: payment tells the manager once.
     edit.set("invoices", "INV-000001", {"paid_on": "28.11.2026"})
     tick(copy, "2026-11-28T10:10+01:00")

@@ -98,7 +98,7 @@ def test_the_whole_invoice_story_through_the_cli(book: Path) -> None:
     assert row["status"] == "Closed"
     assert row["amount"] == 1234.5  # accepted: a number now; the Log keeps the typed text
     log = edit.rows("log")
-    assert any(r["event"] == "typed" and r["from"] == "1 234,50" for r in log)
+    assert any(r["event"] == "Typed text made a value" and r["from"] == "1 234,50" for r in log)
     messages = [
         email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
         for p in sorted((book.parent / "outbox").glob("*.eml"))
