@@ -255,3 +255,9 @@ def test_amounts_typed_with_a_thousands_comma_are_read_in_the_book_s_language() 
 def test_the_first_payment_alert_of_a_deal_is_change_number_one() -> None:
     out = watch(deal(paid=3000, paid_pct=30), seen("0", "0"))
     assert out.emails[0].key == "deal:D-1:payment:1:dmitry@example.com"
+
+
+def test_a_comma_in_a_russian_book_s_payment_is_a_decimal_comma() -> None:
+    ru = context(locale="ru")
+    out = watch(deal(amount=10, paid="1,250", paid_pct="12,5"), seen("0", "0"), ctx=ru)
+    assert out.state["paid"] == "1.25"
