@@ -86,7 +86,7 @@ def test_an_amount_changed_after_approval_goes_back_to_the_signer_and_no_one_pay
     assert status == 200
     row = editor.row("invoices", "INV-000001")
     assert row["status"] == "Awaiting decision"
-    assert "Amount 100\u00a0000.00 → 9\u00a0000\u00a0000.00" in row["note"]
+    assert "Amount 100,000.00 → 9,000,000.00" in row["note"]
     assert "after approval — needs a new decision" in row["note"]
     to = [m.received["To"] for m in deployment["gmail"].sent]
     assert not any("evil@x.example" in t or "b@acme.example" in t for t in to)

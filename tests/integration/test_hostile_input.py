@@ -280,7 +280,10 @@ def assert_typed_kept(book: Path, typed: dict[tuple[int, str], tuple[Any, str]])
         else:
             assert parse_date(before, header)[0] == parse_date(after, header)[0], key
         assert any(
-            r["Event"] == "typed" and r["From"] == before and r["Details"] == header for r in log
+            r["Event"] == "Typed text made a value"
+            and r["From"] == before
+            and r["Details"] == header
+            for r in log
         ), (key, before)
 
 

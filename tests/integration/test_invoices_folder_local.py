@@ -41,7 +41,7 @@ def engine(book: Path, checkpoint: Any = None) -> Engine:
 def book(tmp_path: Path) -> Path:
     path = new_book(tmp_path / "office", prepared_rows=20)
     (path.parent / "Invoices").mkdir()
-    edit_book(path, [("settings", "new", {"key": "Invoices folder", "value": "Invoices"})])
+    edit_book(path, [("settings", "Invoices folder", {"value": "Invoices"})])  # init wrote the key
     return path
 
 

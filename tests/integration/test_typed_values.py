@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -33,7 +33,7 @@ def test_an_accepted_row_gets_a_number_and_a_date_and_the_log_keeps_the_typed_te
     assert row["Amount"].number_format == "#,##0.00"
     assert row["Invoice date"].value == datetime(2026, 11, 20)
     assert row["Invoice date"].is_date
-    typed = [r for r in rows_by_header(book, "Log") if r["Event"] == "typed"]
+    typed = [r for r in rows_by_header(book, "Log") if r["Event"] == "Typed text made a value"]
     assert [(r["From"], r["Details"]) for r in typed] == [
         ("20.11.2026", "Invoice date"),
         ("1 234,50", "Amount"),
@@ -59,10 +59,13 @@ def test_a_row_still_new_keeps_its_text_as_typed(tmp_path: Path) -> None:
 
 def test_text_that_does_not_read_as_a_date_is_left_for_the_note(tmp_path: Path) -> None:
     book = new_book(tmp_path, prepared_rows=20)
-    invoice = typed_invoice("A-3", amount="50", paid_on="soon")
-    edit_book(book, [("invoices", "new", invoice)])
-
+    edit_book(book, [("invoices", "new", typed_invoice("A-3", amount="50"))])
     make_engine(book).tick(NOW)
+    edit_book(book, [("invoices", "INV-000001", {"decision": "Approve"})])
+    make_engine(book).tick(NOW + timedelta(minutes=1))
+    paid = {"accountant": "Irina K", "paid_on": "soon"}  # typed once the invoice was approved
+    edit_book(book, [("invoices", "INV-000001", paid)])
+    make_engine(book).tick(NOW + timedelta(minutes=2))
 
     row = cells(book, "INV-000001")
     assert row["Paid on"].value == "soon"
