@@ -446,7 +446,7 @@ def test_a_monthly_report_on_google_is_one_tab_with_a_chart_in_at_most_five_requ
     assert story.reports()[0].id != first_id
     titles = [s.title for s in story.double.book(story.sid).ordered()]
     assert titles[-1] == REPORT
-    assert [row[3] for row in story.editor.log()].count("report") == 2
+    assert [row[3] for row in story.editor.log()].count("Report") == 2  # the Log's word
 
 
 def test_the_report_due_on_the_first_is_written_within_the_tick_budget(tmp_path: Path) -> None:
@@ -459,7 +459,7 @@ def test_the_report_due_on_the_first_is_written_within_the_tick_budget(tmp_path:
     assert kinds == [DRIVE_GET, BATCH_GET, BATCH_GET, BATCH_UPDATE]
     assert len(kinds) <= 4
     check_report_tab(story)
-    assert story.editor.log()[-1][2:4] == ["2026-11", "report"]
+    assert story.editor.log()[-1][2:4] == ["2026-11", "Report"]
     for minutes, expected in ((5, [DRIVE_GET, BATCH_GET]), (10, [DRIVE_GET])):
         mark = story.double.mark()  # re-reading our own write, then idle: no second report
         assert story.engine.tick(datetime(2026, 12, 1, 9, minutes, tzinfo=UTC)).outcome == "idle"
