@@ -374,7 +374,10 @@ class _Row:
         early = [c for c in early if text(self.out.values.get(c))]
         if early:
             fields_ = ", ".join(
-                f"{self.ctx.header(c)} “{text(self.out.values.get(c))}”" for c in early
+                self.ctx.say(
+                    "quoted_field", label=self.ctx.header(c), value=text(self.out.values.get(c))
+                )
+                for c in early
             )
             self.notices.append(self.ctx.say(message, fields=fields_))
         self._clear(filled, "not_acted_on" if early else "cleared")

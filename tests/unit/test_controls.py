@@ -277,3 +277,13 @@ def test_two_new_rows_for_the_same_supplier_invoice_in_one_tick_hold_the_second(
     invoices = _invoices(plan)
     assert invoices["INV-000001"]["state"]["status"] == "awaiting_decision"
     assert invoices["INV-000002"]["state"]["status"] == "new"
+
+
+def test_a_russian_note_quotes_the_way_russian_does() -> None:
+    from functions.invoice_flow import plan_invoice
+    from tests.builders import context
+
+    out = plan_invoice(
+        "INV-000001", SheetRow(2, invoice(decision="Согласовать")), None, context(locale="ru")
+    )
+    assert "Решение «Согласовать»: заполнено до запроса подписанту" in (out.note or "")
