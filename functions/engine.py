@@ -165,7 +165,11 @@ class Engine:
         version_key = "book_version" + ("" if flows == ALL_FLOWS else ":" + "+".join(sorted(flows)))
         read_key = version_key + ":read_at"
         last_read = meta.get(read_key)
-        recent = isinstance(last_read, int | float) and now.timestamp() - last_read <= FULL_READ
+        # Only a version that may lag behind an edit (Drive's) needs a periodic full read; a
+        # workbook's size and mtime change with every save.
+        lags = getattr(self.book, "version_may_lag", False)
+        fresh = isinstance(last_read, int | float) and now.timestamp() - last_read <= FULL_READ
+        recent = fresh or not lags
         scan = self._scan_folder(meta, flows)
         news = _news(scan, meta)
         idle = bool(version) and meta.get(version_key) == version and not due and recent

@@ -99,6 +99,10 @@ def _refused(
 class GoogleSheetBook:
     """A SpreadsheetBook backed by one Google Sheet, shared with the service account."""
 
+    version_may_lag = (
+        True  # Drive's version of a sheet can trail an edit: read in full now and then
+    )
+
     def __init__(
         self,
         spreadsheet_id: str,

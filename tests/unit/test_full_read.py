@@ -18,6 +18,8 @@ PEOPLE = [("Maria Lopez", "maria@example.com", "manager", "Yes")]
 class LaggingBook(FakeBook):
     """A book whose version never moves, as a lagging Drive version would answer."""
 
+    version_may_lag = True
+
     def version(self) -> str:
         self.version_checks += 1
         return "v1"
@@ -62,3 +64,16 @@ def test_a_periodic_full_read_that_finds_nothing_new_loads_no_snapshot(tmp_path:
     assert (state.snapshots, book.applies) == (snapshots, applies)  # ... and matched
     assert engine.tick(later + timedelta(minutes=1)).outcome == "idle"
     assert book.reads == reads + 1  # and the next minute trusts the version again
+
+
+def test_a_book_whose_version_never_lags_is_not_read_again_while_nothing_changed(
+    tmp_path: Path,
+) -> None:
+    book = FakeBook(PEOPLE)  # like a workbook: its version is its size and modification time
+    book.version = lambda: "v1"  # type: ignore[method-assign]
+    state = SqliteState(tmp_path / "s.sqlite")
+    engine = Engine(book, state, FakeMail(), EmailRenderer(), load_schema())
+    engine.tick(NOW)
+    reads = book.reads
+    assert engine.tick(NOW + timedelta(minutes=30)).outcome == "idle"
+    assert book.reads == reads  # no periodic full read: 30 minutes later, nothing read
