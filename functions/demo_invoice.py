@@ -35,6 +35,11 @@ def invoice_pdf(lines: tuple[str, ...] = LINES) -> bytes:
         b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
+    return pdf_bytes(objects)
+
+
+def pdf_bytes(objects: list[bytes]) -> bytes:
+    """A one-file PDF from its numbered objects (1 is the catalog): header, xref, trailer."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

@@ -7,11 +7,12 @@ font: DejaVu Sans (Debian's fonts-dejavu-core, installed by .ci/run).
 
 from __future__ import annotations
 
-import io
 import zlib
 from pathlib import Path
 
 from fpdf import FPDF
+
+from functions.demo_invoice import pdf_bytes
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
@@ -88,20 +89,7 @@ def scanned_invoice() -> bytes:
         b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
         stream + b"\nstream\n" + pixels + b"\nendstream",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return out.getvalue()
+    return pdf_bytes(objects)
 
 
 def protected_invoice() -> bytes:
