@@ -188,7 +188,8 @@ class Engine:
         self.checkpoint("read")
         scan = self._rescan_folder(scan, read, meta, flows)
         ids = {tab: self.schema.tab(tab).id_column or "" for tab in TAB_FLOWS}
-        snapshot = self.state.load_snapshot(sharing_read_values(read, ids))
+        tabs = [tab for tab, flow in TAB_FLOWS.items() if flow in flows]  # the flows' own rows
+        snapshot = self.state.load_snapshot(sharing_read_values(read, ids), tabs)
         plan = plan_tick(read, snapshot, meta, self.schema, now, flows, scan)
         del snapshot  # what the plan needs of it, it holds
         crm_join(self.crm, pull, read, plan, self.schema, now, flows)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import Collection, Container, Mapping
 from typing import Any, Protocol
 
 from .invoice_folder import FolderScan
@@ -44,8 +44,10 @@ class StateStore(Protocol):
 
     def release_lock(self, owner: str) -> None: ...
 
-    def load_snapshot(self, remember: Remember | None = None) -> Snapshot:
-        """Per tab, per record ID: what the last tick saw (values and flow state)."""
+    def load_snapshot(
+        self, remember: Remember | None = None, tabs: Collection[str] | None = None
+    ) -> Snapshot:
+        """Per tab (all, or `tabs`), per record ID: what the last tick saw (values, state)."""
 
     def load_meta(self) -> JSON: ...
 

@@ -2,19 +2,24 @@
 
 Layout under the root document (`sheetflow/<book id>`):
 
-    state/lock               {owner, expires}: the tick's lease, taken in a transaction
-    state/meta               {values: {key: JSON}, shards: N}: meta and the snapshot's layout
-    snapshot/<N>-<i>         {of: N, data: JSON {tab: {record: row}}}: rows hashed to N shards
-    journal/head             {gen, chunks, applied}: the uncommitted plan ...
-    journal/<gen>-<i>        {gen, data: bytes}: ... in chunks, as it may exceed 1 MiB
-    ledger/<sha256 of key>   one email: status queued → pending → sending → sent | uncertain
-    runs/<sha256 of key>     one claimed Cloud Scheduler run
+    state/lock            {owner, expires, v}: the tick's lease, and each document's version
+    state/meta            {values, layout: 2, shards: {tab: N}, keys: {group: N}, outbox: [...]}
+    snapshot/<tab>~N-i    {tab, of, z}: a tab's rows hashed to N shards (firestore_shards)
+    journal/head          {gen, chunks, applied, outbox}: the uncommitted plan and its emails ...
+    journal/<gen>-<i>     {gen, data}: ... in chunks, as it may exceed 1 MiB
+    outbox/<save>-<i>     a tick's emails and their statuses (firestore_outbox)
+    keys/<group>-<i>      every email key the ledger accepted, packed
+    runs/<sha256 of key>  one claimed Cloud Scheduler run
 
 Firestore has no transaction big enough for a large tick, so each multi-document change is a
 sequence of writes in an order that makes every prefix safe: a tick killed half-way leaves the
-journal in place, and finishing it again (commit is idempotent) gives the same state. Rows go
-to shards by a stable hash; a commit reads and rewrites only the shards its rows fall in, and
-doubles the shard count when one grows past ~512 KB, so no document nears Firestore's 1 MiB.
+journal in place, and finishing it again (commit is idempotent) gives the same state.
+
+Reads are what Firestore bills, so a function instance keeps the documents it read or wrote
+between ticks. Only the lease holder writes, and every writer records a new version of each
+document it wrote in the lock document when it lets the lock go: the next holder, reading the
+lock anyway, keeps what is unchanged and reads again only the rest. A lease that expired
+without a release (a killed tick) or a store written without the lease trusts nothing.
 `reads` and `writes` count documents as Firestore bills them (an empty query reads one).
 """
 
@@ -24,88 +29,35 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from ..errors import SheetflowError
 from ..model import Remember, RenderedEmail, Snapshot
 from ..record import as_json, freeze, share
+from . import firestore_outbox as outbox
+from . import firestore_shards as shards_
+from .firestore_writes import TIMEOUT, Writes
 
 JSON = dict[str, Any]
-Shard = dict[str, dict[str, JSON]]
 
-SHARD_SPLIT_BYTES = 512_000  # a shard past this (its biggest row aside) is split in two ...
-SHARD_FULL_BYTES = 900_000  # ... and so is one past this, whatever its rows
-SHARD_TARGET_BYTES = 256_000  # after splitting, shards hold this (their biggest row aside)
-DOC_LIMIT_BYTES = 1_000_000  # Firestore refuses documents over 1 MiB (1,048,576 bytes)
 CHUNK_BYTES = 900_000  # journal chunk size
-TIMEOUT = 30.0  # seconds per Firestore call: a hung call must not eat the whole tick
-MAX_SHARDS = 4096
-_BATCH_BYTES = 3_000_000  # Firestore refuses requests over 10 MiB, its emulator over 4 MiB
-_BATCH_WRITES = 500
+LAYOUT = 2
 _GET_MANY = 1000  # documents per BatchGetDocuments request
-_SHARDS_PER_PASS = 32  # shards read, changed and staged together by a commit (≤ ~16 MB)
-_QUEUED, _LIVE = "queued", ["pending", "sending"]
 _RUN_KEEP_SECONDS = 30 * 86400
+_ORPHAN_KEEP_SECONDS = 7 * 86400  # a save cut short: its unlisted documents, then TTL
+_PENDING_KEEP_SECONDS = 180 * 86400  # an email that could not be sent for half a year
+_DONE_KEEP_SECONDS = 30 * 86400  # a tick's sent emails, kept for inspection
+_META, _HEAD, _LOCK = "state/meta", "journal/head", "state/lock"
 
 
 class FirestoreStateError(SheetflowError):
     """The state cannot be stored in Firestore (e.g. one row alone is near 1 MiB)."""
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _shard_of(tab: str, record: str, shards: int) -> int:
-    return int(_digest(f"{tab}\x00{record}")[:16], 16) % shards
-
-
-def _encode(shard: Shard) -> str:
-    return json.dumps(
-        shard, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=as_json
-    )
-
-
-class _Writes:
-    """Writes committed in order, in as few batches as Firestore's limits allow.
-
-    Everything before a flush is stored before anything after it, so a crash leaves a prefix.
-    """
-
-    def __init__(self, state: FirestoreState) -> None:
-        self._state = state
-        self._batch = state.client.batch()
-        self._count = 0
-        self._bytes = 0
-
-    def set(self, ref: Any, data: JSON) -> None:
-        self._add(_size(data)).set(ref, data)
-
-    def update(self, ref: Any, data: JSON) -> None:
-        self._add(_size(data)).update(ref, data)
-
-    def delete(self, ref: Any) -> None:
-        self._add(0).delete(ref)
-
-    def _add(self, size: int) -> Any:
-        """The batch with room for one more write of `size` bytes."""
-        size += 200  # the document's name and the write's framing
-        if self._count >= _BATCH_WRITES or (self._count and self._bytes + size > _BATCH_BYTES):
-            self.flush()
-        self._count, self._bytes = self._count + 1, self._bytes + size
-        return self._batch
-
-    def flush(self) -> None:
-        if self._count:
-            self._batch.commit(timeout=TIMEOUT)
-            self._state.writes += self._count
-        self._batch = self._state.client.batch()
-        self._count = self._bytes = 0
 
 
 class FirestoreState:
@@ -122,284 +74,458 @@ class FirestoreState:
         self._clock = clock
         self.reads = 0
         self.writes = 0
-        self._lock = self.root.collection("state").document("lock")
-        self._meta = self.root.collection("state").document("meta")
-        self._snapshot = self.root.collection("snapshot")
-        self._journal = self.root.collection("journal")
-        self._head = self._journal.document("head")
-        self._ledger = self.root.collection("ledger")
         self._runs = self.root.collection("runs")
+        self._held: str | None = None  # the owner while this instance holds the lease
+        self._renewed = 0.0
+        self._docs: dict[str, JSON | None] = {}  # path → document (None: known absent)
+        self._versions: dict[str, str] = {}  # path → the version that copy is
+        self._published: dict[str, str] = {}  # the lock's versions when it was taken
+        self._written: dict[str, str] = {}  # versions this holder wrote, published on release
 
-    # -- counted reads ---------------------------------------------------------------------
-    def _get(self, ref: Any, transaction: Any = None) -> JSON | None:
-        snap = ref.get(transaction=transaction, timeout=TIMEOUT)
-        self.reads += 1
-        return snap.to_dict() if snap.exists else None
+    def _ref(self, path: str) -> Any:
+        return self.root.collection(path.split("/")[0]).document(path.split("/", 1)[1])
 
-    def _get_many(self, refs: list[Any]) -> dict[str, JSON]:
-        found: dict[str, JSON] = {}
-        # In slices: one BatchGetDocuments naming ~25k documents (a first tick on 100k rows
-        # queues that many emails) exceeds the request size limit (4 MiB on the emulator).
-        for start in range(0, len(refs), _GET_MANY):
-            chunk = refs[start : start + _GET_MANY]
-            found.update(
-                {
-                    s.id: s.to_dict() or {}
-                    for s in self.client.get_all(chunk, timeout=TIMEOUT)
-                    if s.exists
-                }
-            )
-        self.reads += len(refs)
+    # -- counted reads, through the instance's copies ----------------------------------------
+    @property
+    def _trusted(self) -> bool:
+        return self._held is not None
+
+    def _doc(self, path: str) -> JSON | None:
+        return self._docs_many([path])[path]
+
+    def _docs_many(self, paths: Iterable[str]) -> dict[str, JSON | None]:
+        wanted = list(dict.fromkeys(paths))
+        found = {p: self._docs[p] for p in wanted if self._trusted and p in self._docs}
+        missing = [p for p in wanted if p not in found]
+        # In slices: one BatchGetDocuments naming ~25k documents exceeds the request size limit.
+        for start in range(0, len(missing), _GET_MANY):
+            part = missing[start : start + _GET_MANY]
+            got = {
+                s.reference.path: s
+                for s in self.client.get_all([self._ref(p) for p in part], timeout=TIMEOUT)
+            }
+            for path in part:
+                snap = got.get(self._ref(path).path)
+                doc = snap.to_dict() if snap is not None and snap.exists else None
+                found[path] = doc
+                self._remember(path, doc, self._published.get(path))
+            self.reads += len(part)
         return found
 
-    def _query(self, query: Any) -> list[Any]:
-        docs = list(query.stream(timeout=TIMEOUT))
-        self.reads += max(1, len(docs))
-        return docs
+    def _remember(self, path: str, doc: JSON | None, version: str | None) -> None:
+        if self._trusted and version is not None:
+            self._docs[path], self._versions[path] = doc, version
+        else:
+            self._forget(path)
 
-    def _queued(self) -> list[Any]:
-        status = firestore.FieldFilter("status", "==", _QUEUED)
-        return self._query(self._ledger.where(filter=status).select(["status"]))
+    def _forget(self, path: str) -> None:
+        self._docs.pop(path, None)
+        self._versions.pop(path, None)
+
+    def _stored(self, written: list[tuple[Any, JSON | None]]) -> None:
+        """A batch was stored: the copies follow, with new versions to publish."""
+        prefix = self.root.path + "/"
+        for ref, doc in written:
+            path = ref.path.removeprefix(prefix)
+            if path.startswith("runs/"):
+                continue
+            version = uuid.uuid4().hex[:12]
+            self._written[path] = version
+            self._remember(path, doc, version)
+        if not self._trusted:
+            self._unlocked_write()
+
+    def _unlocked_write(self) -> None:
+        """Written without the lease (tests, the benchmark's seeding): nobody trusts copies."""
+        self._docs.clear()
+        self._versions.clear()
+        self._written.clear()
+        try:
+            self._ref(_LOCK).update({"v": {}}, timeout=TIMEOUT)
+            self.writes += 1
+        except NotFound:
+            pass
+
+    def _writes(self) -> Writes:
+        return Writes(self.client, self._stored)
+
+    def _flush(self, writes: Writes) -> None:
+        try:
+            writes.flush()
+        finally:
+            self.writes += writes.count
+            writes.count = 0
+
+    def _update(self, path: str, fields: JSON, doc: JSON) -> None:
+        """UPDATE … WHERE: nothing happens when the document is missing; `doc` is the result."""
+        try:
+            self._ref(path).update(fields, timeout=TIMEOUT)
+        except NotFound:
+            self._forget(path)
+            return
+        self.writes += 1
+        self._stored([(self._ref(path), doc)])
 
     # -- lock ------------------------------------------------------------------------------
     def acquire_lock(self, owner: str, lease_seconds: float) -> bool:
         now = self._clock()
+        if self._held == owner and now - self._renewed < lease_seconds / 3:
+            return True  # renewed a moment ago: at least two thirds of the lease are left
+        ref = self._ref(_LOCK)
 
-        def take(transaction: Any) -> bool:
-            held = self._get(self._lock, transaction)
-            if held and held["owner"] != owner and held["expires"] > now:
-                return False
-            transaction.set(self._lock, {"owner": owner, "expires": now + lease_seconds})
-            return True
+        def take(transaction: Any) -> JSON | None:
+            snap = ref.get(transaction=transaction, timeout=TIMEOUT)
+            self.reads += 1
+            held = (snap.to_dict() if snap.exists else None) or {}
+            if held.get("owner") and held["owner"] != owner and held.get("expires", 0) > now:
+                return None
+            versions = held.get("v", {}) if held.get("owner") in ("", owner) else {}
+            transaction.set(ref, {"owner": owner, "expires": now + lease_seconds, "v": versions})
+            return {**held, "v": versions}
 
-        won = bool(firestore.transactional(take)(self.client.transaction()))
-        self.writes += won
-        return won
+        held = firestore.transactional(take)(self.client.transaction())
+        if held is None:
+            return False
+        self.writes += 1
+        if held.get("owner") != owner or self._held != owner:
+            self._published = dict(held["v"])
+            self._written.clear()
+            for path in list(self._docs):  # keep only what nobody changed since
+                if self._published.get(path) != self._versions.get(path):
+                    self._forget(path)
+        self._held, self._renewed = owner, now
+        return True
 
     def release_lock(self, owner: str) -> None:
+        ref = self._ref(_LOCK)
+        versions = self._live_versions()
+
         def release(transaction: Any) -> bool:
-            held = self._get(self._lock, transaction)
-            if held and held["owner"] == owner:
-                transaction.delete(self._lock)
+            snap = ref.get(transaction=transaction, timeout=TIMEOUT)
+            self.reads += 1
+            if snap.exists and snap.get("owner") == owner:
+                transaction.set(ref, {"owner": "", "expires": 0, "v": versions})
                 return True
             return False
 
-        self.writes += bool(firestore.transactional(release)(self.client.transaction()))
+        released = bool(firestore.transactional(release)(self.client.transaction()))
+        self.writes += released
+        if not released:  # taken over: what was copied may be stale
+            self._docs.clear()
+            self._versions.clear()
+        self._held = None
+        self._written.clear()
 
-    # -- snapshot and meta -----------------------------------------------------------------
-    def _layout(self) -> tuple[dict[str, str], int]:
-        doc = self._get(self._meta) or {}
-        return dict(doc.get("values", {})), int(doc.get("shards", 1))
+    def _live_versions(self) -> dict[str, str]:
+        """The versions to publish: the documents that still matter, nothing that grows."""
+        versions = {**self._published, **self._written}
+        meta = self._docs.get(_META) or {}
+        head = self._docs.get(_HEAD) or {}
+        listed = set(meta.get("outbox", [])) | set(head.get("outbox", []))
+        layout = {
+            f"snapshot/{shards_.shard_name(tab, n, i)}"
+            for tab, n in (meta.get("shards") or {}).items()
+            for i in range(n)
+        }
 
-    def load_snapshot(self, remember: Remember | None = None) -> Snapshot:
-        _, shards = self._layout()
-        snapshot: Snapshot = {}
-        current = self._snapshot.where(filter=firestore.FieldFilter("of", "==", shards))
-        count = 0
-        for doc in current.stream(
-            timeout=TIMEOUT
-        ):  # one shard at a time: its JSON text is freed once decoded
-            count += 1
-            for tab, rows in json.loads(doc.get("data")).items():
-                into = snapshot.setdefault(tab, {})
-                for record, entry in rows.items():
-                    row = freeze(entry)
-                    into[share(record)] = remember(tab, record, row) if remember else row
-        self.reads += max(1, count)  # as _query counts
-        return snapshot
+        def live(path: str) -> bool:
+            kind, _, name = path.partition("/")
+            if kind == "outbox":
+                return name in listed
+            if kind == "snapshot":
+                return not meta or path in layout
+            return kind in ("state", "keys") or path == _HEAD
+
+        return {p: v for p, v in versions.items() if live(p)}
+
+    # -- meta and snapshot -----------------------------------------------------------------
+    def _meta_doc(self) -> JSON:
+        doc = self._doc(_META)
+        if doc is not None and doc.get("layout") != LAYOUT:
+            from .firestore_legacy import migrate
+
+            doc = migrate(self, doc)
+        return doc or {"values": {}, "layout": LAYOUT, "shards": {}, "keys": {}, "outbox": []}
 
     def load_meta(self) -> JSON:
-        values, _ = self._layout()
-        return {k: json.loads(v) for k, v in values.items()}
+        return {k: json.loads(v) for k, v in self._meta_doc().get("values", {}).items()}
 
-    def _shard_ref(self, shards: int, index: int) -> Any:
-        return self._snapshot.document(f"{shards}-{index}")
+    def load_snapshot(
+        self, remember: Remember | None = None, tabs: Collection[str] | None = None
+    ) -> Snapshot:
+        snapshot: Snapshot = {}
+        for tab, count in self._meta_doc()["shards"].items():
+            if tabs is not None and tab not in tabs:
+                continue
+            paths = [f"snapshot/{shards_.shard_name(tab, count, i)}" for i in range(count)]
+            for doc in self._docs_many(paths).values():
+                if doc is None:
+                    continue
+                into = snapshot.setdefault(tab, {})
+                for record, entry in shards_.decode(doc["z"]).items():  # one shard at a time
+                    row = freeze(entry)
+                    into[share(record)] = remember(tab, record, row) if remember else row
+        return snapshot
 
-    def _write_snapshot(
-        self, changes: Mapping[str, Mapping[str, JSON | None]], shards: int, writes: _Writes
-    ) -> tuple[int, list[Any]]:
-        """Stage the touched shards (or a re-sharded snapshot): the shard count, stale shards."""
-        touched: dict[int, list[tuple[str, str, JSON | None]]] = {}
+    def _stage_snapshot(
+        self, changes: Mapping[str, Mapping[str, JSON | None]], counts: dict[str, int]
+    ) -> tuple[list[tuple[str, JSON | None]], list[str]]:
+        """The shard documents to write (None: delete) and the old shards to delete after."""
+        staged: list[tuple[str, JSON | None]] = []
+        stale: list[str] = []
         for tab, rows in changes.items():
-            for record, data in rows.items():
-                touched.setdefault(_shard_of(tab, record, shards), []).append((tab, record, data))
-        if not touched:
-            return shards, []
-        # A few shards at a time: 1 % of 200,000 rows edited touches every shard, and all of
-        # them decoded at once would need several times the snapshot's size in memory.
-        indexes = sorted(touched)
-        for start in range(0, len(indexes), _SHARDS_PER_PASS):
-            part = indexes[start : start + _SHARDS_PER_PASS]
-            found = self._get_many([self._shard_ref(shards, i) for i in part])
-            for index in part:
-                doc = found.get(f"{shards}-{index}")
-                shard: Shard = json.loads(doc["data"]) if doc else {}
-                _apply(shard, touched[index])
-                text = _encode(shard)
-                if shards < MAX_SHARDS and _needs_split(text, shard):
-                    # Shards already written hold these rows too: resharding rewrites them all.
-                    return self._reshard(changes, shards, writes)
-                ref = self._shard_ref(shards, index)
-                if shard:
-                    writes.set(ref, {"of": shards, "data": _checked(text, shard)})
-                elif doc is not None:
-                    writes.delete(ref)
-        return shards, []
+            if not rows:
+                continue
+            count = counts.setdefault(tab, 1)
+            try:
+                if self._stage_touched(tab, rows, count, staged):
+                    continue
+                # A shard grew past its size: the tab's rows are spread over more shards.
+                paths = [_shard_path(tab, count, i) for i in range(count)]
+                old = self._docs_many(paths)
+                every: shards_.Rows = {}
+                for doc in old.values():
+                    every.update(shards_.decode(doc["z"]) if doc else {})
+                shards_.apply(every, rows.items())
+                new, encoded = shards_.split(every, tab, count)
+            except shards_.RowTooLargeError as exc:
+                raise FirestoreStateError(
+                    f"row {exc.record} is too large to keep in Firestore ({exc.size} bytes)",
+                    tab=tab,
+                    record=exc.record,
+                ) from exc
+            for index, z in encoded.items():
+                staged.append((_shard_path(tab, new, index), {"tab": tab, "of": new, "z": z}))
+            if new != count:
+                stale += [path for path, doc in old.items() if doc is not None]
+                counts[tab] = new
+            else:
+                staged += [(p, None) for i, p in enumerate(paths) if i not in encoded and old[p]]
+        return staged, stale
 
-    def _reshard(
-        self, changes: Mapping[str, Mapping[str, JSON | None]], shards: int, writes: _Writes
-    ) -> tuple[int, list[Any]]:
-        """Double the shard count until shards are small; old shards go after the switch."""
-        every = self._query(self._snapshot)
-        rows: list[tuple[str, str, JSON | None]] = []
-        for doc in every:
-            if doc.get("of") == shards:
-                for tab, records in json.loads(doc.get("data")).items():
-                    rows += [(tab, record, data) for record, data in records.items()]
-        rows += [(t, r, d) for t, recs in changes.items() for r, d in recs.items()]
-        merged: Shard = {}
-        _apply(merged, rows)
-        sizes = _sizes(merged)
-        new = shards * 2
-        while new < MAX_SHARDS and _worst_spare(sizes, new) > SHARD_TARGET_BYTES:
-            new *= 2
-        buckets: dict[int, Shard] = {}
-        for tab, records in merged.items():
-            for record, data in records.items():
-                bucket = buckets.setdefault(_shard_of(tab, record, new), {})
-                bucket.setdefault(tab, {})[record] = data
-        checked = {i: _checked(_encode(shard), shard) for i, shard in buckets.items()}
-        for index, text in sorted(checked.items()):
-            writes.set(self._shard_ref(new, index), {"of": new, "data": text})
-        return new, [doc.reference for doc in every if doc.get("of") != new]
+    def _stage_touched(
+        self,
+        tab: str,
+        rows: Mapping[str, JSON | None],
+        count: int,
+        staged: list[tuple[str, JSON | None]],
+    ) -> bool:
+        """Stage the shards `rows` fall in; False (nothing staged) when one grows too big."""
+        touched: dict[int, list[tuple[str, JSON | None]]] = {}
+        for record, data in rows.items():
+            touched.setdefault(shards_.shard_of(tab, record, count), []).append((record, data))
+        docs = self._docs_many(_shard_path(tab, count, i) for i in touched)
+        out: list[tuple[str, JSON | None]] = []
+        for index, items in touched.items():
+            path = _shard_path(tab, count, index)
+            merged = shards_.decode(docs[path]["z"]) if docs[path] else {}  # type: ignore[index]
+            shards_.apply(merged, items)
+            if not merged:
+                if docs[path] is not None:
+                    out.append((path, None))
+                continue
+            z = shards_.encode(merged)
+            if len(z) > shards_.SPLIT_BYTES and count < shards_.MAX_SHARDS:
+                return False
+            out.append((path, {"tab": tab, "of": count, "z": shards_.checked(z, merged)}))
+        staged += out
+        return True
 
     def commit_journal(
         self, snapshot_changes: Mapping[str, Mapping[str, JSON | None]], meta: JSON
     ) -> None:
-        """Shards, then meta, then the ledger, then the journal: each step safe to repeat."""
-        values, shards = self._layout()
-        writes = _Writes(self)
-        shards, stale = self._write_snapshot(snapshot_changes, shards, writes)
-        values.update({k: json.dumps(v) for k, v in meta.items()})
-        writes.set(self._meta, {"values": values, "shards": shards})
-        for ref in stale:  # only after the switch to the new shard count
-            writes.delete(ref)
-        journal = self._query(self._journal.select(["gen"]))
-        has_journal = any(doc.id == "head" for doc in journal)
-        for doc in self._queued():  # without a journal, queued emails are a crashed save's
-            if has_journal:
-                writes.update(doc.reference, {"status": "pending"})
-            else:
-                writes.delete(doc.reference)
-        self._delete_journal(journal, writes)
-        writes.flush()
+        """Shards, keys, meta, then the journal's emails made pending, then the journal."""
+        doc = self._meta_doc()
+        head = self._doc(_HEAD)
+        counts = dict(doc.get("shards") or {})
+        staged, stale = self._stage_snapshot(snapshot_changes, counts)
+        listed = list(doc.get("outbox", []))
+        fresh = [i for i in (head or {}).get("outbox", []) if i not in listed]
+        boxes = self._docs_many(f"outbox/{i}" for i in fresh)
+        keys = [k for box in boxes.values() if box for k in box["keys"]]
+        key_docs, key_counts = self._index_keys(keys, dict(doc.get("keys") or {}))
+        still = [
+            i
+            for i in listed
+            if not outbox.finished(self._docs.get(f"outbox/{i}") or {"emails": [None]})
+        ]
+        values = dict(doc.get("values", {}))
+        values.update({k: json.dumps(v, default=as_json) for k, v in meta.items()})
+        writes = self._writes()
+        for path, data in staged + key_docs:
+            writes.delete(self._ref(path)) if data is None else writes.set(self._ref(path), data)
+        # Pending before meta lists them: a commit cut short and repeated finds them listed.
+        expires = _at(self._clock() + _PENDING_KEEP_SECONDS)
+        for name, box in boxes.items():
+            if box is not None and box.get("state") == "queued":
+                writes.set(self._ref(name), {**box, "state": "pending", "expires_at": expires})
+        new_meta = {
+            "values": values,
+            "layout": LAYOUT,
+            "shards": counts,
+            "keys": key_counts,
+            "outbox": still + [i for i in fresh if boxes.get(f"outbox/{i}")],
+        }
+        writes.set(self._ref(_META), new_meta)
+        for path in stale:  # only after the switch to the new shard count
+            writes.delete(self._ref(path))
+        if head is not None:
+            self._stage_journal_delete(head, writes)
+        self._flush(writes)
+
+    def _index_keys(
+        self, keys: list[str], counts: dict[str, int]
+    ) -> tuple[list[tuple[str, JSON | None]], dict[str, int]]:
+        """The keys documents to write so that the index knows `keys`, and the new counts."""
+        by_group: dict[str, list[bytes]] = {}
+        for key in keys:
+            by_group.setdefault(outbox.key_group(key), []).append(outbox.key_digest(key))
+        staged: list[tuple[str, JSON | None]] = []
+        for group, digests in sorted(by_group.items()):
+            count = counts.get(group, 0)
+            known = self._group_index(group, count)
+            new = [d for d in dict.fromkeys(digests) if d not in known]
+            if not new:
+                continue
+            last = f"keys/{group}-{max(0, count - 1)}"
+            data = (self._docs_many([last])[last] or {}).get("d", b"") if count else b""
+            if len(data) // outbox.DIGEST_BYTES + len(new) > outbox.KEYS_PER_DOC:
+                last, data, count = f"keys/{group}-{count}", b"", count + 1
+            staged.append((last, {"d": bytes(data) + b"".join(new)}))
+            counts[group] = max(count, 1)
+        return staged, counts
+
+    def _group_index(self, group: str, count: int) -> set[bytes]:
+        docs = self._docs_many(f"keys/{group}-{i}" for i in range(count))
+        return {d for doc in docs.values() if doc for d in outbox.unpack(bytes(doc["d"]))}
 
     # -- journal ---------------------------------------------------------------------------
-    def _delete_journal(self, docs: list[Any], writes: _Writes) -> None:
-        """The head goes first: chunks without a head are ignored and cleaned up later."""
-        for doc in sorted(docs, key=lambda d: d.id != "head"):
-            writes.delete(doc.reference)
+    def _stage_journal_delete(self, head: JSON, writes: Writes) -> None:
+        """The head goes first: chunks without a head are ignored (and expire)."""
+        writes.delete(self._ref(_HEAD))
+        for i in range(head["chunks"]):
+            writes.delete(self._ref(f"journal/{head['gen']}-{i}"))
 
     def load_journal(self) -> JSON | None:
-        head = self._get(self._head)
+        head = self._doc(_HEAD)
         if head is None:
             return None
-        names = [f"{head['gen']}-{i}" for i in range(head["chunks"])]
-        chunks = self._get_many([self._journal.document(n) for n in names])
-        if len(chunks) != len(names):
+        names = [f"journal/{head['gen']}-{i}" for i in range(head["chunks"])]
+        chunks = self._docs_many(names)
+        if any(chunks[n] is None for n in names):
             raise FirestoreStateError("the saved tick journal is incomplete; delete journal/head")
-        data = b"".join(chunks[n]["data"] for n in names)
+        data = b"".join(bytes(chunks[n]["data"]) for n in names)  # type: ignore[index]
         return {**json.loads(data), "applied": bool(head["applied"])}
 
     def save_journal(self, journal: JSON, emails: list[RenderedEmail]) -> None:
-        """Chunks and ledger entries first, the head last: no head means no journal."""
-        old = self._get(self._head)
-        writes = _Writes(self)
-        if old is None:
-            for doc in self._queued():  # left by a save that crashed before its head
-                writes.delete(doc.reference)
-        gen = uuid.uuid4().hex
+        """Chunks and the emails' outbox documents first, the head last: no head, no journal."""
+        old = self._doc(_HEAD)
+        queued = list((old or {}).get("outbox", []))
+        known = {
+            k
+            for box in self._docs_many(f"outbox/{i}" for i in queued).values()
+            if box
+            for k in box["keys"]
+        }
+        counts = self._meta_doc().get("keys") or {}
+        index = set().union(
+            *(
+                self._group_index(g, counts.get(g, 0))
+                for g in {outbox.key_group(e.key) for e in emails}
+            )
+        )
+        new: list[RenderedEmail] = []
+        for email in emails:  # INSERT OR IGNORE: a key the ledger knows (even sent) stays as is
+            if email.key not in known and outbox.key_digest(email.key) not in index:
+                known.add(email.key)
+                new.append(email)
+        try:
+            groups = outbox.batches(new)
+        except ValueError as exc:
+            raise FirestoreStateError(str(exc)) from exc
+        gen, now, seq = uuid.uuid4().hex, self._clock(), time.time_ns()
+        orphan = _at(now + _ORPHAN_KEEP_SECONDS)
+        writes = self._writes()
         data = json.dumps(journal, default=as_json).encode()
         pieces = [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)] or [b""]
         for i, piece in enumerate(pieces):
-            writes.set(self._journal.document(f"{gen}-{i}"), {"gen": gen, "data": piece})
-        self._queue(emails, writes)
-        writes.set(self._head, {"gen": gen, "chunks": len(pieces), "applied": False})
+            doc = {"gen": gen, "data": piece, "expires_at": orphan}
+            writes.set(self._ref(f"journal/{gen}-{i}"), doc)
+        for j, group in enumerate(groups):
+            writes.set(self._ref(f"outbox/{gen}-{j}"), outbox.outbox_doc(group, now, seq, orphan))
+            queued.append(f"{gen}-{j}")
+            seq += len(group)
+        head = {"gen": gen, "chunks": len(pieces), "applied": False, "outbox": queued}
+        writes.set(self._ref(_HEAD), head)
         if old is not None and old["gen"] != gen:
             for i in range(old["chunks"]):
-                writes.delete(self._journal.document(f"{old['gen']}-{i}"))
-        writes.flush()
-
-    def _queue(self, emails: list[RenderedEmail], writes: _Writes) -> None:
-        """INSERT OR IGNORE: a key the ledger already knows (even sent) is left as it is."""
-        first = {_digest(e.key): e for e in reversed(emails)}
-        known = self._get_many([self._ledger.document(d) for d in first])
-        now, seq = self._clock(), time.time_ns()
-        for position, email in enumerate(emails):
-            name = _digest(email.key)
-            if name in known or first.get(name) is not email:
-                continue
-            if len(email.raw) > DOC_LIMIT_BYTES:
-                raise FirestoreStateError(f"email “{email.subject}” is too large to queue")
-            doc = {
-                "key": email.key,
-                "message_id": email.message_id,
-                "sender": email.sender,
-                "recipients": list(email.to),
-                "subject": email.subject,
-                "raw": email.raw,
-                "status": _QUEUED,
-                "queued_at": now,
-                "seq": seq + position,
-            }
-            writes.set(self._ledger.document(name), doc)
+                writes.delete(self._ref(f"journal/{old['gen']}-{i}"))
+        self._flush(writes)
 
     def mark_journal_applied(self) -> None:
-        self._update(self._head, {"applied": True})
+        head = self._doc(_HEAD)
+        if head is not None:
+            self._update(_HEAD, {"applied": True}, {**head, "applied": True})
 
     def drop_journal(self) -> None:
-        writes = _Writes(self)
-        self._delete_journal(self._query(self._journal.select(["gen"])), writes)
-        for doc in self._queued():
-            writes.delete(doc.reference)
-        writes.flush()
+        head = self._doc(_HEAD)
+        if head is None:
+            return
+        writes = self._writes()
+        self._stage_journal_delete(head, writes)
+        for name in head.get("outbox", []):  # queued, never committed: never to be sent
+            writes.delete(self._ref(f"outbox/{name}"))
+        self._flush(writes)
 
     # -- email ledger ----------------------------------------------------------------------
-    def _update(self, ref: Any, data: JSON) -> None:
-        """UPDATE ... WHERE: nothing happens when the document is missing."""
-        try:
-            ref.update(data)
-        except NotFound:
-            return
-        self.writes += 1
-
     def pending_keys(self) -> list[str]:
-        live = self._ledger.where(filter=firestore.FieldFilter("status", "in", _LIVE))
-        # Without the messages: they are read one at a time as they are sent.
-        docs = [d.to_dict() for d in self._query(live.select(["key", "queued_at", "seq"]))]
-        docs.sort(key=lambda d: (d["queued_at"], d["seq"]))
-        return [str(d["key"]) for d in docs]
+        listed = self._meta_doc().get("outbox", [])
+        order = []
+        for box in self._docs_many(f"outbox/{i}" for i in listed).values():
+            for index, key in enumerate((box or {}).get("keys", [])):
+                if outbox.status(box, index) in outbox.LIVE:  # type: ignore[arg-type]
+                    order.append((box["queued_at"], box["seq"] + index, key))  # type: ignore[index]
+        return [key for _at_, _seq, key in sorted(order)]
+
+    def _find(self, key: str) -> tuple[str, int, JSON] | None:
+        """The outbox document holding `key`, the email's place in it, and the document."""
+        head = self._doc(_HEAD) or {}
+        names = [*self._meta_doc().get("outbox", []), *head.get("outbox", [])]
+        for path, box in self._docs_many(f"outbox/{n}" for n in names).items():
+            if box is not None and key in box["keys"]:
+                return path, box["keys"].index(key), box
+        # Sent long ago (no longer listed): the one committed document that has the key.
+        has_key = firestore.FieldFilter("keys", "array_contains", key)
+        docs = list(self.root.collection("outbox").where(filter=has_key).stream(timeout=TIMEOUT))
+        self.reads += max(1, len(docs))
+        for doc in docs:
+            box = doc.to_dict() or {}
+            if box.get("state") != "queued":  # a save cut short left it behind
+                return f"outbox/{doc.id}", box["keys"].index(key), box
+        return None
 
     def ledger_entry(self, key: str) -> tuple[RenderedEmail, str] | None:
-        d = self._get(self._ledger.document(_digest(key)))
-        if d is None:
+        found = self._find(key)
+        if found is None:
             return None
-        email = RenderedEmail(
-            d["key"],
-            d["message_id"],
-            d["sender"],
-            tuple(d["recipients"]),
-            d["subject"],
-            bytes(d["raw"]),
-        )
-        return email, str(d["status"])
+        _path, index, box = found
+        return outbox.email_of(box["emails"][index]), outbox.status(box, index)
 
     def mark_sending(self, key: str) -> None:
-        self._update(self._ledger.document(_digest(key)), {"status": "sending"})
+        self.mark_sent(key, "sending")
 
     def mark_sent(self, key: str, outcome: str = "sent") -> None:
-        data = {"status": outcome, "sent_at": self._clock()}
-        self._update(self._ledger.document(_digest(key)), data)
+        found = self._find(key)
+        if found is None:
+            return
+        path, index, box = found
+        marks = {**box.get("marks", {}), str(index): outcome}
+        changed = {**box, "marks": marks}
+        fields: JSON = {FieldPath("marks", str(index)).to_api_repr(): outcome}
+        if outbox.finished(changed) and box.get("state") != "queued":
+            changed.update(state="done", expires_at=_at(self._clock() + _DONE_KEEP_SECONDS))
+            fields.update(state="done", expires_at=changed["expires_at"])
+        self._update(path, fields, changed)
 
     # -- scheduled runs --------------------------------------------------------------------
     def claim_scheduled_run(self, key: str) -> bool:
@@ -408,10 +534,11 @@ class FirestoreState:
         `expires_at` lets a Firestore TTL policy on the `runs` collection group prune old claims.
         """
         now = self._clock()
-        expires = datetime.fromtimestamp(now + _RUN_KEEP_SECONDS, UTC)
-        doc = {"key": key, "claimed_at": now, "expires_at": expires}
+        doc = {"key": key, "claimed_at": now, "expires_at": _at(now + _RUN_KEEP_SECONDS)}
         try:
-            self._runs.document(_digest(key)).create(doc, timeout=TIMEOUT)
+            self._runs.document(hashlib.sha256(key.encode()).hexdigest()).create(
+                doc, timeout=TIMEOUT
+            )
         except AlreadyExists:
             self.reads += 1
             return False
@@ -422,67 +549,9 @@ class FirestoreState:
         """The client belongs to the caller, who may share it; nothing to release here."""
 
 
-def _apply(shard: Shard, rows: Iterable[tuple[str, str, JSON | None]]) -> None:
-    for tab, record, data in rows:
-        if data is None:
-            shard.get(tab, {}).pop(record, None)
-            if tab in shard and not shard[tab]:
-                del shard[tab]
-        else:
-            shard.setdefault(tab, {})[record] = data
+def _shard_path(tab: str, count: int, index: int) -> str:
+    return f"snapshot/{shards_.shard_name(tab, count, index)}"
 
 
-def _size(value: Any) -> int:
-    """Roughly what a value adds to a write request, in bytes."""
-    if isinstance(value, str):
-        return len(value.encode())
-    if isinstance(value, bytes):
-        return len(value)
-    if isinstance(value, dict):
-        return sum(len(k) + _size(v) for k, v in value.items())
-    if isinstance(value, list):
-        return sum(map(_size, value))
-    return 16
-
-
-def _sizes(shard: Shard) -> dict[tuple[str, str], int]:
-    """Each row's share of its shard's JSON, in bytes."""
-    return {
-        (tab, record): len(_encode({record: data}).encode())
-        for tab, records in shard.items()
-        for record, data in records.items()
-    }
-
-
-def _spare(sizes: Iterable[int]) -> int:
-    """What splitting a shard could move out of it: everything but its biggest row."""
-    listed = list(sizes)
-    return sum(listed) - max(listed, default=0)
-
-
-def _worst_spare(sizes: Mapping[tuple[str, str], int], shards: int) -> int:
-    per_shard: dict[int, list[int]] = {}
-    for (tab, record), size in sizes.items():
-        per_shard.setdefault(_shard_of(tab, record, shards), []).append(size)
-    return max(map(_spare, per_shard.values()), default=0)
-
-
-def _needs_split(text: str, shard: Shard) -> bool:
-    size = len(text.encode())
-    # Only a shard past the split size can have that much besides its biggest row.
-    return size > SHARD_FULL_BYTES or (
-        size > SHARD_SPLIT_BYTES and _spare(_sizes(shard).values()) > SHARD_SPLIT_BYTES
-    )
-
-
-def _checked(text: str, shard: Shard) -> str:
-    """The shard's JSON, or a clear error naming its biggest row when it cannot be stored."""
-    if len(text.encode()) <= DOC_LIMIT_BYTES:
-        return text
-    sizes = _sizes(shard)
-    tab, record = max(sizes, key=lambda k: sizes[k])
-    raise FirestoreStateError(
-        f"row {record} is too large to keep in Firestore ({sizes[tab, record]} bytes of JSON)",
-        tab=tab,
-        record=record,
-    )
+def _at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -133,9 +133,13 @@ class SqliteState:
             self._lock_fd = None
 
     # -- snapshot and meta -----------------------------------------------------------------
-    def load_snapshot(self, remember: Remember | None = None) -> Snapshot:
+    def load_snapshot(
+        self, remember: Remember | None = None, tabs: Collection[str] | None = None
+    ) -> Snapshot:
         snapshot: Snapshot = {}
         for tab, record, data in self._db.execute("SELECT tab, record, data FROM snapshot"):
+            if tabs is not None and tab not in tabs:
+                continue
             row = freeze(json.loads(data))
             snapshot.setdefault(tab, {})[share(record)] = (
                 remember(tab, record, row) if remember else row

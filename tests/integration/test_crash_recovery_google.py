@@ -31,7 +31,8 @@ from typing import Any
 
 import pytest
 
-from functions.adapters import firestore_state
+from functions.adapters import firestore_outbox as outbox
+from functions.adapters import firestore_writes
 from functions.adapters.firestore_state import FirestoreState
 from functions.adapters.gsheets import GoogleSheetBook
 from functions.adapters.mail_outbox import OutboxSender
@@ -192,11 +193,11 @@ class Fault:
 
     def _cut_commit(self, engine: Engine, patch: pytest.MonkeyPatch) -> None:
         """The snapshot commit dies after its first Firestore write (one write per batch)."""
-        patch.setattr(firestore_state, "_BATCH_WRITES", 1)
-        real_flush, real_commit = firestore_state._Writes.flush, engine.state.commit_journal
+        patch.setattr(firestore_writes, "BATCH_WRITES", 1)
+        real_flush, real_commit = firestore_writes.Writes.flush, engine.state.commit_journal
 
         def flush(writes: Any) -> None:
-            if self.in_commit and writes._count:
+            if self.in_commit and writes._staged:
                 self.flushes += 1
                 if self.flushes == 2:
                     self.fire()
@@ -209,7 +210,7 @@ class Fault:
             finally:
                 self.in_commit = False
 
-        patch.setattr(firestore_state._Writes, "flush", flush)
+        patch.setattr(firestore_writes.Writes, "flush", flush)
         patch.setattr(engine.state, "commit_journal", commit)
 
 
@@ -315,11 +316,15 @@ def dump_state(state: FirestoreState) -> dict[str, Any]:
     meta = {k: v for k, v in state.load_meta().items() if not k.startswith("book_version")}
     meta.pop("book_id", None)  # each run has a spreadsheet of its own
     ledger = Counter(
-        (str(d.get("key")), str(d.get("status")))
-        for d in (doc.to_dict() or {} for doc in state.root.collection("ledger").stream())
+        (key, outbox.status(box, index))
+        for box in (doc.to_dict() or {} for doc in state.root.collection("outbox").stream())
+        if box.get("state") != "queued"  # a save cut short leaves its emails unlisted
+        for index, key in enumerate(box["keys"])
     )
-    journals = len(list(state.root.collection("journal").stream()))
-    lock = state.root.collection("state").document("lock").get().exists
+    journals = int(state.root.collection("journal").document("head").get().exists)
+    lock = bool(
+        (state.root.collection("state").document("lock").get().to_dict() or {}).get("owner")
+    )
     return {
         "snapshot": snapshot,
         "meta": meta,

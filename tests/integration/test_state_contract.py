@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 import uuid
@@ -12,7 +13,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from functions.adapters import firestore_state
+from functions.adapters import firestore_shards, firestore_writes
 from functions.adapters.firestore_state import FirestoreState, FirestoreStateError
 from functions.adapters.sqlite_state import SqliteState
 from functions.engine import Engine
@@ -34,7 +35,7 @@ class State(Protocol):
 
     def acquire_lock(self, owner: str, lease_seconds: float) -> bool: ...
     def release_lock(self, owner: str) -> None: ...
-    def load_snapshot(self, remember: Remember | None = None) -> Snapshot: ...
+    def load_snapshot(self, remember: Remember | None = None, tabs: Any = None) -> Snapshot: ...
     def load_meta(self) -> dict[str, Any]: ...
     def load_journal(self) -> dict[str, Any] | None: ...
     def save_journal(self, journal: dict[str, Any], emails: list[RenderedEmail]) -> None: ...
@@ -258,10 +259,21 @@ def test_a_journal_over_one_mebibyte_round_trips(state: State) -> None:
     assert pending_keys(state) == [("k1", "pending")]
 
 
+def noise(seed: object, length: int) -> str:
+    """Text that compresses as little as real notes do (the shards are compressed)."""
+    digests = (hashlib.sha256(f"{seed}:{j}".encode()).hexdigest() for j in range(length // 64 + 1))
+    return "".join(digests)[:length]
+
+
 def big_rows(count: int, start: int = 0) -> dict[str, dict[str, Any]]:
     return {
         f"INV-{i:06d}": {
-            "values": {"id": f"INV-{i:06d}", "supplier": "Acme Steel", "note": "n" * 700, "n": i},
+            "values": {
+                "id": f"INV-{i:06d}",
+                "supplier": "Acme Steel",
+                "note": noise(i, 700),
+                "n": i,
+            },
             "state": {"status": "awaiting_decision", "round": 1},
         }
         for i in range(start, start + count)
@@ -282,9 +294,12 @@ def test_five_thousand_rows_round_trip_and_ten_changes_write_a_few_documents(
     assert state.load_snapshot() == {"invoices": {**rows, **changed}}
     if isinstance(state, FirestoreState):
         print(f"Firestore reads/writes: commit 5,000 rows {first}, load {loaded}, 10 rows {second}")
-        assert second[1] <= 11  # at most 10 shards and the meta document
-        assert second[1] < first[1] / 2
-        assert second[0] <= 13
+        meta = state.client.document(f"{state.root.path}/state/meta").get().to_dict()
+        count = meta["shards"]["invoices"]
+        touched = {firestore_shards.shard_of("invoices", r, count) for r in changed}
+        assert count > 4  # the rows need several shards ...
+        assert second[1] == len(touched) + 1  # ... and a change rewrites only its own, and meta
+        assert second[0] <= len(touched) + 3
 
 
 def counters(state: State) -> tuple[int, int]:
@@ -307,18 +322,18 @@ def test_firestore_shards_stay_small_as_the_snapshot_grows(client: Any) -> None:
     docs = list(client.document(state.root.path).collection("snapshot").stream())
     shards = {doc.get("of") for doc in docs}
     assert len(shards) == 1  # the old layout is gone
-    assert len(docs) > 4
-    assert max(len(doc.get("data").encode()) for doc in docs) < firestore_state.SHARD_SPLIT_BYTES
+    assert len(docs) > 1
+    assert max(len(doc.get("z")) for doc in docs) < firestore_shards.SPLIT_BYTES
 
 
 def test_firestore_keeps_a_huge_row_and_refuses_one_over_a_mebibyte(client: Any) -> None:
     state = FirestoreState(client, unique_root())
-    rows = {**big_rows(300), "INV-HUGE": {"values": {"comment": "Ж" * 300_000}}}
+    rows = {**big_rows(300), "INV-HUGE": {"values": {"comment": noise("huge", 600_000)}}}
     state.commit_journal({"invoices": rows}, {"v": 1})
     assert state.load_snapshot() == {"invoices": rows}
     assert state.load_meta() == {"v": 1}
     assert len(list(client.document(state.root.path).collection("snapshot").stream())) <= 4
-    too_big = {"INV-HUGE": {"values": {"comment": "Ж" * 600_000}}, "INV-000001": None}
+    too_big = {"INV-HUGE": {"values": {"comment": noise("big", 2_400_000)}}, "INV-000001": None}
     with pytest.raises(FirestoreStateError) as error:
         state.commit_journal({"invoices": too_big}, {"v": 2})
     assert error.value.record == "INV-HUGE"
@@ -329,9 +344,9 @@ def test_firestore_keeps_a_huge_row_and_refuses_one_over_a_mebibyte(client: Any)
 def test_a_firestore_commit_cut_short_anywhere_finishes_the_same(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(firestore_state, "_BATCH_WRITES", 1)  # one commit per write
-    flush = firestore_state._Writes.flush
-    changes = {"invoices": {**big_rows(700, 3), "INV-000000": None}}  # 700 rows: re-sharded
+    monkeypatch.setattr(firestore_writes, "BATCH_WRITES", 1)  # one commit per write
+    flush = firestore_writes.Writes.flush
+    changes = {"invoices": {**big_rows(2000, 3), "INV-000000": None}}  # 2,000 rows: re-sharded
 
     def prepared() -> FirestoreState:
         state = FirestoreState(client, unique_root())
@@ -351,7 +366,7 @@ def test_a_firestore_commit_cut_short_anywhere_finishes_the_same(
             commits[0] += 1
             flush(writes)
 
-        monkeypatch.setattr(firestore_state._Writes, "flush", crashing)
+        monkeypatch.setattr(firestore_writes.Writes, "flush", crashing)
         try:
             state.commit_journal(changes, {"v": 1})
         except Crash:
@@ -359,21 +374,23 @@ def test_a_firestore_commit_cut_short_anywhere_finishes_the_same(
         else:
             break
         finally:
-            monkeypatch.setattr(firestore_state._Writes, "flush", flush)
+            monkeypatch.setattr(firestore_writes.Writes, "flush", flush)
         journal = state.load_journal()  # what the next tick finds
         if journal is not None:
             assert journal == {"n": 1, "applied": False}
             state.commit_journal(changes, {"v": 1})
         assert (state.load_snapshot(), state.load_meta(), pending_keys(state)) == expected
         assert state.load_journal() is None
-    assert crash_after > 8
+    assert crash_after > 8  # shards, stale shards, the outbox, meta and the journal: each cut
+    shards = clean.client.document(f"{clean.root.path}/state/meta").get().get("shards")
+    assert shards["invoices"] > 1
 
 
 def test_a_firestore_save_cut_short_leaves_no_email_to_send(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(firestore_state, "_BATCH_WRITES", 1)
-    flush = firestore_state._Writes.flush
+    monkeypatch.setattr(firestore_writes, "BATCH_WRITES", 1)
+    flush = firestore_writes.Writes.flush
     state = FirestoreState(client, unique_root())
     commits = [0]
 
@@ -383,10 +400,10 @@ def test_a_firestore_save_cut_short_leaves_no_email_to_send(
         commits[0] += 1
         flush(writes)
 
-    monkeypatch.setattr(firestore_state._Writes, "flush", crashing)
+    monkeypatch.setattr(firestore_writes.Writes, "flush", crashing)
     with pytest.raises(Crash):
         state.save_journal({"n": 1}, [email("k1"), email("k2")])
-    monkeypatch.setattr(firestore_state._Writes, "flush", flush)
+    monkeypatch.setattr(firestore_writes.Writes, "flush", flush)
     assert state.load_journal() is None
     state.commit_journal({}, {"book_version": "v"})  # the next tick found nothing to do
     assert pending_keys(state) == []

@@ -45,7 +45,7 @@ def test_a_book_whose_version_lags_is_read_again_after_five_minutes(tmp_path: Pa
 class CountingState(SqliteState):
     snapshots = 0
 
-    def load_snapshot(self, remember=None):  # type: ignore[no-untyped-def]
+    def load_snapshot(self, remember=None, tabs=None):  # type: ignore[no-untyped-def]
         self.snapshots += 1
         return super().load_snapshot(remember)
 
