@@ -122,7 +122,7 @@ def serve(conn: Connection, seed_path: str) -> None:
     writers = [email for _n, email, _r, _a in PEOPLE]
     sid, _book = new_google_book(double, _schema(), "en", PEOPLE, SETTINGS, writers=writers)
     _fill(double, sid, seed)
-    edits = seed["edits"]
+    edits, edits_cold = seed["edits"], seed["edits_cold"]
     del seed
     fill_seconds = time.perf_counter() - started
     conn.send(("ready", sid, fill_seconds, _rss()))
@@ -152,6 +152,9 @@ def serve(conn: Connection, seed_path: str) -> None:
             busy = 0.0
         elif kind == "edit":  # people type the round's edits (as the owner, one request)
             _type_edits(double, sid, edits, OWNER)
+            conn.send(True)
+        elif kind == "edit_cold":  # another round, for a new instance's busy tick
+            _type_edits(double, sid, edits_cold, OWNER)
             conn.send(True)
         elif kind == "stop":
             if profile is not None:

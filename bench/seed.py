@@ -65,6 +65,7 @@ def prepare(n: int, folder: Path, firestore_root: str | None) -> dict[str, Any]:
     del plan
     timings["seed_plan_s"] = time.perf_counter() - started
     edits = rows.edits(EDIT_SEED)
+    edits_cold = rows.edits(EDIT_SEED + 10)  # another 1 %: the busy tick of a cold instance
     seed = {
         "n": n,
         "rows": rows,
@@ -73,6 +74,7 @@ def prepare(n: int, folder: Path, firestore_root: str | None) -> dict[str, Any]:
         "locks": locks,
         "queues": queues,
         "edits": edits,
+        "edits_cold": edits_cold,
     }
     with (folder / "seed.pkl").open("wb") as out:
         pickle.dump(seed, out, protocol=pickle.HIGHEST_PROTOCOL)
