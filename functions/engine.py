@@ -8,15 +8,16 @@ only with the journal's commit. Rerunning finishes what a killed tick started.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from .adoption import adopt, ownership_problem
@@ -33,11 +34,21 @@ from .errors import (
 from .invoice_folder import FolderScan, folder_meta
 from .journal import decode_changes, encode_changes
 from .messages import say
-from .model import BookRead, Cell, EmailIntent, LogEntry, RenderedEmail, ReportTab, SheetChanges
+from .model import (
+    BookRead,
+    Cell,
+    EmailIntent,
+    LogEntry,
+    RenderedEmail,
+    ReportTab,
+    SheetChanges,
+    Snapshot,
+)
 from .months import previous_month
 from .pipeline_sync import DealSource, crm_early, crm_join
 from .planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
 from .ports import InvoiceFolder, MailSender, SpreadsheetBook, StateStore
+from .record import as_json
 from .schema import Locale, Schema
 
 _log = logging.getLogger("sheetflow")
@@ -93,6 +104,23 @@ def _news(scan: FolderScan | None, meta: dict[str, object]) -> bool:
     if scan is None:
         return False
     return bool(scan.files) or scan.problem != folder_meta(meta).get("problem_kind")
+
+
+def drop_unchanged(planned: Mapping[str, dict[str, Any]], stored: Snapshot) -> None:
+    """Leave out of the commit the rows the state already holds as planned.
+
+    People or Settings edited make every invoice re-evaluated; most come out as they were, and
+    rewriting them all would cost the state store (Firestore bills each document) for nothing.
+    """
+    for tab, rows in planned.items():
+        known = stored.get(tab, {})
+        for record in [r for r, entry in rows.items() if entry is not None and r in known]:
+            if _canonical(rows[record]) == _canonical(known[record]):
+                del rows[record]
+
+
+def _canonical(entry: object) -> str:
+    return json.dumps(entry, sort_keys=True, default=as_json)
 
 
 def _no_checkpoint(step: str) -> None:
@@ -191,6 +219,7 @@ class Engine:
         tabs = [tab for tab, flow in TAB_FLOWS.items() if flow in flows]  # the flows' own rows
         snapshot = self.state.load_snapshot(sharing_read_values(read, ids), tabs)
         plan = plan_tick(read, snapshot, meta, self.schema, now, flows, scan)
+        drop_unchanged(plan.snapshot, snapshot)
         del snapshot  # what the plan needs of it, it holds
         crm_join(self.crm, pull, read, plan, self.schema, now, flows)
         plan.meta[version_key] = version
