@@ -60,7 +60,8 @@ def tick(
         state.commit_journal(changes or {}, {**meta, "ticks": meta.get("ticks", 0) + 1})
     for key in state.pending_keys():
         entry = state.ledger_entry(key)
-        assert entry is not None and entry[1] == "pending"
+        assert entry is not None
+        assert entry[1] == "pending"
         state.mark_sending(key)
         state.mark_sent(key)
     state.release_lock(owner)

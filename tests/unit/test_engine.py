@@ -285,3 +285,26 @@ def test_a_failed_send_is_retried_only_when_it_cannot_have_arrived(
     assert any("will retry" in p for p in first.problems)
     engine.tick(NOW + timedelta(minutes=1))
     assert len(mail.sent) == copies
+
+
+def test_a_people_edit_commits_only_the_rows_it_changed(book: FakeBook, tmp_path: Path) -> None:
+    """Every invoice is re-evaluated after People change; unchanged ones are not rewritten."""
+    book.tabs["invoices"] += [new_invoice(invoice_no=f"A-{i}") for i in range(5)]
+    engine, _ = make_engine(book, tmp_path)
+    engine.tick(NOW)
+    engine.tick(NOW + timedelta(minutes=1))  # reads the IDs and statuses it wrote
+    committed: list[dict[str, object]] = []
+    commit = engine.state.commit_journal
+
+    def recording(changes: dict[str, dict[str, object]], meta: dict[str, object]) -> None:
+        committed.append({tab: sorted(rows) for tab, rows in changes.items() if rows})
+        commit(changes, meta)
+
+    engine.state.commit_journal = recording  # type: ignore[method-assign]
+    book.tabs["people"].append(
+        {"name": "Olga New", "email": "olga@example.com", "role": "manager", "active": "Yes"}
+    )
+    book.row("INV-000002").update(comment="Please pay by Friday")
+    engine.tick(NOW + timedelta(minutes=2))
+    assert committed == [{"invoices": ["INV-000002"]}]
+    assert engine.state.load_meta()["context"] != ""  # the People change itself was recorded
