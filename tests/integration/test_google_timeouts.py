@@ -10,7 +10,7 @@ from google.cloud.firestore_v1.client import Client
 from google.cloud.firestore_v1.document import DocumentReference
 from google.cloud.firestore_v1.query import Query
 
-from functions.adapters import firestore_state, mail_gmail
+from functions.adapters import firestore_writes, mail_gmail
 from functions.adapters.firestore_state import FirestoreState
 
 
@@ -43,8 +43,8 @@ def test_firestore_reads_and_queries_pass_a_timeout(
     state.ledger_entry("a key nobody queued")
     state.release_lock("tick")
     assert {kind for kind, _t in seen} == {"get", "get_all", "stream"}
-    assert {timeout for _k, timeout in seen} == {firestore_state.TIMEOUT}
-    assert firestore_state.TIMEOUT == 30.0
+    assert {timeout for _k, timeout in seen} == {firestore_writes.TIMEOUT}
+    assert firestore_writes.TIMEOUT == 30.0
 
 
 def test_gmail_calls_go_through_an_http_client_with_a_60_second_timeout() -> None:

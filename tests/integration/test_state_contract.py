@@ -294,7 +294,7 @@ def test_five_thousand_rows_round_trip_and_ten_changes_write_a_few_documents(
     assert state.load_snapshot() == {"invoices": {**rows, **changed}}
     if isinstance(state, FirestoreState):
         print(f"Firestore reads/writes: commit 5,000 rows {first}, load {loaded}, 10 rows {second}")
-        meta = state.client.document(f"{state.root.path}/state/meta").get().to_dict()
+        meta = state.client.document(f"{state.root.path}/state/meta").get().to_dict() or {}
         count = meta["shards"]["invoices"]
         touched = {firestore_shards.shard_of("invoices", r, count) for r in changed}
         assert count > 4  # the rows need several shards ...

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -296,11 +298,11 @@ def test_a_people_edit_commits_only_the_rows_it_changed(book: FakeBook, tmp_path
     committed: list[dict[str, object]] = []
     commit = engine.state.commit_journal
 
-    def recording(changes: dict[str, dict[str, object]], meta: dict[str, object]) -> None:
+    def recording(changes: Mapping[str, Mapping[str, Any]], meta: dict[str, Any]) -> None:
         committed.append({tab: sorted(rows) for tab, rows in changes.items() if rows})
         commit(changes, meta)
 
-    engine.state.commit_journal = recording  # type: ignore[method-assign]
+    engine.state.commit_journal = recording  # type: ignore[method-assign,assignment]
     book.tabs["people"].append(
         {"name": "Olga New", "email": "olga@example.com", "role": "manager", "active": "Yes"}
     )
