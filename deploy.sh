@@ -230,11 +230,13 @@ if ! exists gcloud firestore databases describe --database='(default)' "${P[@]}"
   run gcloud firestore databases create --database='(default)' \
     --location="$FIRESTORE_LOCATION" --type=firestore-native "${P[@]}"
 fi
-# Scheduler run claims (one per function a minute) carry expires_at, 30 days on: the TTL policy
-# deletes them. The email ledger is kept (a key marked sent must stay, or an email could go
-# twice): see the README.
-run gcloud firestore fields ttls update expires_at --collection-group=runs --enable-ttl \
-  --database='(default)' --async "${P[@]}"
+# Documents that carry expires_at, deleted by TTL policies: Scheduler run claims (30 days on),
+# a tick's emails (30 days after the last is sent) and what a save cut short left unlisted
+# (7 days). The keys of every email ever queued stay, so that none goes out twice: README.
+for group in runs outbox journal; do
+  run gcloud firestore fields ttls update expires_at --collection-group="$group" --enable-ttl \
+    --database='(default)' --async "${P[@]}"
+done
 
 secrets=(--clear-secrets)
 if [[ -n $SMTP_PASSWORD ]]; then

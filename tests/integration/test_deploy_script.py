@@ -177,10 +177,13 @@ def test_iam_bindings_are_retried_while_a_new_account_propagates() -> None:
     assert "for attempt in 1 2 3 4 5 6" in body
 
 
-def test_run_claims_expire_by_a_firestore_ttl_policy(gmail: DryRun) -> None:
-    ttl = gmail.one("gcloud", "firestore", "fields", "ttls", "update", "expires_at")
-    assert flags(ttl)["collection-group"] == "runs"  # FirestoreState's runs/{digest}
-    assert "enable-ttl" in flags(ttl)
+def test_run_claims_sent_emails_and_cut_short_saves_expire_by_ttl_policies(
+    gmail: DryRun,
+) -> None:
+    ttls = gmail.find("gcloud", "firestore", "fields", "ttls", "update", "expires_at")
+    # FirestoreState's runs/{digest}, outbox/{save}-{i} and journal chunks carry expires_at
+    assert sorted(flags(ttl)["collection-group"] for ttl in ttls) == ["journal", "outbox", "runs"]
+    assert all("enable-ttl" in flags(ttl) for ttl in ttls)
 
 
 def test_gcloudignore_uploads_the_code_and_never_a_key_or_an_env_file(tmp_path: Path) -> None:

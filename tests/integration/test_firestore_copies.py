@@ -179,3 +179,22 @@ def test_a_store_of_sheetflow_1_is_moved_once_and_keeps_its_emails(client: Any) 
     again = FirestoreState(client, root.path, Clock())
     assert again.load_snapshot() == rows
     assert again.load_meta() == {"book_version": "v7"}
+
+
+def test_a_ticks_emails_expire_30_days_after_the_last_is_sent_and_their_keys_stay(
+    client: Any,
+) -> None:
+    root = f"sheetflow/copies-{uuid.uuid4().hex}"
+    clock = Clock()
+    state = FirestoreState(client, root, clock)
+    tick(state, "one", emails=[email("invoice:INV-1:a"), email("invoice:INV-1:b")])
+    (box,) = [d.to_dict() for d in client.document(root).collection("outbox").stream()]
+    assert box["state"] == "done"
+    assert box["expires_at"].timestamp() == pytest.approx(clock.now + 30 * 86400)
+    # Once the TTL policy deleted it, the keys still keep both emails from going out again.
+    for doc in client.document(root).collection("outbox").stream():
+        doc.reference.delete()
+    fresh = FirestoreState(client, root, clock)
+    tick(fresh, "two", emails=[email("invoice:INV-1:a"), email("invoice:INV-1:c")])
+    assert fresh.ledger_entry("invoice:INV-1:c")[1] == "sent"  # type: ignore[index]
+    assert fresh.ledger_entry("invoice:INV-1:a") is None  # not queued again
