@@ -25,7 +25,8 @@ JSON = dict[str, Any]
 
 def migrate(state: FirestoreState, meta: JSON) -> JSON:
     """Move the store to the current layout; the new meta document."""
-    from .firestore_state import _HEAD, _META, LAYOUT, _shard_path
+    from .firestore_documents import HEAD, META
+    from .firestore_state import LAYOUT, _shard_path
 
     count = meta.get("shards", 1)
     count = count if isinstance(count, int) else 1
@@ -45,7 +46,7 @@ def migrate(state: FirestoreState, meta: JSON) -> JSON:
             (_shard_path(tab, counts[tab], i), {"tab": tab, "of": counts[tab], "z": z})
             for i, z in encoded.items()
         ]
-    head = state._doc(_HEAD)
+    head = state._doc(HEAD)
     entries = sorted((d.to_dict() or {} for d in ledger), key=lambda d: (d["queued_at"], d["seq"]))
     sent_or_live = [d for d in entries if d["status"] != "queued"]
     key_docs, key_counts = state._index_keys([d["key"] for d in sent_or_live], {})
@@ -67,7 +68,7 @@ def migrate(state: FirestoreState, meta: JSON) -> JSON:
     for path, data in staged + key_docs:
         writes.set(state._ref(path), data)  # type: ignore[arg-type]
     if head is not None:
-        writes.set(state._ref(_HEAD), {**head, "outbox": head.get("outbox", [])})
+        writes.set(state._ref(HEAD), {**head, "outbox": head.get("outbox", [])})
     new_meta = {
         "values": dict(meta.get("values", {})),
         "layout": LAYOUT,
@@ -75,7 +76,7 @@ def migrate(state: FirestoreState, meta: JSON) -> JSON:
         "keys": key_counts,
         "outbox": listed,
     }
-    writes.set(state._ref(_META), new_meta)
+    writes.set(state._ref(META), new_meta)
     for doc in old_shards + ledger:  # after the switch: a move cut short is done again
         if not doc.id.partition("~")[1]:
             writes.delete(doc.reference)

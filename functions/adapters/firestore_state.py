@@ -15,12 +15,8 @@ Firestore has no transaction big enough for a large tick, so each multi-document
 sequence of writes in an order that makes every prefix safe: a tick killed half-way leaves the
 journal in place, and finishing it again (commit is idempotent) gives the same state.
 
-Reads are what Firestore bills, so a function instance keeps the documents it read or wrote
-between ticks. Only the lease holder writes, and every writer records a new version of each
-document it wrote in the lock document when it lets the lock go: the next holder, reading the
-lock anyway, keeps what is unchanged and reads again only the rest. A lease that expired
-without a release (a killed tick) or a store written without the lease trusts nothing.
-`reads` and `writes` count documents as Firestore bills them (an empty query reads one).
+Reads are what Firestore bills: a function instance reads through the copies it keeps
+between ticks (firestore_documents). `reads` and `writes` count documents as billed.
 """
 
 from __future__ import annotations
@@ -29,11 +25,11 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 
@@ -42,205 +38,29 @@ from ..model import Remember, RenderedEmail, Snapshot
 from ..record import as_json, freeze, share
 from . import firestore_outbox as outbox
 from . import firestore_shards as shards_
+from .firestore_documents import HEAD, META, CopiedDocuments
 from .firestore_writes import TIMEOUT, Writes
 
 JSON = dict[str, Any]
 
 CHUNK_BYTES = 900_000  # journal chunk size
 LAYOUT = 2
-_GET_MANY = 1000  # documents per BatchGetDocuments request
 _RUN_KEEP_SECONDS = 30 * 86400
 _ORPHAN_KEEP_SECONDS = 7 * 86400  # a save cut short: its unlisted documents, then TTL
 _PENDING_KEEP_SECONDS = 180 * 86400  # an email that could not be sent for half a year
 _DONE_KEEP_SECONDS = 30 * 86400  # a tick's sent emails, kept for inspection
-_META, _HEAD, _LOCK = "state/meta", "journal/head", "state/lock"
 
 
 class FirestoreStateError(SheetflowError):
     """The state cannot be stored in Firestore (e.g. one row alone is near 1 MiB)."""
 
 
-class FirestoreState:
+class FirestoreState(CopiedDocuments):
     """The StateStore port on Firestore; safe to kill between any two writes."""
-
-    def __init__(
-        self,
-        client: firestore.Client,
-        root: str = "sheetflow/default",
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.client = client
-        self.root = client.document(root)
-        self._clock = clock
-        self.reads = 0
-        self.writes = 0
-        self._runs = self.root.collection("runs")
-        self._held: str | None = None  # the owner while this instance holds the lease
-        self._renewed = 0.0
-        self._docs: dict[str, JSON | None] = {}  # path → document (None: known absent)
-        self._versions: dict[str, str] = {}  # path → the version that copy is
-        self._published: dict[str, str] = {}  # the lock's versions when it was taken
-        self._written: dict[str, str] = {}  # versions this holder wrote, published on release
-
-    def _ref(self, path: str) -> Any:
-        return self.root.collection(path.split("/")[0]).document(path.split("/", 1)[1])
-
-    # -- counted reads, through the instance's copies ----------------------------------------
-    @property
-    def _trusted(self) -> bool:
-        return self._held is not None
-
-    def _doc(self, path: str) -> JSON | None:
-        return self._docs_many([path])[path]
-
-    def _docs_many(self, paths: Iterable[str]) -> dict[str, JSON | None]:
-        wanted = list(dict.fromkeys(paths))
-        found = {p: self._docs[p] for p in wanted if self._trusted and p in self._docs}
-        missing = [p for p in wanted if p not in found]
-        # In slices: one BatchGetDocuments naming ~25k documents exceeds the request size limit.
-        for start in range(0, len(missing), _GET_MANY):
-            part = missing[start : start + _GET_MANY]
-            got = {
-                s.reference.path: s
-                for s in self.client.get_all([self._ref(p) for p in part], timeout=TIMEOUT)
-            }
-            for path in part:
-                snap = got.get(self._ref(path).path)
-                doc = snap.to_dict() if snap is not None and snap.exists else None
-                found[path] = doc
-                self._remember(path, doc, self._published.get(path))
-            self.reads += len(part)
-        return found
-
-    def _remember(self, path: str, doc: JSON | None, version: str | None) -> None:
-        if self._trusted and version is not None:
-            self._docs[path], self._versions[path] = doc, version
-        else:
-            self._forget(path)
-
-    def _forget(self, path: str) -> None:
-        self._docs.pop(path, None)
-        self._versions.pop(path, None)
-
-    def _stored(self, written: list[tuple[Any, JSON | None]]) -> None:
-        """A batch was stored: the copies follow, with new versions to publish."""
-        prefix = self.root.path + "/"
-        for ref, doc in written:
-            path = ref.path.removeprefix(prefix)
-            if path.startswith("runs/"):
-                continue
-            version = uuid.uuid4().hex[:12]
-            self._written[path] = version
-            self._remember(path, doc, version)
-        if not self._trusted:
-            self._unlocked_write()
-
-    def _unlocked_write(self) -> None:
-        """Written without the lease (tests, the benchmark's seeding): nobody trusts copies."""
-        self._docs.clear()
-        self._versions.clear()
-        self._written.clear()
-        try:
-            self._ref(_LOCK).update({"v": {}}, timeout=TIMEOUT)
-            self.writes += 1
-        except NotFound:
-            pass
-
-    def _writes(self) -> Writes:
-        return Writes(self.client, self._stored)
-
-    def _flush(self, writes: Writes) -> None:
-        try:
-            writes.flush()
-        finally:
-            self.writes += writes.count
-            writes.count = 0
-
-    def _update(self, path: str, fields: JSON, doc: JSON) -> None:
-        """UPDATE … WHERE: nothing happens when the document is missing; `doc` is the result."""
-        try:
-            self._ref(path).update(fields, timeout=TIMEOUT)
-        except NotFound:
-            self._forget(path)
-            return
-        self.writes += 1
-        self._stored([(self._ref(path), doc)])
-
-    # -- lock ------------------------------------------------------------------------------
-    def acquire_lock(self, owner: str, lease_seconds: float) -> bool:
-        now = self._clock()
-        if self._held == owner and now - self._renewed < lease_seconds / 3:
-            return True  # renewed a moment ago: at least two thirds of the lease are left
-        ref = self._ref(_LOCK)
-
-        def take(transaction: Any) -> JSON | None:
-            snap = ref.get(transaction=transaction, timeout=TIMEOUT)
-            self.reads += 1
-            held = (snap.to_dict() if snap.exists else None) or {}
-            if held.get("owner") and held["owner"] != owner and held.get("expires", 0) > now:
-                return None
-            versions = held.get("v", {}) if held.get("owner") in ("", owner) else {}
-            transaction.set(ref, {"owner": owner, "expires": now + lease_seconds, "v": versions})
-            return {**held, "v": versions}
-
-        held = firestore.transactional(take)(self.client.transaction())
-        if held is None:
-            return False
-        self.writes += 1
-        if held.get("owner") != owner or self._held != owner:
-            self._published = dict(held["v"])
-            self._written.clear()
-            for path in list(self._docs):  # keep only what nobody changed since
-                if self._published.get(path) != self._versions.get(path):
-                    self._forget(path)
-        self._held, self._renewed = owner, now
-        return True
-
-    def release_lock(self, owner: str) -> None:
-        ref = self._ref(_LOCK)
-        versions = self._live_versions()
-
-        def release(transaction: Any) -> bool:
-            snap = ref.get(transaction=transaction, timeout=TIMEOUT)
-            self.reads += 1
-            if snap.exists and snap.get("owner") == owner:
-                transaction.set(ref, {"owner": "", "expires": 0, "v": versions})
-                return True
-            return False
-
-        released = bool(firestore.transactional(release)(self.client.transaction()))
-        self.writes += released
-        if not released:  # taken over: what was copied may be stale
-            self._docs.clear()
-            self._versions.clear()
-        self._held = None
-        self._written.clear()
-
-    def _live_versions(self) -> dict[str, str]:
-        """The versions to publish: the documents that still matter, nothing that grows."""
-        versions = {**self._published, **self._written}
-        meta = self._docs.get(_META) or {}
-        head = self._docs.get(_HEAD) or {}
-        listed = set(meta.get("outbox", [])) | set(head.get("outbox", []))
-        layout = {
-            f"snapshot/{shards_.shard_name(tab, n, i)}"
-            for tab, n in (meta.get("shards") or {}).items()
-            for i in range(n)
-        }
-
-        def live(path: str) -> bool:
-            kind, _, name = path.partition("/")
-            if kind == "outbox":
-                return name in listed
-            if kind == "snapshot":
-                return not meta or path in layout
-            return kind in ("state", "keys") or path == _HEAD
-
-        return {p: v for p, v in versions.items() if live(p)}
 
     # -- meta and snapshot -----------------------------------------------------------------
     def _meta_doc(self) -> JSON:
-        doc = self._doc(_META)
+        doc = self._doc(META)
         if doc is not None and doc.get("layout") != LAYOUT:
             from .firestore_legacy import migrate
 
@@ -336,7 +156,7 @@ class FirestoreState:
     ) -> None:
         """Shards, keys, meta, then the journal's emails made pending, then the journal."""
         doc = self._meta_doc()
-        head = self._doc(_HEAD)
+        head = self._doc(HEAD)
         counts = dict(doc.get("shards") or {})
         staged, stale = self._stage_snapshot(snapshot_changes, counts)
         listed = list(doc.get("outbox", []))
@@ -366,7 +186,7 @@ class FirestoreState:
             "keys": key_counts,
             "outbox": still + [i for i in fresh if boxes.get(f"outbox/{i}")],
         }
-        writes.set(self._ref(_META), new_meta)
+        writes.set(self._ref(META), new_meta)
         for path in stale:  # only after the switch to the new shard count
             writes.delete(self._ref(path))
         if head is not None:
@@ -402,12 +222,12 @@ class FirestoreState:
     # -- journal ---------------------------------------------------------------------------
     def _stage_journal_delete(self, head: JSON, writes: Writes) -> None:
         """The head goes first: chunks without a head are ignored (and expire)."""
-        writes.delete(self._ref(_HEAD))
+        writes.delete(self._ref(HEAD))
         for i in range(head["chunks"]):
             writes.delete(self._ref(f"journal/{head['gen']}-{i}"))
 
     def load_journal(self) -> JSON | None:
-        head = self._doc(_HEAD)
+        head = self._doc(HEAD)
         if head is None:
             return None
         names = [f"journal/{head['gen']}-{i}" for i in range(head["chunks"])]
@@ -419,7 +239,7 @@ class FirestoreState:
 
     def save_journal(self, journal: JSON, emails: list[RenderedEmail]) -> None:
         """Chunks and the emails' outbox documents first, the head last: no head, no journal."""
-        old = self._doc(_HEAD)
+        old = self._doc(HEAD)
         queued = list((old or {}).get("outbox", []))
         known = {
             k
@@ -456,19 +276,19 @@ class FirestoreState:
             queued.append(f"{gen}-{j}")
             seq += len(group)
         head = {"gen": gen, "chunks": len(pieces), "applied": False, "outbox": queued}
-        writes.set(self._ref(_HEAD), head)
+        writes.set(self._ref(HEAD), head)
         if old is not None and old["gen"] != gen:
             for i in range(old["chunks"]):
                 writes.delete(self._ref(f"journal/{old['gen']}-{i}"))
         self._flush(writes)
 
     def mark_journal_applied(self) -> None:
-        head = self._doc(_HEAD)
+        head = self._doc(HEAD)
         if head is not None:
-            self._update(_HEAD, {"applied": True}, {**head, "applied": True})
+            self._update(HEAD, {"applied": True}, {**head, "applied": True})
 
     def drop_journal(self) -> None:
-        head = self._doc(_HEAD)
+        head = self._doc(HEAD)
         if head is None:
             return
         writes = self._writes()
@@ -489,7 +309,7 @@ class FirestoreState:
 
     def _find(self, key: str) -> tuple[str, int, JSON] | None:
         """The outbox document holding `key`, the email's place in it, and the document."""
-        head = self._doc(_HEAD) or {}
+        head = self._doc(HEAD) or {}
         names = [*self._meta_doc().get("outbox", []), *head.get("outbox", [])]
         for path, box in self._docs_many(f"outbox/{n}" for n in names).items():
             if box is not None and key in box["keys"]:
