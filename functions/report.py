@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from .directory import Directory
+from .log_times import log_instant
 from .model import BookRead, Cell, ReportTab, Stored
 from .parsing import parse_decimal, text
 from .schema import Locale, Schema
@@ -29,11 +30,19 @@ def month_bounds(month: str, zone: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp
 
 
 def log_frame(rows: Sequence[Sequence[Cell]], zone: ZoneInfo) -> pd.DataFrame:
-    """The Log tab as a frame with aware local times (rows with a bad time are dropped)."""
+    """The Log tab as a frame with aware local times (rows with a bad time are dropped).
+
+    A Time may be old text with its offset, a date-time cell or a serial number (log_times).
+    """
     width = len(LOG_COLUMNS)
     cells = [[text(v) for v in row[:width]] + [""] * (width - len(row)) for row in rows]
     frame = pd.DataFrame(cells, columns=list(LOG_COLUMNS))
-    frame["at"] = pd.to_datetime(frame["time"], utc=True, errors="coerce", format="ISO8601")
+    instants = [log_instant(row[0] if row else None, zone) for row in rows]
+    frame["at"] = pd.Series(
+        [i.astimezone(UTC) if i is not None else pd.NaT for i in instants],
+        index=frame.index,
+        dtype="datetime64[ns, UTC]",
+    )
     frame = frame.dropna(subset=["at"])
     frame["at"] = frame["at"].dt.tz_convert(zone)
     return frame.sort_values("at", kind="stable")
