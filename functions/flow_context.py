@@ -23,6 +23,7 @@ class FlowContext:
     # One-off Notes for rows appended from the invoices folder, by record (invoice_folder).
     notices: Mapping[str, str] = field(default_factory=dict)
     date_cells: bool = False  # the book keeps dates as date cells (see typed_values)
+    date_serials: bool = False  # the book keeps dates as serial numbers (Google)
 
     def label(self, status: str) -> str:
         return self.schema.status_label(status, self.locale)
