@@ -301,8 +301,8 @@ def _deal_edits(
             record,
             "edited",
             flow="deal",
-            from_=text(old),
-            to=text(new),
+            from_=ctx.shown("deals", column, old),
+            to=ctx.shown("deals", column, new),
             details=tab.column(column).header[ctx.locale],
         )
         for column, (old, new) in changed.items()

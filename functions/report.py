@@ -20,8 +20,9 @@ from .parsing import parse_decimal, text
 from .schema import Locale, Schema
 
 LOG_COLUMNS = ("time", "flow", "record", "event", "from", "to", "by", "details")
-_PCT = re.compile(r"→\s*([\d.]+)\s*$")
-_PCT_BEFORE = re.compile(r"([\d.]+)\s*→")
+# Details of a payment: `Paid % 30 → 45.5` (older Logs) or `Paid % 30% → 45,5 %` (Babel).
+_PCT = re.compile(r"→\s*([\d.,]+)\s*%?\s*$")
+_PCT_BEFORE = re.compile(r"([\d.,]+)\s*%?\s*→")
 
 
 def month_bounds(month: str, zone: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -54,8 +55,14 @@ def _status_keys(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 
 
 def _money(value: Cell) -> float:
+    """A Log amount: `3000` (older Logs), `3,000.00` or `3 000,00` (Babel, en or ru)."""
     number = parse_decimal(value)
     return float(number) if number is not None else 0.0
+
+
+def _percent(value: object) -> float:
+    number = parse_decimal(value) if isinstance(value, str) else None
+    return float(number) if number is not None else float("nan")
 
 
 def _hours_since(events: pd.DataFrame, starts: pd.DataFrame) -> pd.Series:
@@ -111,8 +118,8 @@ def compute_report(
         & (log["at"] < end)
     ]
     delta = deals["to"].map(_money) - deals["from"].map(_money)
-    after = deals["details"].str.extract(_PCT, expand=False).astype(float)
-    before = deals["details"].str.extract(_PCT_BEFORE, expand=False).astype(float)
+    after = deals["details"].str.extract(_PCT, expand=False).map(_percent)
+    before = deals["details"].str.extract(_PCT_BEFORE, expand=False).map(_percent)
     deals = deals.assign(
         manager=[canonical.get(b.casefold(), b) or "—" for b in deals["by"]],
         received=delta.clip(lower=0),
