@@ -5,10 +5,11 @@
 Each case applies one SheetChanges to two copies of the same book, one through
 `workbook_fast` (the tick's path when the file is unchanged since its read) and one through
 the full openpyxl load and save, then compares what a person and sheetflow would see: tab
-order and visibility, every cell's value, type, lock and bold, the skipped-write messages, and
-what `WorkbookBook.read()` returns. Run: `.venv/bin/python bench/check_workbook_fast.py`
-(`make bench` runs it first, on small books, in a few seconds); `--libreoffice` also runs
-every case on the same book as LibreOffice saved it (needs `soffice`, ~20 s more).
+order and visibility, every cell's value, type, lock, bold and number format, the
+skipped-write messages, and what `WorkbookBook.read()` returns. Run:
+`.venv/bin/python bench/check_workbook_fast.py` (`make bench` runs it first, on small books,
+in a few seconds); `--libreoffice` also runs every case on the same book as LibreOffice
+saved it (needs `soffice`, ~20 s more).
 """
 
 from __future__ import annotations
@@ -148,6 +149,12 @@ CASES: dict[str, SheetChanges] = {
             LogEntry("10:01", "deal", "D-1", "payment", details="=1+1 & <tag>"),
         ]
     ),
+    "Log Times as date-time cells (a new number format), old text Times kept": SheetChanges(
+        log=[
+            LogEntry("2026-11-28 09:30:17+03:00", "invoice", "INV-000001", "created"),
+            LogEntry("2026-11-28 09:31:00+03:00", "deal", "D-1", "payment", "1", "2"),
+        ]
+    ),
     "queue tabs rewritten in place": SheetChanges(
         queues=[
             _queue("Axel Accountant", "INV-000001", "INV-000002"),
@@ -182,6 +189,7 @@ def _snapshot(path: Path) -> dict[str, Any]:
                 cell.data_type if cell.value is not None else None,
                 cell.protection.locked,
                 bool(cell.font and cell.font.b),
+                cell.number_format,
             )
         seen[ws.title] = {
             "cells": cells,

@@ -216,16 +216,18 @@ def _alert(
                 reply_to=(manager.recipient,) if manager is not None else (),
             )
         )
-    # From/To keep the money paid before and after, so reports can sum what was received.
+    # From/To keep the money paid before and after (Babel, the book's locale), so reports can
+    # sum what was received; Details the Paid % before → after.
+    shown = f"{formats.percent(before_pct, ctx.locale)} → {formats.percent(pct, ctx.locale)}"
     out.log.append(
         ctx.log(
             out.record,
             "payment",
             flow=FLOW,
-            from_=_plain(before_paid),
-            to=_plain(paid),
+            from_=formats.amount(before_paid, ctx.locale),
+            to=formats.amount(paid, ctx.locale),
             by=ctx.name_of(v.get("manager")),
-            details=f"{_label(ctx, 'paid_pct')} {_pct(before_pct)} → {_pct(pct)}",
+            details=f"{_label(ctx, 'paid_pct')} {shown}",
         )
     )
     for intent in out.emails:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .directory import Directory, Settings
+from .formats import log_value
 from .messages import say
 from .model import LogEntry
 from .parsing import text
@@ -23,6 +24,7 @@ class FlowContext:
     # One-off Notes for rows appended from the invoices folder, by record (invoice_folder).
     notices: Mapping[str, str] = field(default_factory=dict)
     date_cells: bool = False  # the book keeps dates as date cells (see typed_values)
+    date_serials: bool = False  # the book keeps dates as serial numbers (Google)
 
     def label(self, status: str) -> str:
         return self.schema.status_label(status, self.locale)
@@ -54,6 +56,11 @@ class FlowContext:
             event_shown=self.schema.log_word("log_events", event, self.locale),
             **fields,
         )
+
+    def shown(self, tab: str, column: str, value: object) -> str:
+        """A cell's value as the Log shows it in the book's locale (formats.log_value)."""
+        column_type = self.schema.tab(tab).column(column).type
+        return log_value(value, column_type, self.locale)
 
     def name_of(self, typed: object, role: str | None = None) -> str:
         """A person as written in People (typed text when nobody matches)."""

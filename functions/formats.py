@@ -7,6 +7,7 @@ Texts that do not parse are shown as typed: formatting never hides what a person
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
@@ -19,6 +20,7 @@ from babel.numbers import format_currency, format_decimal, format_percent, get_c
 from .parsing import parse_date, parse_decimal, text
 
 NBSP = "\u00a0"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(T00:00:00)?")  # a date cell as the snapshot keeps it
 # Babel writes `RUB1,234.50`; CLDR's currency spacing asks for a space after a letter code.
 _DATE_FORMAT = {"ru": "short", "en": "medium"}
 _DATETIME_FORMAT = {"ru": "dd.MM.yyyy HH:mm", "en": "MMM d, yyyy HH:mm"}
@@ -110,6 +112,21 @@ def date_text(value: object, locale: str) -> str:
         return ""
     parsed, _ = parse_date(raw, "", locale)
     return day(parsed, locale) if isinstance(parsed, date) else raw
+
+
+def log_value(value: object, column_type: str, locale: str) -> str:
+    """A cell's value as the Log shows it: numbers and date cells by Babel, text as typed.
+
+    A number in a money column `1 234,50` / `1,234.50`, other numbers grouped; a date cell
+    (read back as ISO text) `28.11.2026`; anything a person typed as text stays exactly that.
+    """
+    if isinstance(value, bool) or value is None:
+        return text(value)
+    if isinstance(value, int | float | Decimal):
+        return amount(value, locale) if column_type == "money" else number(value, locale)
+    if column_type == "date" and isinstance(value, str) and _ISO_DAY.fullmatch(value.strip()):
+        return day(datetime.fromisoformat(value.strip()), locale)
+    return text(value)  # type: ignore[arg-type]
 
 
 def _decimal(value: object, locale: str) -> Decimal | None:

@@ -416,17 +416,19 @@ class _Row:
         if typed == kept:
             return
         header = self.ctx.header(column)
+        typed_shown = self.ctx.shown("invoices", column, typed)
+        kept_shown = self.ctx.shown("invoices", column, kept)
         why = self.ctx.say(
             reason,
             label=header,
-            kept=text(kept),
+            kept=kept_shown,
             accountant=self.ctx.name_of(self.state.accountant, "accountant"),
         )
-        notice = self.ctx.say("restored", why=why, typed=text(typed), kept=text(kept))
+        notice = self.ctx.say("restored", why=why, typed=typed_shown, kept=kept_shown)
         self.out.conflicts.append(notice)
         self.out.log.append(
             self.ctx.log(
-                self.record, "conflict", from_=text(typed), to=text(kept), by=header, details=notice
+                self.record, "conflict", from_=typed_shown, to=kept_shown, by=header, details=notice
             )
         )
         self.out.set(column, kept)
@@ -446,8 +448,8 @@ class _Row:
                 self.ctx.log(
                     self.record,
                     "edited",
-                    from_=text(before),
-                    to=text(typed),
+                    from_=self.ctx.shown("invoices", column, before),
+                    to=self.ctx.shown("invoices", column, typed),
                     details=self.ctx.header(column),
                 )
             )

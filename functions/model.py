@@ -67,6 +67,7 @@ class BookRead:
     fingerprint: str = ""
     identity: str = ""  # the book's own ID (set by init, travels with the file); "" if none
     date_cells: bool = False  # writes of ISO midnight text to date columns become date cells
+    date_serials: bool = False  # dates are written as serial day numbers (Google Sheets)
 
     def table(self, key: str) -> TableRead:
         return self.tables[key]

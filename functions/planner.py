@@ -106,7 +106,14 @@ def plan_tick(
     if "invoice" in flows:  # the invoice flow is the one that re-evaluates on People changes
         plan.meta["context"] = repr(context_key)
     ctx = FlowContext(
-        schema, locale, directory, settings, now, pending_notices(meta), date_cells=read.date_cells
+        schema,
+        locale,
+        directory,
+        settings,
+        now,
+        pending_notices(meta),
+        date_cells=read.date_cells,
+        date_serials=read.date_serials,
     )
     plan.meta["time_zone"] = settings.time_zone
     plan.meta.setdefault("last_report", previous_month(now, settings.zone))
@@ -294,8 +301,8 @@ def _deal_edits(
             record,
             "edited",
             flow="deal",
-            from_=text(old),
-            to=text(new),
+            from_=ctx.shown("deals", column, old),
+            to=ctx.shown("deals", column, new),
             details=tab.column(column).header[ctx.locale],
         )
         for column, (old, new) in changed.items()

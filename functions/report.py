@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from .directory import Directory
+from .log_times import log_instant
 from .model import BookRead, Cell, ReportTab, Stored
 from .parsing import parse_decimal, text
 from .schema import Locale, Schema
 
 LOG_COLUMNS = ("time", "flow", "record", "event", "from", "to", "by", "details")
-_PCT = re.compile(r"→\s*([\d.]+)\s*$")
-_PCT_BEFORE = re.compile(r"([\d.]+)\s*→")
+# Details of a payment: `Paid % 30 → 45.5` (older Logs) or `Paid % 30% → 45,5 %` (Babel).
+_PCT = re.compile(r"→\s*([\d.,]+)\s*%?\s*$")
+_PCT_BEFORE = re.compile(r"([\d.,]+)\s*%?\s*→")
 
 
 def month_bounds(month: str, zone: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -29,11 +31,19 @@ def month_bounds(month: str, zone: ZoneInfo) -> tuple[pd.Timestamp, pd.Timestamp
 
 
 def log_frame(rows: Sequence[Sequence[Cell]], zone: ZoneInfo) -> pd.DataFrame:
-    """The Log tab as a frame with aware local times (rows with a bad time are dropped)."""
+    """The Log tab as a frame with aware local times (rows with a bad time are dropped).
+
+    A Time may be old text with its offset, a date-time cell or a serial number (log_times).
+    """
     width = len(LOG_COLUMNS)
     cells = [[text(v) for v in row[:width]] + [""] * (width - len(row)) for row in rows]
     frame = pd.DataFrame(cells, columns=list(LOG_COLUMNS))
-    frame["at"] = pd.to_datetime(frame["time"], utc=True, errors="coerce", format="ISO8601")
+    instants = [log_instant(row[0] if row else None, zone) for row in rows]
+    frame["at"] = pd.Series(
+        [i.astimezone(UTC) if i is not None else pd.NaT for i in instants],
+        index=frame.index,
+        dtype="datetime64[ns, UTC]",
+    )
     frame = frame.dropna(subset=["at"])
     frame["at"] = frame["at"].dt.tz_convert(zone)
     return frame.sort_values("at", kind="stable")
@@ -45,8 +55,14 @@ def _status_keys(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 
 
 def _money(value: Cell) -> float:
+    """A Log amount: `3000` (older Logs), `3,000.00` or `3 000,00` (Babel, en or ru)."""
     number = parse_decimal(value)
     return float(number) if number is not None else 0.0
+
+
+def _percent(value: object) -> float:
+    number = parse_decimal(value) if isinstance(value, str) else None
+    return float(number) if number is not None else float("nan")
 
 
 def _hours_since(events: pd.DataFrame, starts: pd.DataFrame) -> pd.Series:
@@ -102,8 +118,8 @@ def compute_report(
         & (log["at"] < end)
     ]
     delta = deals["to"].map(_money) - deals["from"].map(_money)
-    after = deals["details"].str.extract(_PCT, expand=False).astype(float)
-    before = deals["details"].str.extract(_PCT_BEFORE, expand=False).astype(float)
+    after = deals["details"].str.extract(_PCT, expand=False).map(_percent)
+    before = deals["details"].str.extract(_PCT_BEFORE, expand=False).map(_percent)
     deals = deals.assign(
         manager=[canonical.get(b.casefold(), b) or "—" for b in deals["by"]],
         received=delta.clip(lower=0),

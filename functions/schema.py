@@ -20,7 +20,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheet_schema"
 TAB_FILES = ("invoices", "deals", "people", "settings", "log")
 
 ColumnType = Literal[
-    "id", "text", "person", "email", "date", "money", "percent", "choice", "status"
+    "id", "text", "person", "email", "date", "money", "percent", "choice", "status", "datetime"
 ]
 
 

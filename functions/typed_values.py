@@ -21,6 +21,8 @@ from .parsing import parse_amount, parse_date
 # What a date cell is written as: the ISO text of midnight, which the workbook writes as a
 # date cell and reads back as the same datetime (so the next tick sees no change).
 DATE_WRITTEN = "%Y-%m-%dT00:00:00"
+# A Google Sheet keeps a date as days since 1899-12-30, and reads it back as that number.
+SERIAL_DAY_0 = date(1899, 12, 30)
 
 
 def settle_typed_values(
@@ -42,10 +44,14 @@ def settle_typed_values(
             number, problem = parse_amount(typed, "", ctx.locale)
             if problem is None and isinstance(number, Decimal):
                 value, shown = stored(float(number)), money(number, currency, ctx.locale)
-        elif column.type == "date" and ctx.date_cells:
+        elif column.type == "date" and (ctx.date_cells or ctx.date_serials):
             when, problem = parse_date(typed, "", ctx.locale)
             if problem is None and isinstance(when, date):
-                value = datetime(when.year, when.month, when.day).strftime(DATE_WRITTEN)
+                value = (
+                    (when - SERIAL_DAY_0).days  # read back as this number: no change next tick
+                    if ctx.date_serials
+                    else datetime(when.year, when.month, when.day).strftime(DATE_WRITTEN)
+                )
                 shown = day(when, ctx.locale)
         if value is None:
             continue

@@ -152,7 +152,9 @@ class GoogleSheetBook:
         self._seen = self._load(version, whole_log=False)
         tables = {key: grid.table() for key, grid in self._seen.grids.items()}
         # A copy of a Google Sheet is a new spreadsheet: its ID is the book's identity.
-        return BookRead(self._seen.locale, tables, version, identity=self.spreadsheet_id)
+        return BookRead(
+            self._seen.locale, tables, version, identity=self.spreadsheet_id, date_serials=True
+        )
 
     def read_log(self) -> list[list[Cell]]:
         """The Log's rows below its header, in sheet order, blank rows left out: 1 request.

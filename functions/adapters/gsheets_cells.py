@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..log_times import log_cell
 from ..model import Stored
+from ..schema import Locale
 
 JSON = dict[str, Any]
 DATA_ROWS = 1000  # rows prepared with dropdowns (as in the workbook)
@@ -30,8 +32,75 @@ def cell(value: Stored) -> JSON:
     return {"userEnteredValue": {"stringValue": str(value)[:MAX_TEXT]}}
 
 
-def bold(value: str) -> JSON:
-    return {**cell(value), "userEnteredFormat": {"textFormat": {"bold": True}}}
+# Column type → Sheets number format (type, pattern per locale), as workbook_style does.
+# Lower case: in a Sheets pattern `mm` after `hh` is minutes, elsewhere the month.
+NUMBER_FORMATS: dict[str, tuple[str, dict[str, str]]] = {
+    "money": ("NUMBER", {"en": "#,##0.00", "ru": "#,##0.00"}),
+    "date": ("DATE", {"en": "yyyy-mm-dd", "ru": "dd.mm.yyyy"}),
+    "percent": ("PERCENT", {"en": "0.0%", "ru": "0.0%"}),
+    "datetime": ("DATE_TIME", {"en": "yyyy-mm-dd hh:mm", "ru": "dd.mm.yyyy hh:mm"}),
+}
+NUMBER_FORMAT_FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"
+
+
+def number_format(column_type: str, locale: Locale) -> JSON | None:
+    """The NumberFormat a column of this type shows its numbers with, in the book's locale."""
+    if column_type not in NUMBER_FORMATS:
+        return None
+    kind, patterns = NUMBER_FORMATS[column_type]
+    return {"type": kind, "pattern": patterns[locale]}
+
+
+def typed_cell(value: Stored, column_type: str, locale: Locale) -> tuple[JSON, str]:
+    """CellData and its fields mask for a write: a number in a money or date column carries
+    the column's number format (an accepted amount, a date serial), so it shows as one even
+    where a person pasted other formatting; anything else is `cell(value)` alone."""
+    fmt = number_format(column_type, locale)
+    if fmt is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return cell(value), "userEnteredValue"
+    return {**cell(value), "userEnteredFormat": {"numberFormat": fmt}}, NUMBER_FORMAT_FIELDS
+
+
+def log_time_cell(stamp: str, locale: Locale) -> JSON:
+    """A Log Time: a serial number shown as a date-time (the Settings zone's wall clock)."""
+    value = log_cell(stamp, serial=True)
+    if not isinstance(value, float):
+        return cell(stamp)
+    fmt = number_format("datetime", locale)
+    return {"userEnteredValue": {"numberValue": value}, "userEnteredFormat": {"numberFormat": fmt}}
+
+
+HEADER_FIELDS = (
+    "userEnteredValue,userEnteredFormat.textFormat.bold,userEnteredFormat.wrapStrategy,"
+    "userEnteredFormat.verticalAlignment"
+)
+
+
+def header_cell(value: str) -> JSON:
+    """A header: bold, wrapped inside its column (a long header takes two lines), centred."""
+    fmt = {"textFormat": {"bold": True}, "wrapStrategy": "WRAP", "verticalAlignment": "MIDDLE"}
+    return {**cell(value), "userEnteredFormat": fmt}
+
+
+def status_rule(target: JSON, label: str, colour: str, index: int) -> JSON:
+    """addConditionalFormatRule: cells whose text is `label` get the fill `colour` (RRGGBB)."""
+    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return {
+        "addConditionalFormatRule": {
+            "rule": {
+                "ranges": [target],
+                "booleanRule": {
+                    "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": label}]},
+                    "format": {
+                        "backgroundColorStyle": {
+                            "rgbColor": {"red": red, "green": green, "blue": blue}
+                        }
+                    },
+                },
+            },
+            "index": index,
+        }
+    }
 
 
 def rows(values: Iterable[Iterable[Stored]]) -> list[JSON]:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..errors import SchemaError
+from ..log_times import same_log_row
 from ..model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, RowAppend, Stored, stored
 from ..parsing import text
 from ..schema import Locale, Schema
@@ -25,6 +26,7 @@ from .gsheets_cells import (
     JSON,
     LIST_KEYS,
     LIST_ROWS,
+    NUMBER_FORMAT_FIELDS,
     TAB_LOCK,
     cell,
     column_letter,
@@ -32,10 +34,12 @@ from .gsheets_cells import (
     grid,
     lock_description,
     lock_editors,
+    log_time_cell,
     parse_lock,
     protection,
     rows,
     same_range,
+    typed_cell,
 )
 from .gsheets_grid import TabGrid, column_positions, find_tab
 from .gsheets_report import report_requests
@@ -138,6 +142,7 @@ class ChangeBuilder:
         if current != write.expected:
             return f"{label}: kept the value a person typed meanwhile"
         tab.put(row, write.column, write.value)
+        data, fields = typed_cell(write.value, tab.spec.column(write.column).type, self.seen.locale)
         self.requests.append(
             {
                 "updateCells": {
@@ -146,8 +151,8 @@ class ChangeBuilder:
                         "rowIndex": row - 1,
                         "columnIndex": tab.columns[write.column],
                     },
-                    "rows": [{"values": [cell(write.value)]}],
-                    "fields": "userEnteredValue",
+                    "rows": [{"values": [data]}],
+                    "fields": fields,
                 }
             }
         )
@@ -283,16 +288,18 @@ class ChangeBuilder:
         width = max(order) + 1
         appended = []
         for values in wanted:
-            cells: list[str | None] = [None] * width
+            cells: list[JSON] = [{} for _ in range(width)]
             for col, value in zip(order, values, strict=True):
-                cells[col] = value
-            appended.append(cells)
+                cells[col] = cell(value)
+            # Time: a date-time (serial number) in the Settings time zone, not text.
+            cells[order[0]] = log_time_cell(values[0], self.seen.locale)
+            appended.append({"values": cells})
         self.requests.append(
             {
                 "appendCells": {
                     "sheetId": sheet_id,
-                    "rows": rows(appended),
-                    "fields": "userEnteredValue",
+                    "rows": appended,
+                    "fields": NUMBER_FORMAT_FIELDS,
                 }
             }
         )
@@ -302,8 +309,8 @@ class ChangeBuilder:
         if len(existing) < len(wanted):
             return False
         tail = existing[len(existing) - len(wanted) :]
-        got = [[text(r[c]) if c < len(r) else "" for c in order] for r in tail]
-        return got == [[text(v) for v in row] for row in wanted]
+        got = [[r[c] if c < len(r) else "" for c in order] for r in tail]
+        return all(same_log_row(g, w) for g, w in zip(got, wanted, strict=True))
 
     def _add_tab(self, title: str, header: Sequence[str], *, hidden: bool) -> int:
         sheet_id = free_sheet_id([*(t.sheet_id for t in self.tabs), *self.retired])

@@ -20,30 +20,28 @@ from .gsheets_api import SheetsApi, Tab
 from .gsheets_cells import (
     COLUMN_LOCK,
     DATA_ROWS,
+    HEADER_FIELDS,
     HEADER_LOCK,
     JSON,
     LIST_KEYS,
     LIST_ROWS,
     PROTECTED_TABS,
     TAB_LOCK,
-    bold,
     column_letter,
     free_sheet_id,
     grid,
+    header_cell,
+    number_format,
     protection,
     rows,
+    status_rule,
 )
 from .gsheets_grid import quote
+from .workbook_style import STATUS_FILLS
 
 MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
 _DEFAULT_TAB = re.compile(r"(Sheet|Лист)\d+")
 _PIXELS_PER_CHARACTER = 7
-# Column type → Sheets number format (type, pattern per locale), as workbook_style does.
-_NUMBER_FORMATS: dict[str, tuple[str, dict[str, str]]] = {
-    "money": ("NUMBER", {"en": "#,##0.00", "ru": "#,##0.00"}),
-    "date": ("DATE", {"en": "yyyy-mm-dd", "ru": "dd.mm.yyyy"}),
-    "percent": ("PERCENT", {"en": "0.0%", "ru": "0.0%"}),
-}
 _HINT: dict[Locale, str] = {
     "en": "Choose from the list. Another value is kept but may not be understood.",
     "ru": "Выберите из списка. Другое значение сохранится, но может быть не понято.",
@@ -126,6 +124,7 @@ class _Layout:
             out.append(self._put(key, 0, [[h for h in tab.headers(self.locale)]], header=True))
             out += self._widths(key)
             out += self._formats(key)
+            out += self._status_colours(key)
             out += self._dropdowns(key, lists_title)
             if key in PROTECTED_TABS:
                 out += self._protect(key)
@@ -161,10 +160,12 @@ class _Layout:
         return {"addSheet": {"properties": properties}}
 
     def _put(self, key: str, row: int, values: list[list[Any]], *, header: bool = False) -> JSON:
-        fields = (
-            "userEnteredValue,userEnteredFormat.textFormat.bold" if header else "userEnteredValue"
+        fields = HEADER_FIELDS if header else "userEnteredValue"
+        data = (
+            [{"values": [header_cell(v) for v in line]} for line in values]
+            if header
+            else rows(values)
         )
-        data = [{"values": [bold(v) for v in line]} for line in values] if header else rows(values)
         return {
             "updateCells": {
                 "start": {"sheetId": self.ids[key], "rowIndex": row, "columnIndex": 0},
@@ -195,9 +196,8 @@ class _Layout:
         out = []
         for col, column in enumerate(self.schema.tab(key).columns):
             fmt: JSON = {}
-            if column.type in _NUMBER_FORMATS:
-                kind, patterns = _NUMBER_FORMATS[column.type]
-                fmt["numberFormat"] = {"type": kind, "pattern": patterns[self.locale]}
+            if (found := number_format(column.type, self.locale)) is not None:
+                fmt["numberFormat"] = found
             if column.key in ("note", "comment", "details"):
                 fmt["wrapStrategy"] = "WRAP"
                 fmt["verticalAlignment"] = "TOP"
@@ -213,6 +213,22 @@ class _Layout:
                     }
                 }
             )
+        return out
+
+    def _status_colours(self, key: str) -> list[JSON]:
+        """One conditional format rule per status, on the Status column below the header.
+
+        Added with the tab, so init makes them once; ticks never add rules. The whole column
+        (no end row), so rows people add below the prepared ones are coloured too.
+        """
+        out: list[JSON] = []
+        for col, column in enumerate(self.schema.tab(key).columns):
+            if column.type != "status":
+                continue
+            target = grid(self.ids[key], 1, None, col, col + 1)
+            for index, (status, colour) in enumerate(STATUS_FILLS.items()):
+                label = self.schema.status_label(status, self.locale)
+                out.append(status_rule(target, label, colour, index))
         return out
 
     def _dropdowns(self, key: str, lists_title: str) -> list[JSON]:

@@ -23,6 +23,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from ..errors import BookBusyError, BookChangedError, NotAWorkbookError, SchemaError
+from ..log_times import same_log_row
 from ..model import (
     BookRead,
     Cell,
@@ -53,6 +54,7 @@ from .workbook_layout import (
     load,
     prepare_tab,
     put,
+    put_log_time,
     put_typed,
     set_locked,
     with_cached_values,
@@ -330,14 +332,16 @@ class _Writer:
         rows = [entry.as_row() for entry in entries]
         if replay and last - len(rows) >= 1:
             tail = [
-                [text(_cell(ws.cell(row=row, column=col).value)) for col in columns]
+                [_cell(ws.cell(row=row, column=col).value) for col in columns]
                 for row in range(last - len(rows) + 1, last + 1)
             ]
-            if tail == [[text(value) for value in values] for values in rows]:
+            if all(same_log_row(got, values) for got, values in zip(tail, rows, strict=True)):
                 return
         for offset, values in enumerate(rows, start=1):
             for col, value in zip(columns, values, strict=True):
                 put(ws.cell(row=last + offset, column=col), value)
+            # Time: a date-time cell in the Settings time zone, formatted for the book.
+            put_log_time(ws.cell(row=last + offset, column=columns[0]), values[0], self.locale)
 
 
 class _TabCursor:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import html
 import math
 import re
 import zipfile
@@ -34,6 +35,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
 from openpyxl.utils import get_column_letter
 
+from ..formats import SHEET_DATETIME_FORMAT
+from ..log_times import log_cell
 from ..model import (
     Cell,
     CellLock,
@@ -201,6 +204,8 @@ class _Styles:
                 )
         self.added: list[bytes] = []
         self._variants: dict[tuple[int, str], int] = {}
+        self._formats: dict[str, int] = {}  # number format code → its plain xf
+        self.new_formats: list[tuple[str, str]] = []  # numFmts to add: (id, code)
 
     def _element(self, index: int) -> ElementTree.Element:
         if index == -1:
@@ -234,7 +239,10 @@ class _Styles:
         return False
 
     def variant(self, index: int, op: str) -> int:
-        """The xf of a cell with xf `index` after `op`: lock, unlock or unlock_if_plain."""
+        """The xf of a cell with xf `index` after `op`: lock, unlock, unlock_if_plain, or
+        `format:CODE`."""
+        if op.startswith(_FORMAT_OP):  # a new cell with only a number format (the Log's Time)
+            return self.number_format_xf(op[len(_FORMAT_OP) :])
         key = (index, op)
         if key not in self._variants:
             self._variants[key] = self._make_variant(index, op)
@@ -274,6 +282,33 @@ class _Styles:
         self.added.append(xml)
         return len(every)
 
+    def number_format_xf(self, code: str) -> int:
+        """The xf of an otherwise plain cell with number format `code` (added if missing),
+        as openpyxl gives a new cell whose `number_format` is set (the Log's Time)."""
+        if code not in self._formats:
+            found = [
+                attrs.get(b"numFmtId", b"").decode()
+                for attrs in (dict(_ATTR.findall(m.group(0))) for m in _NUM_FMT.finditer(self.xml))
+                if _unescape(attrs.get(b"formatCode", b"")) == code
+            ]
+            if found:
+                number = found[0]
+            else:
+                taken = [int(i) for i in re.findall(rb'<numFmt\b[^>]*?numFmtId="(\d+)"', self.xml)]
+                number = str(max([163, *taken, *(int(n) for n, _c in self.new_formats)]) + 1)
+                self.new_formats.append((number, code))
+            xml = (
+                f'<xf numFmtId="{number}" fontId="0" fillId="0" borderId="0" xfId="0"'
+                ' applyNumberFormat="1"/>'
+            ).encode()
+            every = self.xfs + self.added
+            index = next((i for i, xf in enumerate(every) if _same_xf(xf, xml)), None)
+            if index is None:
+                self.added.append(xml)
+                index = len(every)
+            self._formats[code] = index
+        return self._formats[code]
+
     def render(self) -> bytes | None:
         if not self.added:
             return None
@@ -284,7 +319,43 @@ class _Styles:
             lambda m: m.group(1) + str(len(self.xfs) + len(self.added)).encode() + m.group(2),
             self.xml[:start],
         )
-        return head + body + self.xml[end:]
+        return _with_formats(head, self.new_formats) + body + self.xml[end:]
+
+
+_NUM_FMT = re.compile(rb"<numFmt\b[^>]*>")
+_FORMAT_OP = "format:"
+
+
+def _unescape(value: bytes) -> str:
+    return html.unescape(value.decode("utf-8"))
+
+
+def _with_formats(head: bytes, formats: list[tuple[str, str]]) -> bytes:
+    """styles.xml up to cellXfs with `formats` (id, code) added to its numFmts."""
+    if not formats:
+        return head
+    added = b"".join(
+        b'<numFmt numFmtId="' + n.encode() + b'" formatCode="' + _escape(c, attribute=True) + b'"/>'
+        for n, c in formats
+    )
+    found = re.search(rb"<numFmts\b[^>]*?(/?)>", head)
+    if found is None:
+        at = re.search(rb"<fonts\b", head)
+        if at is None:
+            raise Unsupported
+        count = str(len(formats)).encode()
+        element = b'<numFmts count="' + count + b'">' + added + b"</numFmts>"
+        return head[: at.start()] + element + head[at.start() :]
+    if found.group(1):  # <numFmts count="0"/>
+        element = b'<numFmts count="' + str(len(formats)).encode() + b'">' + added + b"</numFmts>"
+        return head[: found.start()] + element + head[found.end() :]
+    close = head.find(b"</numFmts>", found.end())
+    if close < 0:
+        raise Unsupported
+    body = head[found.end() : close] + added
+    count = str(body.count(b"<numFmt ") + body.count(b"<numFmt>")).encode()
+    opening = re.sub(rb'count="\d+"', b'count="' + count + b'"', head[found.start() : found.end()])
+    return head[: found.start()] + opening + body + head[close:]
 
 
 def _xf_element(xml: bytes) -> ElementTree.Element:
@@ -720,6 +791,12 @@ class _Patch:
         for offset, entry in enumerate(entries, start=1):
             for col, value in zip(columns, entry.as_row(), strict=True):
                 sheet.edit(last + offset, col).value = value
+            when = log_cell(entry.time, serial=True)  # as workbook_layout.put_log_time
+            if isinstance(when, float):
+                edit = sheet.edit(last + offset, columns[0])
+                edit.value = when
+                edit.styles.append(_FORMAT_OP + SHEET_DATETIME_FORMAT[self.locale])
+                self.styles()
 
     def queues(self, views: Sequence[QueueView]) -> None:
         """Rewrite the rows of each queue tab, when the tabs are already the ones wanted."""

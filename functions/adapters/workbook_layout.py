@@ -28,7 +28,8 @@ from openpyxl.worksheet.protection import SheetProtection
 
 from ..directory import settings_rows
 from ..errors import ConfigError
-from ..formats import SHEET_DATE_FORMAT, SHEET_MONEY_FORMAT
+from ..formats import SHEET_DATE_FORMAT, SHEET_DATETIME_FORMAT, SHEET_MONEY_FORMAT
+from ..log_times import log_cell
 from ..model import QueueView, ReportTab, Stored
 from ..schema import Locale, Schema, Tab
 from .files import save_book_file, why_not_written
@@ -338,6 +339,16 @@ def put_typed(cell: Any, value: Stored, column_type: str, locale: Locale) -> Non
     put(cell, value)
     if column_type == "money" and isinstance(value, int | float) and not isinstance(value, bool):
         cell.number_format = SHEET_MONEY_FORMAT
+
+
+def put_log_time(cell: Any, stamp: str, locale: Locale) -> None:
+    """A Log Time: the Settings zone's wall clock as a date-time cell (other text as is)."""
+    value = log_cell(stamp, serial=False)
+    if isinstance(value, datetime):
+        cell.value = value
+        cell.number_format = SHEET_DATETIME_FORMAT[locale]
+    else:
+        put(cell, stamp)
 
 
 def set_locked(cell: Any, locked: bool) -> None:

@@ -13,7 +13,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from ..formats import SHEET_DATE_FORMAT, SHEET_MONEY_FORMAT, SHEET_PERCENT_FORMAT
+from ..formats import (
+    SHEET_DATE_FORMAT,
+    SHEET_DATETIME_FORMAT,
+    SHEET_MONEY_FORMAT,
+    SHEET_PERCENT_FORMAT,
+)
 from ..schema import Locale, Schema, Tab
 
 Sheet = Any
@@ -60,6 +65,7 @@ def _number_format(column_type: str, locale: Locale) -> str | None:
         "money": SHEET_MONEY_FORMAT,
         "date": SHEET_DATE_FORMAT[locale],
         "percent": SHEET_PERCENT_FORMAT,
+        "datetime": SHEET_DATETIME_FORMAT[locale],
     }.get(column_type)
 
 

@@ -103,4 +103,7 @@ def test_a_paid_amount_is_restored_and_the_typed_value_kept_in_the_log(
     assert row["amount"] == 100000
     assert "cannot change after payment" in row["note"]
     restored = [r for r in edit.rows("log") if r["event"] == "Restored"]
-    assert (restored[-1]["from"], restored[-1]["to"]) == ("5", "100000")
+    assert (restored[-1]["from"], restored[-1]["to"]) == (
+        "5.00",
+        "100,000.00",
+    )  # Babel: amounts as the book writes them

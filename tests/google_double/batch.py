@@ -18,7 +18,7 @@ from .dimensions import RowOperations
 from .discovery import Validator
 from .fields import check_mask
 from .protection import ProtectionsAndFilters, mask
-from .rules import check_condition, check_grid_range
+from .rules import check_condition, check_conditional_rule, check_grid_range
 from .state import JSON, Book, Sheet, invalid
 
 Handler = Callable[["Batch", JSON], JSON | None]
@@ -195,6 +195,30 @@ class Batch(ProtectionsAndFilters, RowOperations):
     def add_chart(self, body: JSON) -> JSON:
         return add_chart(self, body)
 
+    def add_conditional_format_rule(self, body: JSON) -> None:
+        """Ranges on one tab inside its grid, a boolean rule Google supports, an index in range."""
+        rule = copy.deepcopy(body.get("rule"))
+        if not rule:
+            raise invalid(f"Invalid {self.where}: rule is required.")
+        ranges = rule.get("ranges") or []
+        if not ranges:
+            raise invalid(f"Invalid {self.where}: at least one range is required.")
+        for grid in ranges:
+            check_grid_range(self.book, grid, self.where)
+        sheet_ids = {int(g.get("sheetId", 0)) for g in ranges}
+        if len(sheet_ids) != 1:
+            raise invalid(f"Invalid {self.where}: All the ranges must be on the same grid.")
+        check_conditional_rule(self.book, rule, self.where)
+        sheet = self.book.sheet_by_id(sheet_ids.pop())
+        index = int(body.get("index", 0))
+        if not 0 <= index <= len(sheet.conditional_formats):
+            raise invalid(
+                f"Invalid {self.where}: index {index} is outside the sheet's"
+                f" {len(sheet.conditional_formats)} conditional format rules."
+            )
+        rule["booleanRule"] = _pruned_zeros(rule["booleanRule"])  # as Google answers it
+        sheet.conditional_formats.insert(index, rule)
+
     # -- cells -------------------------------------------------------------------------------
     def update_cells(self, body: JSON) -> None:
         paths = _cell_paths(body.get("fields"), self.where)
@@ -279,6 +303,7 @@ HANDLERS: dict[str, Handler] = {
     "setBasicFilter": Batch.set_basic_filter,
     "clearBasicFilter": Batch.clear_basic_filter,
     "addChart": Batch.add_chart,
+    "addConditionalFormatRule": Batch.add_conditional_format_rule,
     "sortRange": Batch.sort_range,  # people's row operations (issue 12: writes on moved rows)
     "insertDimension": Batch.insert_dimension,
     "deleteDimension": Batch.delete_dimension,

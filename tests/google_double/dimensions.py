@@ -130,4 +130,5 @@ def _row_ranges(sheet: Sheet) -> list[JSON]:
     grids += [v.get("range", {}) for v in sheet.filter_views]
     if sheet.basic_filter:
         grids.append(sheet.basic_filter.get("range", {}))
+    grids += [g for rule in sheet.conditional_formats for g in rule["ranges"]]
     return grids

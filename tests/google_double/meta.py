@@ -111,6 +111,11 @@ def _sheet(book: Book, sheet: Sheet, user: str) -> JSON:
         out["filterViews"] = [filter_view(v) for v in sheet.filter_views]
     if sheet.charts:
         out["charts"] = copy.deepcopy(sheet.charts)
+    if sheet.conditional_formats:
+        out["conditionalFormats"] = [
+            {**copy.deepcopy(r), "ranges": [grid_out(g) for g in r["ranges"]]}
+            for r in sheet.conditional_formats
+        ]
     return out
 
 

@@ -118,3 +118,49 @@ def check_grid_range(book: Book, grid: Any, where: str) -> None:
                 f"Invalid {where}: Range ({sheet.title}) exceeds grid limits."
                 f" Max rows: {sheet.rows}, max columns: {sheet.columns}"
             )
+
+
+# What a conditional format may change (BooleanRule.format in the discovery document: "bold,
+# italic, strikethrough, foreground color and, background color").
+_CONDITIONAL_FORMAT = {
+    "backgroundColor",
+    "backgroundColorStyle",
+    "textFormat.bold",
+    "textFormat.italic",
+    "textFormat.strikethrough",
+    "textFormat.foregroundColor",
+    "textFormat.foregroundColorStyle",
+}
+
+
+def check_conditional_rule(book: Book, rule: JSON, where: str) -> None:
+    """A boolean rule: a condition conditional formatting supports, and a format it may set."""
+    if rule.get("gradientRule") is not None:
+        if rule.get("booleanRule") is not None:
+            raise invalid(f"Invalid {where}: only one of booleanRule or gradientRule may be set.")
+        raise invalid(f"Invalid {where}: gradientRule is not implemented by the test double.")
+    boolean = rule.get("booleanRule")
+    if boolean is None:
+        raise invalid(f"Invalid {where}: one of booleanRule or gradientRule is required.")
+    check_condition(book, boolean.get("condition"), "conditional formatting", where)
+    fmt = boolean.get("format")
+    if not fmt:
+        raise invalid(f"Invalid {where}: a boolean rule needs a format.")
+    paths = _paths(fmt)
+    unsupported = sorted(p for p in paths if p not in _CONDITIONAL_FORMAT)
+    if unsupported:
+        raise invalid(
+            f"Invalid {where}: conditional formats can only set bold, italic, strikethrough,"
+            f" foreground and background colour, not {', '.join(unsupported)}."
+        )
+
+
+def _paths(fmt: JSON, prefix: str = "") -> list[str]:
+    out = []
+    for key, value in fmt.items():
+        path = f"{prefix}{key}"
+        if key == "textFormat" and isinstance(value, dict):
+            out += _paths(value, "textFormat.")
+        else:
+            out.append(path)
+    return out

@@ -61,6 +61,7 @@ class Sheet:
     basic_filter: JSON | None = None
     column_sizes: dict[int, int] = field(default_factory=dict)
     charts: list[JSON] = field(default_factory=list)  # EmbeddedChart, as Google answers it
+    conditional_formats: list[JSON] = field(default_factory=list)  # ConditionalFormatRule, in order
 
     @property
     def id(self) -> int:
@@ -95,6 +96,7 @@ class Sheet:
             copy.deepcopy(self.basic_filter),
             dict(self.column_sizes),
             copy.deepcopy(self.charts),
+            copy.deepcopy(self.conditional_formats),
         )
 
     def cell(self, row: int, col: int) -> Cell:

@@ -67,6 +67,8 @@ def _past_the_grid(body: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(grid, dict):
         grid = (broken.get("protectedRange") or broken.get("filter") or {}).get("range")
     if not isinstance(grid, dict):
+        grid = ((broken.get("rule") or {}).get("ranges") or [None])[0]  # a conditional format
+    if not isinstance(grid, dict):
         return None
     key = "endIndex" if "dimension" in grid else "endRowIndex"
     grid[key] = 10**6
@@ -241,6 +243,7 @@ def breaker(tmp_path_factory: pytest.TempPathFactory) -> Breaker:
 def test_production_uses_every_request_kind_its_source_builds(breaker: Breaker) -> None:
     assert production_kinds() <= breaker.kinds
     assert {"addSheet", "updateCells", "updateDimensionProperties", "addChart"} <= breaker.kinds
+    assert {"addConditionalFormatRule", "appendCells"} <= breaker.kinds
 
 
 def test_every_request_kind_production_sends_is_refused_when_a_field_is_renamed(
@@ -262,6 +265,7 @@ def test_every_fields_mask_production_sends_is_refused_when_misspelled(
 def test_ranges_past_the_grid_and_a_fully_frozen_tab_are_refused(breaker: Breaker) -> None:
     past = {w.split(":")[0] for w in breaker.refused if "past the grid" in w}
     assert {"updateDimensionProperties", "setDataValidation", "addProtectedRange"} <= past
+    assert "addConditionalFormatRule" in past
     frozen = [m for w, m in breaker.refused.items() if "every row frozen" in w]
     assert frozen
     assert all("You can't freeze all visible rows on the sheet." in m for m in frozen)

@@ -320,3 +320,72 @@ def test_a_chart_needs_a_free_id_an_anchor_inside_the_grid_and_edit_rights(
         batch(double, sid, chart(), user=PERSON)
     assert caught.value.response.status_code == 403
     assert len(double.book(sid).sheets[0].charts) == 1
+
+
+def colour_rule(
+    condition: dict[str, Any] | None = None,
+    fmt: dict[str, Any] | None = None,
+    ranges: list[dict[str, Any]] | None = None,
+    index: int = 0,
+) -> dict[str, Any]:
+    """addConditionalFormatRule as production sends it (a Status column), parts replaceable."""
+    boolean = {
+        "condition": condition or {"type": "TEXT_EQ", "values": [{"userEnteredValue": "New"}]},
+        "format": fmt
+        if fmt is not None
+        else {"backgroundColorStyle": {"rgbColor": {"red": 1, "green": 0.95, "blue": 0.8}}},
+    }
+    target = ranges if ranges is not None else [{"sheetId": 0, "startRowIndex": 1}]
+    rule = {"ranges": target, "booleanRule": boolean}
+    return {"addConditionalFormatRule": {"rule": rule, "index": index}}
+
+
+def test_a_conditional_format_rule_is_kept_in_order_shown_like_google_and_goes_with_the_tab(
+    double: GoogleDouble, sid: str
+) -> None:
+    schema = Validator("sheets.v4")
+    closed = {"type": "TEXT_EQ", "values": [{"userEnteredValue": "Closed"}]}
+    # New at 0, Closed after it, another rule inserted between them: indexes shift on.
+    batch(double, sid, colour_rule(), colour_rule(closed, index=1), colour_rule(index=1))
+    url = f"https://sheets.googleapis.com/v4/spreadsheets/{sid}?fields=sheets.conditionalFormats"
+    meta = double.client().http_client.request("get", url).json()
+    assert schema.body("Spreadsheet", meta) == []
+    rules = meta["sheets"][0]["conditionalFormats"]
+    assert len(rules) == 3
+    assert rules[0]["ranges"] == [{"startRowIndex": 1}]  # zeros left out, as Google answers
+    assert rules[2]["booleanRule"]["condition"]["values"] == [{"userEnteredValue": "Closed"}]
+    assert rules[0]["booleanRule"]["format"]["backgroundColorStyle"]["rgbColor"]["red"] == 1
+    batch(double, sid, {"addSheet": {"properties": {"title": "Two"}}})
+    batch(double, sid, {"deleteSheet": {"sheetId": 0}})
+    assert [s.conditional_formats for s in double.book(sid).sheets] == [[]]
+
+
+@pytest.mark.parametrize(
+    ("request_", "problem"),
+    [
+        (colour_rule(ranges=[]), "at least one range"),
+        (colour_rule(ranges=[{"sheetId": 0, "startColumnIndex": 30}]), "exceeds grid limits"),
+        (colour_rule(ranges=[{"sheetId": 9}]), "No grid with id: 9"),
+        (colour_rule(condition={"type": "ONE_OF_LIST", "values": []}), "not supported by cond"),
+        (colour_rule(condition={"type": "TEXT_EQ"}), "wrong number of condition values"),
+        (
+            colour_rule(
+                condition={"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "A"}]}
+            ),
+            "must start with '='",
+        ),
+        (colour_rule(fmt={}), "needs a format"),
+        (colour_rule(fmt={"numberFormat": {"type": "NUMBER"}}), "not numberFormat"),
+        (colour_rule(fmt={"textFormat": {"fontSize": 20}}), "not textFormat.fontSize"),
+        (colour_rule(index=2), "outside the sheet's 1 conditional format rules"),
+        (colour_rule(fmt={"backgroundColour": {}}), 'Unknown name "backgroundColour"'),
+        (colour_rule(condition={"type": "TEXT_IS"}), r"Invalid value at .*type"),
+    ],
+)
+def test_a_conditional_format_rule_follows_the_documented_rules(
+    double: GoogleDouble, sid: str, request_: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(gspread.exceptions.APIError, match=problem) as caught:
+        batch(double, sid, colour_rule(), request_)  # the good first rule goes too
+    assert caught.value.response.status_code == 400
+    assert double.book(sid).sheets[0].conditional_formats == []

@@ -20,6 +20,7 @@ from functions.adapters.sqlite_state import SqliteState
 from functions.adapters.workbook import WorkbookBook, create_workbook
 from functions.engine import Engine
 from functions.errors import BookChangedError, SchemaError
+from functions.log_times import naive_time, same_log_row
 from functions.model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, SheetChanges
 from functions.notify import EmailRenderer
 from functions.ports import SpreadsheetBook
@@ -483,11 +484,23 @@ def test_read_log_returns_the_rows_earlier_applies_appended_in_order(harness: Ha
     third = LogEntry("2026-11-03 09:00:00+01:00", "deal", "D-1", "payment", "0", "250")
     harness.book.apply(changes(log=[first, second]), None)
     fingerprint = harness.book.read().fingerprint
-    assert [_logged(r) for r in harness.book.read_log()] == [first.as_row(), second.as_row()]
+    assert _same(harness.book.read_log(), [first, second])
     harness.book.apply(changes(log=[third]), fingerprint)  # reading the Log keeps the read
     rows = harness.book.read_log()
-    assert [_logged(r) for r in rows] == [e.as_row() for e in (first, second, third)]
-    assert all(isinstance(r[0], str) for r in rows)  # Time stays text
+    assert _same(rows, [first, second, third])
+    # Time is a real date-time (a date-time cell, a serial on Google): the zone's wall clock.
+    assert not any(isinstance(r[0], str) for r in rows)
+    assert [naive_time(r[0]) for r in rows] == [
+        datetime(2026, 11, 2, 10, 0),
+        datetime(2026, 11, 2, 10, 1),
+        datetime(2026, 11, 3, 9, 0),
+    ]
+
+
+def _same(rows: list[list[Any]], entries: list[LogEntry]) -> bool:
+    return len(rows) == len(entries) and all(
+        same_log_row(_logged(r), e.as_row()) for r, e in zip(rows, entries, strict=True)
+    )
 
 
 def _logged(row: list[Any]) -> list[Any]:

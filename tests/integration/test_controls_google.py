@@ -93,7 +93,10 @@ def test_an_amount_changed_after_approval_goes_back_to_the_signer_and_no_one_pay
     log = editor.log()
     edited = [r for r in log if r[3] == "Edited" and r[7] == "Amount"]
     assert edited
-    assert (edited[-1][4], edited[-1][5]) == ("100000", "9000000")
+    assert (edited[-1][4], edited[-1][5]) == (
+        "100,000.00",
+        "9,000,000.00",
+    )  # Babel, the book's locale
 
 
 def test_a_book_whose_firestore_state_is_gone_sends_nothing(

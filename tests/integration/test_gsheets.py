@@ -69,7 +69,11 @@ def test_init_lays_out_tabs_headers_dropdowns_frozen_rows_and_protections(
     assert invoices.frozen_rows == 1
     headers = SCHEMA.tab("invoices").headers(locale)
     assert [invoices.cell(0, c).entered["stringValue"] for c in range(len(headers))] == headers
-    assert invoices.cell(0, 0).fmt == {"textFormat": {"bold": True}}
+    assert invoices.cell(0, 0).fmt == {  # bold, and a long header wraps onto two lines
+        "textFormat": {"bold": True},
+        "wrapStrategy": "WRAP",
+        "verticalAlignment": "MIDDLE",
+    }
     signer = headers.index(SCHEMA.tab("invoices").column("signer").header[locale])
     rule = invoices.cell(1, signer).validation
     assert rule["condition"]["type"] == "ONE_OF_RANGE"

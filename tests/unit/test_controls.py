@@ -105,9 +105,9 @@ def test_a_change_after_payment_is_restored_and_the_typed_value_kept_in_the_log(
     out, _ = walk(invoice(amount=1234.5), *PAID, {"amount": 99999})
     assert out.state.status == "awaiting_closing_docs"
     assert out.writes["amount"] == 1234.5
-    assert "Amount was paid as “1234.5” and cannot change after payment" in (out.note or "")
+    assert "Amount was paid as “1,234.50” and cannot change after payment" in (out.note or "")
     conflict = next(e for e in out.log if e.event == "conflict")
-    assert (conflict.from_, conflict.to) == ("99999", "1234.5")
+    assert (conflict.from_, conflict.to) == ("99,999.00", "1,234.50")  # Babel, the book's locale
     assert out.emails == []
 
 

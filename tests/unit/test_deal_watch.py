@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +54,7 @@ def test_a_payment_alerts_every_active_director_with_the_whole_story() -> None:
     )
     assert (shown["order_no"], shown["invoice_no"], shown["stage"]) == ("ORD-7", "A-17", "Shipping")
     payment = next(e for e in out.log if e.event == "payment")
-    assert (payment.flow, payment.from_, payment.to) == ("deal", "0", "3000")
+    assert (payment.flow, payment.from_, payment.to) == ("deal", "0.00", "3,000.00")
 
 
 def test_a_second_payment_reports_this_change_and_the_total() -> None:
@@ -73,7 +72,7 @@ def test_a_refund_is_reported_as_a_decrease() -> None:
     out = watch(deal(paid=4000, paid_pct=40), seen("60", "6000"))
     assert out.emails[0].context["deal"]["direction"] == "decrease"
     payment = next(e for e in out.log if e.event == "payment")
-    assert Decimal(payment.to) - Decimal(payment.from_) == Decimal(-2000)
+    assert (payment.from_, payment.to) == ("6,000.00", "4,000.00")
 
 
 def test_a_full_refund_to_zero_is_still_reported() -> None:

@@ -147,8 +147,8 @@ def test_a_payment_numbers_its_change_and_logs_who_and_how_much() -> None:
     assert out.emails[0].context["recipient_name"] == "Dmitry Volkov"
     payment, *emails = out.log
     assert (payment.event, payment.flow, payment.record) == ("payment", "deal", "D-1")
-    assert (payment.from_, payment.to, payment.by) == ("1000", "3000", "Maria Lopez")
-    assert payment.details == "Paid % 10 → 30"
+    assert (payment.from_, payment.to, payment.by) == ("1,000.00", "3,000.00", "Maria Lopez")
+    assert payment.details == "Paid % 10% → 30%"
     assert [(e.event, e.flow, e.record, e.to, e.details) for e in emails] == [
         ("email", "deal", "D-1", "Dmitry Volkov", "deal payment alert"),
         ("email", "deal", "D-1", "Elena Sokolova", "deal payment alert"),
