@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .formats import default_currency
+from .formats import default_currency, known_currency
 from .messages import say
 from .model import Recipient, TableRead
 from .parsing import parse_email, text
@@ -103,8 +103,8 @@ class Settings:
 def settings_rows(
     schema: Schema, locale: Locale, given: Mapping[str, str] | None = None
 ) -> list[list[str]]:
-    """What `init` writes in Settings: every key, its value (given, else the default) and
-    what it means, in the book's language; a header row first."""
+    """What `init` writes in Settings: every key, its value (given, else the default), an
+    empty Note and what it means, in the book's language; a header row first."""
     labels, given = schema.labels, dict(given or {})
     header = [c.header[locale] for c in schema.tab("settings").columns]
     rows = [[*header, labels.settings_description[locale]]]
@@ -114,6 +114,7 @@ def settings_rows(
             [
                 labels.settings_keys.get(key, {}).get(locale, key),
                 given.get(key, default),
+                *[""] * (len(header) - 2),  # the Note, empty until sheetflow has to say something
                 labels.settings_help.get(key, {}).get(locale, ""),
             ]
         )
@@ -121,10 +122,18 @@ def settings_rows(
 
 
 def read_settings(table: TableRead, schema: Schema, locale: str) -> tuple[Settings, list[str]]:
-    """Settings from Key | Value rows; keys in either locale.
+    """Settings from Key | Value rows; keys in either locale (problems as `settings_problems`)."""
+    settings, problems = settings_problems(table, schema, locale)
+    return settings, list(problems.values())
 
-    An empty Sender, Currency or Time zone is said in plain words with what is used instead:
-    nothing is silently made up.
+
+def settings_problems(
+    table: TableRead, schema: Schema, locale: str
+) -> tuple[Settings, dict[str, str]]:
+    """Settings, and per key what is wrong with it in plain words (the book's language).
+
+    An empty or invalid Sender, Currency, Time zone or Reply to is said with what is used
+    instead: nothing is silently made up, and a bad value never stops the tick.
     """
     lang: Locale = "ru" if locale == "ru" else "en"
     by_label = {
@@ -137,34 +146,37 @@ def read_settings(table: TableRead, schema: Schema, locale: str) -> tuple[Settin
         key = by_label.get(text(row.get("key")).casefold())
         if key and text(row.get("value")):
             values[key] = text(row.get("value"))
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     label = schema.labels.settings_keys
+
+    def problem(key: str, message: str, **fields: object) -> None:
+        problems[key] = say(lang, message, setting=label[key][lang], **fields)
+
     if "sender" not in values:
-        problems.append(
-            say(lang, "settings_no_sender", setting=label["sender"][lang], used=FALLBACK_SENDER)
-        )
+        problem("sender", "settings_no_sender", used=FALLBACK_SENDER)
+    elif not _sender_address(values["sender"]):
+        problem("sender", "settings_bad_sender", value=values["sender"][:60], used=FALLBACK_SENDER)
+        values["sender"] = FALLBACK_SENDER
     if "currency" not in values:
         values["currency"] = default_currency(lang)
-        problems.append(
-            say(
-                lang,
-                "settings_no_currency",
-                setting=label["currency"][lang],
-                used=values["currency"],
-            )
-        )
+        problem("currency", "settings_no_currency", used=values["currency"])
+    elif not known_currency(values["currency"]):
+        typed, values["currency"] = values["currency"], default_currency(lang)
+        problem("currency", "settings_bad_currency", value=typed[:60], used=values["currency"])
     if "time_zone" not in values:
-        problems.append(say(lang, "settings_no_time_zone", setting=label["time_zone"][lang]))
+        problem("time_zone", "settings_no_time_zone")
     try:
         ZoneInfo(values.get("time_zone", "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(
-            say(
-                lang,
-                "settings_unknown_time_zone",
-                setting=label["time_zone"][lang],
-                value=values["time_zone"],
-            )
-        )
+        problem("time_zone", "settings_unknown_time_zone", value=values["time_zone"][:60])
         values["time_zone"] = "UTC"
+    if "reply_to" in values and parse_email(values["reply_to"], "")[1]:
+        problem("reply_to", "settings_bad_reply_to", value=values.pop("reply_to")[:60])
     return Settings(**values), problems
+
+
+def _sender_address(sender: str) -> str | None:
+    """The address of `a@b` or `Name <a@b>`, None when there is none to send from."""
+    address = sender.rpartition("<")[2].removesuffix(">") if "<" in sender else sender
+    found, problem = parse_email(address.strip(), "")
+    return None if problem or "\n" in sender or "\r" in sender else str(found)

@@ -15,7 +15,13 @@ from functools import cache
 from babel import Locale as BabelLocale
 from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
-from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_symbol,
+    is_currency,
+)
 
 from .parsing import parse_date, parse_decimal, text
 
@@ -45,6 +51,11 @@ def _percent_pattern(locale: str) -> str:
 def default_currency(locale: str) -> str:
     """The currency a book in `locale` means when it says none: RUB for ru, EUR otherwise."""
     return "RUB" if locale == "ru" else "EUR"
+
+
+def known_currency(code: str) -> bool:
+    """A currency code Babel knows (EUR, RUB, USD…), as typed in Settings."""
+    return is_currency(code.strip().upper())
 
 
 def number(value: Decimal | float | int, locale: str) -> str:

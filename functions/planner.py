@@ -11,7 +11,7 @@ from typing import Any
 from .controls import DuplicateIndex
 from .deal_watch import alert_recipients, plan_deal
 from .diff import TableDiff, diff_table, row_values
-from .directory import read_directory, read_settings
+from .directory import read_directory, settings_problems
 from .flow_context import FlowContext
 from .invoice_flow import RowOutcome, plan_invoice
 from .invoice_folder import FolderScan, pending_notices, plan_folder
@@ -31,6 +31,7 @@ from .model import (
 from .months import previous_month
 from .parsing import same_text, text
 from .schema import Locale, Schema, Tab
+from .settings_notes import plan_settings_notes
 
 TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}
 ALL_FLOWS = frozenset(TAB_FLOWS.values())
@@ -87,18 +88,19 @@ def plan_tick(
     locale: Locale = "ru" if read.locale == "ru" else "en"
     people_table, settings_table = read.table("people"), read.table("settings")
     directory = read_directory(people_table, schema)
-    settings, settings_problems = read_settings(settings_table, schema, locale)
+    settings, settings_said = settings_problems(settings_table, schema, locale)
     plan = TickPlan(meta=dict(meta), locale=locale, sender=settings.sender)
-    plan.problems += list(directory.problems) + settings_problems
+    plan.problems += list(directory.problems)
     # People or Settings changed → every row is re-evaluated (a new accountant may unblock rows).
     written = {k.casefold() for k in schema.labels.settings_keys["bitrix24_status"].values()}
     context_key = [
         _fingerprint([row_values(r, people_table.columns) for r in people_table.rows]),
         _fingerprint(
             [
-                row_values(r, settings_table.columns)
+                row_values(r, [c for c in settings_table.columns if c != "note"])
                 for r in settings_table.rows
                 if text(r.get("key")).casefold() not in written  # sheetflow's own status
+                and text(r.get("value"))  # a key without a value changes nothing
             ]
         ),
     ]
@@ -116,12 +118,14 @@ def plan_tick(
         date_serials=read.date_serials,
     )
     plan.meta["time_zone"] = settings.time_zone
+    if "deals" in read.tables and (bad := alert_recipients(ctx)[1]):
+        settings_said["deal_alerts_to"] = ". ".join(dict.fromkeys(bad))
+    plan_settings_notes(settings_table, settings_said, schema, locale, plan, ctx.say)
     plan.meta.setdefault("last_report", previous_month(now, settings.zone))
     if "invoice" in flows:
         _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
         plan_folder(folder, read, ctx, plan, set(plan.snapshot.get("invoices", {})))
     if "deal" in flows and "deals" in read.tables:
-        plan.problems += alert_recipients(ctx)[1]  # a Settings problem, told even before an alert
         _plan_deals(read, snapshot.get("deals", {}), ctx, plan)
     if context_changed and "invoice" in flows:
         plan.changes.lists = {

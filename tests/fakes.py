@@ -10,12 +10,14 @@ from functions.model import BookRead, RenderedEmail, SheetChanges, SheetRow, Tab
 from functions.schema import load_schema
 
 TABS = ("invoices", "deals", "people", "settings")
+ID_KEYS = {"deals": "deal_id", "settings": "key"}  # the ID column of each tab (else "id")
 
 
 class FakeBook:
     """A spreadsheet held in dicts; rows are lists of {column key: value} in sheet order."""
 
     name = "fake"
+    locale = "en"  # the book's language, as a real book tells by its tab titles
 
     def __init__(self, people: list[tuple[str, str, str, str]] | None = None) -> None:
         self.tabs: dict[str, list[dict[str, Any]]] = {tab: [] for tab in TABS}
@@ -59,7 +61,7 @@ class FakeBook:
                     if any(stored(v) is not None for v in row.values())
                 ),
             )
-        return BookRead("en", tables, self.fingerprint())
+        return BookRead(self.locale, tables, self.fingerprint())
 
     def read_log(self) -> list[list[Any]]:
         return [list(row) for row in self.log]
@@ -71,10 +73,11 @@ class FakeBook:
             raise BookChangedError("changed")
         self.applies += 1
         skipped = []
+        self._append(changes)
         for write in changes.writes:
             rows = self.tabs[write.tab]
             at = rows[write.row - 2] if len(rows) > write.row - 2 else {}
-            id_key = "deal_id" if write.tab == "deals" else "id"
+            id_key = ID_KEYS.get(write.tab, "id")
             if write.record is None or at.get(id_key) == write.record:
                 row = at  # the row the plan saw, if it still holds the record
             else:
@@ -97,6 +100,13 @@ class FakeBook:
         for report in changes.reports or ():
             self.reports[report.title] = report
         return skipped
+
+    def _append(self, changes: SheetChanges) -> None:
+        """New rows, idempotent as the real books: a row whose ID is there is not added."""
+        for append in changes.appends:
+            id_key = ID_KEYS.get(append.tab, "id")
+            if not any(r.get(id_key) == append.record for r in self.tabs[append.tab]):
+                self.tabs[append.tab].append({**append.values, id_key: append.record})
 
     def row(self, record: str) -> dict[str, Any]:
         return next(r for r in self.tabs["invoices"] if r.get("id") == record)

@@ -136,6 +136,8 @@ class ChangeBuilder:
         row = write.row if write.record is None else tab.row_of(write.record, write.row)
         if row is None:
             return f"{label}: the row is gone (deleted meanwhile?); nothing written"
+        if write.column not in tab.columns:
+            self.requests += tab.add_column(write.column, self.seen.locale)
         current = stored(tab.value(row, write.column))
         if current == stored(write.value):
             return None

@@ -16,6 +16,7 @@ from ..record import Record, shape
 from ..schema import LOCALES, Locale, Schema
 from ..schema import Tab as SchemaTab
 from .gsheets_api import Grid, Tab
+from .gsheets_cells import JSON, bold
 
 READ_TABS = ("invoices", "deals", "people", "settings")
 OPTIONAL_TABS = frozenset({"deals"})
@@ -48,6 +49,24 @@ class TabGrid:
         cells[col] = value
         if key == self.spec.id_column:
             self._ids = None
+
+    def add_column(self, key: str, locale: Locale) -> list[JSON]:
+        """An optional column a sheet made before lacks (the Settings Note): its header goes
+        after the last one, the tab widened if need be; the requests that do it."""
+        header = self.rows[0] if self.rows else []
+        col = 1 + max((i for i, v in enumerate(header) if v not in (None, "")), default=-1)
+        self.columns[key] = col
+        self.put(1, key, self.spec.column(key).header[locale])
+        out: list[JSON] = []
+        if col >= self.tab.columns:
+            dimension = {"sheetId": self.tab.sheet_id, "dimension": "COLUMNS"}
+            out.append({"appendDimension": {**dimension, "length": col + 1 - self.tab.columns}})
+        start = {"sheetId": self.tab.sheet_id, "rowIndex": 0, "columnIndex": col}
+        title = self.spec.column(key).header[locale]
+        cells = [{"values": [bold(title)]}]
+        fields = "userEnteredValue,userEnteredFormat.textFormat.bold"
+        out.append({"updateCells": {"start": start, "rows": cells, "fields": fields}})
+        return out
 
     def row_of(self, record: str, hint: int | None) -> int | None:
         """The row holding this ID: the planned row if it still does, else the first one."""

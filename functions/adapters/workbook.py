@@ -348,12 +348,17 @@ class _TabCursor:
     """One tab opened for writing: its columns by key and its rows by ID."""
 
     def __init__(self, ws: Sheet, tab: Tab, locale: Locale) -> None:
-        self.ws, self.tab = ws, tab
+        self.ws, self.tab, self.locale = ws, tab, locale
         positions = _column_positions(_header(ws), tab, locale, ws.title)
         self.columns = {key: index + 1 for key, index in positions.items()}
         self._rows_by_id: dict[str, int] | None = None
 
     def cell(self, row: int, key: str) -> Any:
+        if key not in self.columns:  # an optional column a book made before lacks: add it
+            header = [c for (r, c), cell in existing_cells(self.ws) if r == 1 and cell.value]
+            self.columns[key] = 1 + max(header, default=0)
+            header_cell = self.ws.cell(row=1, column=self.columns[key])
+            put(header_cell, self.tab.column(key).header[self.locale])
         return self.ws.cell(row=row, column=self.columns[key])
 
     def writable(self, cell: Any) -> Any:

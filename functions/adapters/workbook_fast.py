@@ -97,6 +97,9 @@ def fast_apply(
         return None  # new rows (rare: a file in the invoices folder) take the openpyxl path
     if any(_date_cell(w, schema) for w in changes.writes):
         return None  # a date cell needs a date style: openpyxl's path writes one
+    tabs = seen.tabs
+    if any(w.tab in tabs and w.column not in tabs[w.tab].positions for w in changes.writes):
+        return None  # a column the book lacks (a Settings Note): openpyxl's path adds it
     try:
         return _Patch(data, seen, schema).run(changes)
     except Unsupported:

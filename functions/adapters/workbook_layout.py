@@ -112,11 +112,12 @@ def create_workbook(
 
 
 def _describe_settings(ws: Sheet) -> None:
-    """The Description column: wide, wrapped, bold header like the others, for reading only."""
-    ws.cell(row=1, column=3).font = _BOLD
-    ws.column_dimensions["C"].width = 70
-    for (cell,) in ws.iter_rows(min_row=2, min_col=3, max_col=3):
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    """The Description column (after Key, Value, Note): wide, wrapped, bold header, read only."""
+    ws.cell(row=1, column=4).font = _BOLD
+    ws.column_dimensions["D"].width = 70
+    for cells in ws.iter_rows(min_row=2, min_col=3, max_col=4):  # Note and Description
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 # --- the book's identity -------------------------------------------------------------------

@@ -307,6 +307,7 @@ HANDLERS: dict[str, Handler] = {
     "sortRange": Batch.sort_range,  # people's row operations (issue 12: writes on moved rows)
     "insertDimension": Batch.insert_dimension,
     "deleteDimension": Batch.delete_dimension,
+    "appendDimension": Batch.append_dimension,  # a Settings Note column added to an old sheet
 }
 
 

@@ -76,6 +76,17 @@ class RowOperations:
             if grid.get("endRowIndex", -1) > start:
                 grid["endRowIndex"] += count
 
+    def append_dimension(self, body: JSON) -> None:
+        """AppendDimensionRequest: rows or columns added at the end of a tab; nothing moves."""
+        sheet = self.book.sheet_by_id(int(body.get("sheetId", 0)))
+        count = {"ROWS": "rowCount", "COLUMNS": "columnCount"}.get(str(body.get("dimension")))
+        if count is None:
+            raise invalid(f"Invalid {self.where}: dimension must be ROWS or COLUMNS.")
+        length = int(body.get("length", 0))
+        if length <= 0:
+            raise invalid(f"Invalid {self.where}: length must be greater than 0.")
+        sheet.properties["gridProperties"][count] += length
+
     def delete_dimension(self, body: JSON) -> None:
         sheet, start, end = self._rows(body.get("range") or {})
         count = end - start

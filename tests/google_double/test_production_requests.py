@@ -22,10 +22,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from functions.adapters.gsheets import create_google_book
+from functions.adapters.gsheets import GoogleSheetBook, create_google_book
 from functions.adapters.sqlite_state import SqliteState
 from functions.engine import Engine
-from functions.model import CellLock, SheetChanges
+from functions.model import CellLock, CellWrite, SheetChanges
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
 from tests.fakes import FakeMail
@@ -234,6 +234,16 @@ def breaker(tmp_path_factory: pytest.TempPathFactory) -> Breaker:
     book.apply(SheetChanges(locks=locks), book.read().fingerprint)
     editor.put("invoices", 3, {"id": "", "manager": ""})
     book.apply(SheetChanges(locks=locks[1:]), book.read().fingerprint)
+    # A Settings tab an earlier init made (Key | Value | Description, three columns wide): a
+    # Settings Note widens it and adds the Note header.
+    old = double.book(sid).sheet_by_title("Settings")
+    old.cells = {(r, 2 if c == 3 else c): v for (r, c), v in old.cells.items() if c != 2}
+    old.properties["gridProperties"]["columnCount"] = 3
+    note = CellWrite(
+        "settings", "Sender", editor.row_number("settings", "Sender"), "note", "x", None
+    )
+    old_book = GoogleSheetBook(sid, double.client(SERVICE_ACCOUNT), SCHEMA, SERVICE_ACCOUNT)
+    old_book.apply(SheetChanges(writes=[note]), old_book.read().fingerprint)
     client = double.client(SERVICE_ACCOUNT)
     people, settings = PEOPLE, {"company": "N"}
     create_google_book(sid, client, SCHEMA, "en", SERVICE_ACCOUNT, people, settings, force=True)

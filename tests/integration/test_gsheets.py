@@ -126,7 +126,12 @@ def test_init_formats_money_dates_and_percentages_and_wraps_notes(
     assert fmt(invoices, "invoices", "note")["wrapStrategy"] == "WRAP"
     assert "numberFormat" not in fmt(invoices, "invoices", "supplier")
     settings = sheet(double, sid, SCHEMA.tab("settings").title[locale])
-    assert settings.cell(0, 2).entered["stringValue"] == SCHEMA.labels.settings_description[locale]
+    assert (
+        settings.cell(0, 2).entered["stringValue"]
+        == SCHEMA.tab("settings").column("note").header[locale]
+    )
+    assert settings.cell(0, 3).entered["stringValue"] == SCHEMA.labels.settings_description[locale]
+    assert settings.cell(1, 2).fmt["wrapStrategy"] == "WRAP", "a long Note wraps"
 
 
 def test_init_refuses_a_spreadsheet_with_sheetflow_tabs_unless_forced(double: GoogleDouble) -> None:

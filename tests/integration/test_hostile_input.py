@@ -815,13 +815,12 @@ def test_a_deal_alert_recipient_that_is_not_an_address_is_explained_and_stops_no
         assert all(a.addr_spec in KNOWN_ADDRESSES for a in message["To"].addresses)
 
 
-def test_a_sender_setting_with_a_line_break_is_a_one_line_error_and_nothing_is_written(
+def test_a_sender_setting_with_a_line_break_never_becomes_a_header_and_is_explained(
     tmp_path: Path,
 ) -> None:
     book = _book_with_a_paid_deal_and_a_new_invoice(
         tmp_path, "Sender", "robot@example.com\r\nBcc: evil@x.com"
     )
-    before = book.read_bytes()
 
     result = subprocess.run(
         [str(SHEETFLOW), "tick", "--book", str(book)],
@@ -830,10 +829,16 @@ def test_a_sender_setting_with_a_line_break_is_a_one_line_error_and_nothing_is_w
         timeout=120,
     )
 
-    assert result.returncode == 1, result
-    assert result.stderr.startswith("error: sender ")
-    assert "line break" in result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert result.returncode == 0, result
     assert "Traceback" not in result.stderr
-    assert book.read_bytes() == before
-    assert not list((tmp_path / "outbox").glob("*.eml"))
+    said = " ".join(result.stdout.split())
+    assert "is not an email address, so emails go out from sheetflow@localhost" in said
+    sender = next(r for r in rows_by_header(book, "Settings") if r["Key"] == "Sender")
+    assert "sheetflow@localhost" in (sender["Note"] or ""), "said beside the value"
+    assert "Bcc: evil@x.com" in sender["Value"], "the typed value is kept as typed"
+    emails = list((tmp_path / "outbox").glob("*.eml"))
+    assert emails, "invoices and deals go on meanwhile"
+    for path in emails:
+        message = parse_eml_bytes(path.read_bytes())
+        assert "Bcc" not in message
+        assert "sheetflow@localhost" in str(message["From"])

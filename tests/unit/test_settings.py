@@ -18,13 +18,14 @@ def table(pairs: dict[str, str]) -> TableRead:
 
 def test_init_writes_every_key_with_its_default_and_a_description_in_the_books_language() -> None:
     rows = settings_rows(SCHEMA, "ru")
-    assert rows[0] == ["Ключ", "Значение", "Описание"]
+    assert rows[0] == ["Ключ", "Значение", "Примечание", "Описание"]
     keys = [r[0] for r in rows[1:]]
     assert keys == [label["ru"] for label in SCHEMA.labels.settings_keys.values()]
     by_key = {r[0]: r for r in rows[1:]}
     assert by_key["Валюта"][1] == "RUB"
     assert by_key["Часовой пояс"][1] == "Europe/Moscow"
-    assert all(r[2] for r in rows[1:]), "every key says what it means"
+    assert all(r[3] for r in rows[1:]), "every key says what it means"
+    assert not any(r[2] for r in rows[1:]), "the Note stays empty until there is a problem"
 
 
 def test_given_values_replace_the_defaults() -> None:
