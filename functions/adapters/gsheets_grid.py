@@ -16,7 +16,7 @@ from ..record import Record, shape
 from ..schema import LOCALES, Locale, Schema
 from ..schema import Tab as SchemaTab
 from .gsheets_api import Grid, Tab
-from .gsheets_cells import JSON, bold
+from .gsheets_cells import HEADER_FIELDS, JSON, header_cell
 
 READ_TABS = ("invoices", "deals", "people", "settings")
 OPTIONAL_TABS = frozenset({"deals"})
@@ -63,9 +63,8 @@ class TabGrid:
             out.append({"appendDimension": {**dimension, "length": col + 1 - self.tab.columns}})
         start = {"sheetId": self.tab.sheet_id, "rowIndex": 0, "columnIndex": col}
         title = self.spec.column(key).header[locale]
-        cells = [{"values": [bold(title)]}]
-        fields = "userEnteredValue,userEnteredFormat.textFormat.bold"
-        out.append({"updateCells": {"start": start, "rows": cells, "fields": fields}})
+        cells = [{"values": [header_cell(title)]}]  # a header like the others (gsheets_layout)
+        out.append({"updateCells": {"start": start, "rows": cells, "fields": HEADER_FIELDS}})
         return out
 
     def row_of(self, record: str, hint: int | None) -> int | None:

@@ -58,6 +58,11 @@ class Cell:
     def has_value(self) -> bool:
         return self.entered is not None
 
+    @property
+    def format(self) -> dict[str, Any]:
+        """The cell's userEnteredFormat ({} when it has none)."""
+        return self.fmt or {}
+
 
 def entered_value(raw: Any, option: str) -> tuple[dict[str, Any] | None, str | None, bool]:
     """(ExtendedValue or None to clear, shown text, is a date) for one input value."""

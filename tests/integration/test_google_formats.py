@@ -101,18 +101,18 @@ def test_init_formats_the_log_time_as_a_date_time_and_freezes_and_wraps_headers(
 ) -> None:
     sid, _book = new_google_book(double, SCHEMA, locale, PEOPLE, SETTINGS)
     log = tab(double, sid, "log", locale)
-    assert log.cell(1, 0).fmt["numberFormat"] == {"type": "DATE_TIME", "pattern": pattern}
+    assert log.cell(1, 0).format["numberFormat"] == {"type": "DATE_TIME", "pattern": pattern}
     assert log.column_sizes[0] >= 16 * 7  # a date-time with minutes fits
     for key in ("invoices", "deals", "log"):
         sheet = tab(double, sid, key, locale)
         assert sheet.frozen_rows == 1
-        assert sheet.cell(0, 0).fmt["wrapStrategy"] == "WRAP"
-        assert sheet.cell(0, 0).fmt["textFormat"]["bold"] is True
+        assert sheet.cell(0, 0).format["wrapStrategy"] == "WRAP"
+        assert sheet.cell(0, 0).format["textFormat"]["bold"] is True
     invoices = tab(double, sid, "invoices", locale)
-    assert invoices.cell(5, col("invoices", "note")).fmt["wrapStrategy"] == "WRAP"
-    amount = invoices.cell(5, col("invoices", "amount")).fmt["numberFormat"]
+    assert invoices.cell(5, col("invoices", "note")).format["wrapStrategy"] == "WRAP"
+    amount = invoices.cell(5, col("invoices", "amount")).format["numberFormat"]
     assert amount == {"type": "NUMBER", "pattern": "#,##0.00"}
-    paid_pct = tab(double, sid, "deals", locale).cell(5, col("deals", "paid_pct")).fmt
+    paid_pct = tab(double, sid, "deals", locale).cell(5, col("deals", "paid_pct")).format
     assert paid_pct["numberFormat"]["type"] == "PERCENT"
 
 
@@ -133,17 +133,17 @@ def test_a_tick_writes_serial_times_numbers_and_dates_and_adds_no_rules(
     row = editor.row_number("invoices", "INV-000001") - 1
     amount = invoices.cell(row, col("invoices", "amount"))
     assert amount.entered == {"numberValue": 1234.5}
-    assert amount.fmt["numberFormat"] == {"type": "NUMBER", "pattern": "#,##0.00"}
+    assert amount.format["numberFormat"] == {"type": "NUMBER", "pattern": "#,##0.00"}
     when = invoices.cell(row, col("invoices", "invoice_date"))
     assert when.entered == {"numberValue": 46346}  # 2026-11-20 as Sheets counts days
-    assert when.fmt["numberFormat"] == {"type": "DATE", "pattern": "yyyy-mm-dd"}
+    assert when.format["numberFormat"] == {"type": "DATE", "pattern": "yyyy-mm-dd"}
     times = [log.cell(r, 0) for r in range(1, log.last_row())]
     assert times
     assert all(set(t.entered or {}) == {"numberValue"} for t in times)
-    assert {from_serial(t.entered["numberValue"]) for t in times} == {
+    assert {from_serial((t.entered or {})["numberValue"]) for t in times} == {
         datetime(2026, 11, 28, 11, 0, 5)  # the Settings zone's wall clock
     }
-    assert all(t.fmt["numberFormat"]["type"] == "DATE_TIME" for t in times)
+    assert all(t.format["numberFormat"]["type"] == "DATE_TIME" for t in times)
     typed = [r for r in editor.log() if r[3] == "Typed text made a value"]
     assert [r[4] for r in typed] == ["20.11.2026", "1 234,50"]  # the Log keeps the typed text
 

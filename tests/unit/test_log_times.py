@@ -14,6 +14,7 @@ from functions.log_times import (
     to_serial,
     wall_clock,
 )
+from functions.model import Cell
 from functions.report import log_frame
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -40,7 +41,11 @@ def test_a_serial_number_is_days_since_1899_12_30_to_the_second() -> None:
 
 def test_old_text_times_date_time_cells_and_serials_are_the_same_instant() -> None:
     expected = datetime(2026, 11, 28, 6, 30, 17, tzinfo=UTC)
-    readings = [STAMP, datetime(2026, 11, 28, 9, 30, 17), to_serial(wall_clock(STAMP))]  # type: ignore[arg-type]
+    readings: list[Cell] = [
+        STAMP,
+        datetime(2026, 11, 28, 9, 30, 17),
+        to_serial(wall_clock(STAMP)),  # type: ignore[arg-type]
+    ]
     for cell in readings:
         assert log_instant(cell, MOSCOW) == expected, cell
     assert log_instant("not a time", MOSCOW) is None
@@ -59,7 +64,7 @@ def test_a_replayed_entry_is_recognised_in_every_form_of_its_time() -> None:
 
 
 def test_the_report_reads_a_log_mixing_text_times_date_time_cells_and_serials() -> None:
-    rows = [
+    rows: list[list[Cell]] = [
         [STAMP, "Invoice", "INV-1", "created"],
         [datetime(2026, 11, 28, 10, 0), "Invoice", "INV-2", "created"],
         [to_serial(datetime(2026, 11, 28, 11, 0)), "Invoice", "INV-3", "created"],
