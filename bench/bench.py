@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SIZES = (1_000, 10_000, 100_000)
 # Seconds a worker may take before it is stopped (the result then says "n/a (> X s)").
-TIMEOUT = {"prepare": 600, "engine": 300, "workbook": 420, "google": 600}
+TIMEOUT = {"prepare": 600, "engine": 300, "workbook": 420, "google": 1200}
 TARGETS = {
     "busy_requests": 4,
     "idle_requests": 1,
