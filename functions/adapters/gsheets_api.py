@@ -83,12 +83,18 @@ class GoogleApiError(SheetflowError):
     """Google refused a request (or kept failing): the message says what to do."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Protection:
+    """A protected range, compact: a big sheet holds one per locked cell (100,000s)."""
+
     id: int
     description: str
-    range: JSON
+    span: tuple[tuple[str, ...], tuple[Any, ...]]  # the GridRange: its fields, its values
     editors: tuple[str, ...] = ()
+
+    @property
+    def range(self) -> JSON:
+        return dict(zip(*self.span, strict=True))
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,16 @@ class Tab:
     filter_views: tuple[FilterView, ...] = field(default=())
 
 
+_SHARED: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _shared(value: tuple[Any, ...]) -> tuple[Any, ...]:
+    """One copy of each editors list and range shape (most locks repeat them)."""
+    if len(_SHARED) > 100_000:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
+
+
 def parse_tabs(answer: JSON) -> list[Tab]:
     """Tabs from a `spreadsheets.get` (or `updatedSpreadsheet`) answer, in tab order."""
     tabs = []
@@ -127,9 +143,9 @@ def parse_tabs(answer: JSON) -> list[Tab]:
         protections = tuple(
             Protection(
                 int(p["protectedRangeId"]),
-                str(p.get("description", "")),
-                dict(p.get("range", {})),
-                tuple(p.get("editors", {}).get("users", [])),
+                share(str(p.get("description", ""))),
+                (_shared(tuple(p.get("range", {}))), tuple(p.get("range", {}).values())),
+                _shared(tuple(map(share, p.get("editors", {}).get("users", [])))),
             )
             for p in sheet.get("protectedRanges", [])
         )
