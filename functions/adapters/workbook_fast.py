@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
@@ -31,6 +31,7 @@ from ..model import (
     CellWrite,
     LogEntry,
     QueueView,
+    RowAppend,
     SheetChanges,
     Stored,
     TableRead,
@@ -38,7 +39,8 @@ from ..model import (
 )
 from ..parsing import text
 from ..schema import Locale, Schema, Tab
-from .workbook_xf import Styles
+from .workbook_layout import LIST_KEYS, typed_value
+from .workbook_xf import FORMAT, Styles
 from .workbook_xml import DIMENSION, Package, SheetXml, Unsupported, value_xml
 
 DATA_ROWS = 1000  # as workbook_layout.DATA_ROWS (rows prepared with unlocked people's cells)
@@ -69,20 +71,12 @@ def fast_apply(
     data: bytes, seen: Seen, changes: SheetChanges, schema: Schema
 ) -> tuple[bytes, list[str]] | None:
     """The patched workbook and the skipped writes, or None when the openpyxl path must run."""
-    if changes.reports or changes.lists is not None or changes.appends:
-        return None  # new rows (rare: a file in the invoices folder) take the openpyxl path
-    if any(_date_cell(w, schema) for w in changes.writes):
-        return None  # a date cell needs a date style: openpyxl's path writes one
+    if changes.reports:
+        return None  # a report tab (monthly, with a chart) is made by openpyxl
     try:
         return _Patch(data, seen, schema).run(changes)
     except Unsupported:
         return None
-
-
-def _date_cell(write: CellWrite, schema: Schema) -> bool:
-    return schema.tab(write.tab).column(write.column).type == "date" and isinstance(
-        write.value, str
-    )
 
 
 # --- one apply -----------------------------------------------------------------------------
@@ -128,6 +122,7 @@ class _Patch:
         self.sheets: dict[str, SheetXml] = {}  # part name → its edits
         self.grids: dict[str, _Grid] = {}
         self._styles: Styles | None = None
+        self.appended: dict[str, int] = {}  # tab title → the last row appended this apply
 
     def sheet(self, title: str) -> SheetXml:
         part = self.package.part_of(title)
@@ -152,6 +147,8 @@ class _Patch:
         return self.grids[key]
 
     def run(self, changes: SheetChanges) -> tuple[bytes, list[str]]:
+        for append in changes.appends:  # first: a write in the same plan may name the new ID
+            self.append(append)
         skipped = [m for w in _ids_first(changes.writes, self.schema) if (m := self.write(w))]
         for lock in changes.locks:
             self.lock(lock)
@@ -159,6 +156,8 @@ class _Patch:
             self.append_log(changes.log)
         if changes.queues is not None:
             self.queues(changes.queues)
+        if changes.lists is not None:
+            self.lists(changes.lists)
         styles = self._styles
         if styles is not None:
             for sheet in self.sheets.values():
@@ -191,11 +190,36 @@ class _Patch:
             return None
         if current != write.expected:
             return f"{label}: kept the value a person typed meanwhile"
-        sheet.edit(row, col).value = write.value
+        self.put(sheet, row, col, write.value, grid.tab.column(write.column).type)
         grid.put(row, write.column, write.value)
         if row > DATA_ROWS and grid.tab.key in PROTECTED_TABS:
             self._unlock_people_cells(grid, sheet, row)
         return None
+
+    def append(self, append: RowAppend) -> None:
+        """A new row below the last one holding a value; none if the ID is there already."""
+        grid = self.grid(append.tab)
+        if grid.row_of(append.record, None) is not None:
+            return
+        sheet = self.sheet(grid.title)
+        row = 1 + max(sheet.last_valued_row(), self.appended.get(grid.title, 1))
+        self.appended[grid.title] = row
+        id_key = grid.tab.id_column or ""
+        for key, value in {**append.values, id_key: append.record}.items():
+            if key in grid.columns and stored(value) is not None:
+                sheet.edit(row, grid.columns[key]).value = value  # as `put`: text stays text
+                grid.put(row, key, value)
+        if row > DATA_ROWS and grid.tab.key in PROTECTED_TABS:
+            self._unlock_people_cells(grid, sheet, row)
+
+    def put(self, sheet: SheetXml, row: int, col: int, value: Stored, column_type: str) -> None:
+        """As `workbook_layout.put_typed`: a date cell, or a money format, where it applies."""
+        written, number_format = typed_value(value, column_type, self.locale)
+        edit = sheet.edit(row, col)
+        edit.value = written
+        if number_format is not None:
+            edit.styles.append(FORMAT + number_format)
+            self.styles()
 
     def _unlock_people_cells(self, grid: _Grid, sheet: SheetXml, row: int) -> None:
         for key, col in grid.columns.items():
@@ -223,12 +247,12 @@ class _Patch:
             positions = _positions(self.seen.log_header, tab, self.locale)
         except KeyError:  # as the openpyxl path: the schema's order when headers are odd
             positions = {column.key: index for index, column in enumerate(tab.columns)}
-        columns = [positions[column.key] + 1 for column in tab.columns]
+        columns = [(positions[c.key] + 1, c.type) for c in tab.columns]
         sheet = self.sheet(title)
         last = sheet.last_valued_row()
         for offset, entry in enumerate(entries, start=1):
-            for col, value in zip(columns, entry.as_row(), strict=True):
-                sheet.edit(last + offset, col).value = value
+            for (col, kind), value in zip(columns, entry.as_row(), strict=True):
+                self.put(sheet, last + offset, col, value, kind)
 
     def queues(self, views: Sequence[QueueView]) -> None:
         """Rewrite the rows of each queue tab, when the tabs are already the ones wanted."""
@@ -246,18 +270,55 @@ class _Patch:
             part = self.package.part_of(title)
             sheet = SheetXml(self.package.read(part))
             header = sheet.cells_of(1)
+            if [self.package.cell_text(cell) for cell in header.values()] != list(view.headers):
+                raise Unsupported  # other columns (widths): the openpyxl path makes the tab anew
             bold = int(next(iter(header.values()))[0].get(b"s", b"0")) if header else 0
-            self.package.patched[part] = _queue_xml(sheet, view, bold)
+            self.package.patched[part] = _queue_xml(sheet, view, bold, self._queue_cell)
+
+    def lists(self, lists: Mapping[str, Sequence[str]]) -> None:
+        """As `workbook_layout.write_lists`, on the hidden Lists tab the book already has."""
+        title = self.schema.labels.lists_title[self.locale]
+        if self.package.state_of(title) != "hidden":
+            raise Unsupported  # to make or to hide: the openpyxl path does that
+        sheet = self.sheet(title)
+        header = sheet.cells_of(1)
+        last = sheet.last_cell_row()
+        for col, key in enumerate(LIST_KEYS, start=1):
+            if col not in header or self.package.cell_text(header[col]) != key:
+                raise Unsupported  # the bold header openpyxl would write
+            names = lists.get(key)
+            if names is None:
+                continue
+            for row in range(2, max(last, len(names) + 1) + 1):
+                sheet.edit(row, col).value = names[row - 2] if row - 2 < len(names) else None
+
+    def _queue_cell(self, row: int, col: int, header: str, value: Stored) -> bytes:
+        """As `workbook_layout.write_queues`: typed by the Invoices column of that header."""
+        types = {c.header[self.locale]: c.type for c in self.schema.tab("invoices").columns}
+        written, number_format = typed_value(value, types.get(header, "text"), self.locale)
+        style = 0 if number_format is None else self.styles().variant(-1, FORMAT + number_format)
+        return value_xml(row, col, style, written)
 
 
-def _queue_xml(sheet: SheetXml, view: QueueView, bold: int) -> bytes:
+QueueCell = Callable[[int, int, str, Stored], bytes]
+
+
+def _plain_cell(row: int, col: int, _header: str, value: Stored) -> bytes:
+    return value_xml(row, col, 0, value)
+
+
+def _queue_xml(sheet: SheetXml, view: QueueView, bold: int, cell: QueueCell = _plain_cell) -> bytes:
     rows = [
         b'<row r="1">'
         + b"".join(value_xml(1, c, bold, h) for c, h in enumerate(view.headers, start=1))
         + b"</row>"
     ]
     for r, values in enumerate(view.rows, start=2):
-        cells = [value_xml(r, c, 0, v) for c, v in enumerate(values, start=1) if v is not None]
+        cells = [
+            cell(r, c, header, v)
+            for c, (header, v) in enumerate(zip(view.headers, values, strict=True), start=1)
+            if v is not None
+        ]
         rows.append(b'<row r="' + str(r).encode() + b'">' + b"".join(cells) + b"</row>")
     xml = sheet.xml
     if sheet.empty_data is not None:

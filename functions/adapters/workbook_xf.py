@@ -15,9 +15,12 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
 
 from .workbook_xml import ATTR, MAIN, Unsupported, escape
 
+FORMAT = "format:"  # the style op giving a cell a number format: "format:" + its code
+
 
 class Styles:
-    """cellXfs of styles.xml: openpyxl's `has_style`, and variants with another protection.
+    """cellXfs of styles.xml: openpyxl's `has_style`, and variants with another protection or
+    number format (numFmts gains the formats the book does not have yet).
 
     Style index -1 stands for a cell that does not exist yet: openpyxl creates it unstyled.
     """
@@ -34,14 +37,17 @@ class Styles:
             raise Unsupported
         # Custom number formats that are builtin ones count as the builtin (openpyxl does so).
         self.builtin: dict[str, str] = {}
+        self.formats: dict[str, str] = {}  # format code → numFmtId, the book's own formats
         for found in re.finditer(rb"<numFmt\b[^>]*>", xml):
             attrs = dict(ATTR.findall(found.group(0)))
             code = ElementTree.fromstring(found.group(0).rstrip(b"/>") + b"/>").get("formatCode")
+            number = attrs.get(b"numFmtId", b"").decode()
             if code in BUILTIN_FORMATS_REVERSE:
-                self.builtin[attrs.get(b"numFmtId", b"").decode()] = str(
-                    BUILTIN_FORMATS_REVERSE[code]
-                )
+                self.builtin[number] = str(BUILTIN_FORMATS_REVERSE[code])
+            if code is not None and number.isdigit():
+                self.formats.setdefault(code, number)
         self.added: list[bytes] = []
+        self.added_formats: list[tuple[str, str]] = []  # (numFmtId, format code)
         self._variants: dict[tuple[int, str], int] = {}
 
     def _element(self, index: int) -> ElementTree.Element:
@@ -76,7 +82,8 @@ class Styles:
         return False
 
     def variant(self, index: int, op: str) -> int:
-        """The xf of a cell with xf `index` after `op`: lock, unlock or unlock_if_plain."""
+        """The xf of a cell with xf `index` after `op`: lock, unlock, unlock_if_plain, or
+        `format:CODE` (openpyxl's `cell.number_format = CODE`)."""
         key = (index, op)
         if key not in self._variants:
             self._variants[key] = self._make_variant(index, op)
@@ -84,6 +91,8 @@ class Styles:
 
     def _make_variant(self, index: int, op: str) -> int:
         element = self._element(index)
+        if op.startswith(FORMAT):
+            return self._with_format(index, element, op.removeprefix(FORMAT))
         if op == "unlock_if_plain":
             if self.has_style(element):
                 return index
@@ -108,7 +117,29 @@ class Styles:
         parts.append(_plain_xml(protection))
         parts += [_plain_xml(c) for c in children]
         parts.append(b"</xf>")
-        xml = b"".join(parts)
+        return self._index_of(b"".join(parts))
+
+    def _with_format(self, index: int, element: ElementTree.Element, code: str) -> int:
+        number = self.format_id(code)
+        if index != -1 and element.get("numFmtId", "0") == number:
+            return index
+        attrs = {**element.attrib, "numFmtId": number, "applyNumberFormat": "1"}
+        parts = [b"<xf", *(_attr(k, v) for k, v in attrs.items())]
+        children = [_plain_xml(c) for c in element]
+        parts += [b">", *children, b"</xf>"] if children else [b"/>"]
+        return self._index_of(b"".join(parts))
+
+    def format_id(self, code: str) -> str:
+        """The numFmtId of a format code: builtin, the book's own, or one added (from 164)."""
+        if code in BUILTIN_FORMATS_REVERSE:
+            return str(BUILTIN_FORMATS_REVERSE[code])
+        if code not in self.formats:
+            taken = [int(n) for n in self.formats.values()]
+            self.formats[code] = str(max([163, *taken]) + 1)
+            self.added_formats.append((self.formats[code], code))
+        return self.formats[code]
+
+    def _index_of(self, xml: bytes) -> int:
         every = self.xfs + self.added
         for existing, candidate in enumerate(every):  # an identical xf may already exist
             if _same_xf(candidate, xml):
@@ -117,7 +148,7 @@ class Styles:
         return len(every)
 
     def render(self) -> bytes | None:
-        if not self.added:
+        if not self.added and not self.added_formats:
             return None
         start, end = self.span
         body = self.xml[start:end] + b"".join(self.added)
@@ -126,7 +157,34 @@ class Styles:
             lambda m: m.group(1) + str(len(self.xfs) + len(self.added)).encode() + m.group(2),
             self.xml[:start],
         )
-        return head + body + self.xml[end:]
+        return self._with_formats(head) + body + self.xml[end:]
+
+    def _with_formats(self, head: bytes) -> bytes:
+        """numFmts (before cellXfs in styles.xml) with the added formats at its end."""
+        if not self.added_formats:
+            return head
+        added = b"".join(
+            b"<numFmt" + _attr("numFmtId", n) + _attr("formatCode", c) + b"/>"
+            for n, c in self.added_formats
+        )
+        found = re.search(rb"<numFmts\b([^>]*?)(/?)>", head)
+        if found is None:
+            if b"<numFmts" in self.xml:
+                raise Unsupported  # numFmts after cellXfs: not a layout we patch
+            sheet = re.search(rb"<styleSheet\b[^>]*>", head)
+            if sheet is None:
+                raise Unsupported
+            wrapped = b'<numFmts count="%d">' % len(self.added_formats) + added + b"</numFmts>"
+            return head[: sheet.end()] + wrapped + head[sheet.end() :]
+        count = len(re.findall(rb"<numFmt\b", head)) + len(self.added_formats)
+        attrs = re.sub(rb'\s*\bcount="\d*"', b"", found.group(1))
+        opened = b"<numFmts" + attrs + b' count="%d">' % count
+        if found.group(2):  # <numFmts/>: empty
+            return head[: found.start()] + opened + added + b"</numFmts>" + head[found.end() :]
+        close = head.find(b"</numFmts>", found.end())
+        if close < 0:
+            raise Unsupported
+        return head[: found.start()] + opened + head[found.end() : close] + added + head[close:]
 
 
 def _xf_element(xml: bytes) -> ElementTree.Element:

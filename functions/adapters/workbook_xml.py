@@ -14,6 +14,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from io import BytesIO
 from posixpath import join, normpath
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from xml.etree import ElementTree
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 
 from ..model import Stored
 
@@ -56,17 +58,57 @@ class Package:
             rels = ElementTree.fromstring(self.zip.read("xl/_rels/workbook.xml.rels"))
         except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
             raise Unsupported from exc
+        properties = workbook.find(f"{{{MAIN}}}workbookPr")
+        if properties is not None and properties.get("date1904") in ("1", "true"):
+            raise Unsupported  # dates counted from 1904 (old Mac Excel): rare, left to openpyxl
         targets = {
             r.get("Id"): r.get("Target", "") for r in rels.iter(f"{{{_PKG_REL}}}Relationship")
         }
         self.sheets: list[tuple[str, str]] = []  # (title, part name) in tab order
+        self.states: dict[str, str] = {}  # title → visible, hidden or veryHidden
         for sheet in workbook.iter(f"{{{MAIN}}}sheet"):
             target = targets.get(sheet.get(f"{{{_REL}}}id"))
             if not target:
                 raise Unsupported
             part = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
             self.sheets.append((sheet.get("name", ""), part))
+            self.states[sheet.get("name", "")] = sheet.get("state", "visible")
         self.patched: dict[str, bytes | Callable[[], bytes]] = {}
+        self._shared: list[str] | None = None
+
+    def cell_text(self, cell: tuple[dict[bytes, bytes], bytes | None, bytes]) -> str | None:
+        """A text cell's text: inline (as openpyxl writes) or shared (as LibreOffice does)."""
+        attrs, inner, _element = cell
+        kind = attrs.get(b"t")
+        if kind == b"s":
+            found = re.fullmatch(rb"<v>(\d+)</v>", inner or b"")
+            strings = self.shared_strings()
+            if found is None or int(found.group(1)) >= len(strings):
+                return None
+            return strings[int(found.group(1))]
+        if kind == b"inlineStr" and inner is not None:
+            element = ElementTree.fromstring(b'<is xmlns="' + MAIN.encode() + b'">' + inner[4:])
+            return "".join(element.itertext())
+        return None
+
+    def shared_strings(self) -> list[str]:
+        if self._shared is None:
+            try:
+                root = ElementTree.fromstring(self.zip.read("xl/sharedStrings.xml"))
+            except (KeyError, ElementTree.ParseError):
+                root = None
+            self._shared = (
+                []
+                if root is None
+                else [
+                    "".join(t.text or "" for t in si.iter(f"{{{MAIN}}}t"))
+                    for si in root.iter(f"{{{MAIN}}}si")
+                ]
+            )
+        return self._shared
+
+    def state_of(self, title: str) -> str | None:
+        return self.states.get(title)
 
     def part_of(self, title: str) -> str:
         for name, part in self.sheets:
@@ -203,6 +245,17 @@ class SheetXml:
                 return max(1, int(r.group(1)))
             position = found
 
+    def last_cell_row(self) -> int:
+        """openpyxl's `max_row` after loading: the last row with a cell element (1 if none)."""
+        start, end = self.data_span
+        found = self.xml.rfind(b"<c ", start, end)
+        if found < 0:
+            return 1
+        ref = _REF.match(self.xml, found + len(b'<c r="'))
+        if not self.xml.startswith(b'<c r="', found) or ref is None:
+            raise Unsupported
+        return max(1, int(ref.group(2)))
+
     # -- editing ----------------------------------------------------------------------------
     def edit(self, row: int, col: int) -> CellEdit:
         if self._scan_from is not None and row <= self._scan_from[1]:
@@ -329,8 +382,9 @@ def cell_xml(
     return head + (b"/>" if inner is None else b">" + inner + b"</c>")
 
 
-def value_xml(row: int, col: int, style: int, value: Stored) -> bytes:
-    """A cell holding `value` as `workbook_layout.put` writes it: text always stays text."""
+def value_xml(row: int, col: int, style: int, value: Stored | datetime) -> bytes:
+    """A cell holding `value` as `workbook_layout.put` writes it (text always stays text), or
+    a datetime as openpyxl writes one: its serial number (1900 date system)."""
     head = b'<c r="' + _ref(row, col) + b'"' + _style_attr(style)
     if value is None or value == "":  # openpyxl keeps no value for an empty text
         return head + b"/>"
@@ -344,8 +398,10 @@ def value_xml(row: int, col: int, style: int, value: Stored) -> bytes:
         )
     if isinstance(value, bool):
         return head + b' t="b"><v>' + (b"1" if value else b"0") + b"</v></c>"
-    if isinstance(value, int):
-        return head + b' t="n"><v>' + str(value).encode() + b"</v></c>"
-    if isinstance(value, float) and math.isfinite(value):
-        return head + b' t="n"><v>' + repr(value).encode() + b"</v></c>"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise Unsupported
+        value = to_excel(value)
+    if isinstance(value, int | float) and math.isfinite(value):
+        return head + b' t="n"><v>' + (b"%.16g" % value) + b"</v></c>"  # as openpyxl writes
     raise Unsupported
