@@ -13,8 +13,9 @@ of each tab edited between ticks (see bench/scenario.py for the data and the edi
 - peak memory (VmHWM) of each measurement, each size in fresh processes.
 
 Targets are checked and printed PASS/FAIL; the table also goes to bench/RESULTS.md (a run
-with --sizes writes bench/results-partial.md instead, and leaves the README alone).
-Options: --sizes 1000,10000 (default all three), --no-check (skip the fast-path check).
+with --sizes or --only writes bench/results-partial.md instead, and leaves the README alone).
+Options: --sizes 1000,10000 (default all three), --no-check (skip the fast-path check),
+--only workbook,engine (measure only these; the others read "not measured").
 """
 
 from __future__ import annotations
@@ -46,11 +47,19 @@ TARGETS = {
 }
 
 
-def main() -> int:
-    sizes = SIZES
+def options() -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """--sizes and --only: the sizes and the measurements (beside the preparation) to run."""
+    sizes, kinds = SIZES, ("engine", "workbook", "google")
     for arg in sys.argv[1:]:
         if arg.startswith("--sizes="):
             sizes = tuple(int(s) for s in arg.split("=", 1)[1].split(","))
+        if arg.startswith("--only="):
+            kinds = tuple(k for k in arg.split("=", 1)[1].split(",") if k in kinds)
+    return sizes, kinds
+
+
+def main() -> int:
+    sizes, kinds = options()
     started = time.monotonic()
     machine = machine_info()
     out = Output()
@@ -74,7 +83,7 @@ def main() -> int:
             else "DIFFERENCES between the fast write path and the openpyxl path (see the output)"
         )
     results: dict[int, dict[str, Any]] = {}
-    emulator = start_emulator(out)
+    emulator = start_emulator(out) if "google" in kinds else None
     work = Path(tempfile.mkdtemp(prefix="sheetflow-bench-"))
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
@@ -89,6 +98,9 @@ def main() -> int:
             folder = work / str(n)
             results[n] = {}
             for kind in ("prepare", "engine", "workbook", "google"):
+                if kind != "prepare" and kind not in kinds:
+                    results[n][kind] = {"error": "not measured (--only)", "skipped": True}
+                    continue
                 if kind == "google" and emulator is None:
                     results[n][kind] = {"error": "no Firestore emulator"}
                     continue
@@ -396,8 +408,9 @@ def report(out: Output, machine: dict[str, str], results: dict[int, dict[str, An
         out.line(f"- {key}: {value}")
     out.line()
     out.line("</details>")
-    # A partial run (--sizes) never replaces the full run's results the README links to.
-    full = tuple(results) == SIZES
+    # A partial run (--sizes, --only) never replaces the full run's results the README shows.
+    skipped = [r for per in results.values() for r in per.values() if r.get("skipped")]
+    full = tuple(results) == SIZES and not skipped
     written = HERE / ("RESULTS.md" if full else "results-partial.md")
     written.write_text("\n".join(out.lines) + "\n")
     print(f"\nwritten: {written}")

@@ -81,6 +81,9 @@ class WorkbookBook:
         self.schema = schema
         self.name = path.name
         self._seen: Seen | None = None  # the last read, for a fast apply of that same file
+        # The version of the file the last apply saved, when it was the file read plus the
+        # changes (no one saved in between); None after an apply that checked nothing.
+        self.written_version: str | None = None
 
     def busy_reason(self) -> str | None:
         for app, lock in (("LibreOffice", f".~lock.{self.name}#"), ("Excel", f"~${self.name}")):
@@ -185,6 +188,7 @@ class WorkbookBook:
         return TableRead(table.tab, table.title, table.columns, rows)
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        self.written_version = None
         if changes.is_empty():
             return []
         reason = self.busy_reason()
@@ -201,6 +205,7 @@ class WorkbookBook:
             if fast is not None:
                 out, skipped = fast
                 save_book_file(self.path, out, before_replace=lambda: self._check_unchanged(data))
+                self.written_version = self._version_if(out, fingerprint)
                 return skipped
         try:
             wb = load(data, read_only=False, data_only=False)
@@ -219,7 +224,19 @@ class WorkbookBook:
         _keep_active(wb, active, self.schema.tab("invoices").title[locale])
         out = with_cached_values(workbook_bytes(wb), wb, cached)
         save_book_file(self.path, out, before_replace=lambda: self._check_unchanged(data))
+        self.written_version = self._version_if(out, fingerprint)
         return skipped
+
+    def _version_if(self, out: bytes, fingerprint: str | None) -> str | None:
+        """The file's version if it still holds `out` (checked between two looks at it)."""
+        if fingerprint is None:
+            return None  # a replayed journal: what it was written over is not known
+        version = self.version()
+        try:
+            same = self.path.read_bytes() == out
+        except OSError:
+            return None
+        return version if same and self.version() == version else None
 
     def _check_unchanged(self, data: bytes) -> None:
         """Last look before the swap: someone may have opened or saved the book meanwhile."""
