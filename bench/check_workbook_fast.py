@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check_workbook_scenario import scenario_cases  # noqa: E402
 from functions.adapters import workbook as workbook_module  # noqa: E402
+from functions.adapters import workbook_read  # noqa: E402
 from functions.adapters.workbook import WorkbookBook, create_workbook  # noqa: E402
 from functions.model import (  # noqa: E402
     CellLock,
@@ -293,13 +294,13 @@ def _snapshot(path: Path) -> dict[str, Any]:
 
 
 def _reads_alike(path: Path) -> list[str]:
-    """The workbook reader's rows (`_values_by_row`) are openpyxl's `iter_rows`, every tab."""
+    """The reader's rows (`workbook_read.values_by_row`) are openpyxl's `iter_rows`, every tab."""
     problems = []
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         for tab in book.worksheets:
             tab.reset_dimensions()
-            ours = [tuple(r) for r in workbook_module._values_by_row(tab)]
+            ours = [tuple(r) for r in workbook_read.values_by_row(tab)]
             tab.reset_dimensions()
             theirs = [tuple(r) for r in tab.iter_rows(values_only=True)]
             if ours != theirs:
