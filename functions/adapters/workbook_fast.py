@@ -226,7 +226,9 @@ class _Patch:
     def _unlock_people_cells(self, grid: _Grid, sheet: SheetXml, row: int) -> None:
         for key, col in grid.columns.items():
             if grid.tab.column(key).owner == "people":
-                sheet.edit(row, col).styles.append("unlock_if_plain")
+                ops = sheet.edit(row, col).styles
+                if not ops or ops[-1] != "unlock_if_plain":  # twice in a row is once
+                    ops.append("unlock_if_plain")
                 self.styles()
 
     def lock(self, lock: CellLock) -> None:

@@ -260,7 +260,11 @@ class SheetXml:
     def edit(self, row: int, col: int) -> CellEdit:
         if self._scan_from is not None and row <= self._scan_from[1]:
             self._scan_from, self._rows, self._cells = None, None, {}  # index every row
-        return self.edits.setdefault(row, {}).setdefault(col, CellEdit())
+        cells = self.edits.setdefault(row, {})
+        found = cells.get(col)
+        if found is None:
+            found = cells[col] = CellEdit()
+        return found
 
     def render(self, styles: Styles | None) -> bytes:
         if not self.edits:
