@@ -279,6 +279,10 @@ class _Patch:
             bold = int(next(iter(header.values()))[0].get(b"s", b"0")) if header else 0
             self.package.patched[part] = _queue_xml(sheet, view, bold, self._queue_cell)
 
+    @functools.cached_property
+    def queue_types(self) -> dict[str, str]:
+        return {c.header[self.locale]: c.type for c in self.schema.tab("invoices").columns}
+
     def lists(self, lists: Mapping[str, Sequence[str]]) -> None:
         """As `workbook_layout.write_lists`, on the hidden Lists tab the book already has."""
         title = self.schema.labels.lists_title[self.locale]
@@ -298,8 +302,9 @@ class _Patch:
 
     def _queue_cell(self, row: int, col: int, header: str, value: Stored) -> bytes:
         """As `workbook_layout.write_queues`: typed by the Invoices column of that header."""
-        types = {c.header[self.locale]: c.type for c in self.schema.tab("invoices").columns}
-        written, number_format = typed_value(value, types.get(header, "text"), self.locale)
+        written, number_format = typed_value(
+            value, self.queue_types.get(header, "text"), self.locale
+        )
         style = 0 if number_format is None else self.styles().variant(-1, FORMAT + number_format)
         return value_xml(row, col, style, written)
 

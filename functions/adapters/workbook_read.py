@@ -136,11 +136,7 @@ class _Cells:
     def value(self, attrs: dict[str, str], inner: bytes | None) -> Cell:
         kind = attrs.get("t", "n")
         if kind == "inlineStr":
-            found = _INLINE_STRING.search(inner or b"")
-            if found is None:
-                return None
-            body = _PHONETIC.sub(b"", found.group(1) or b"")
-            return "".join(_text(t.group(1) or b"") for t in _TEXTS.finditer(body))
+            return inline_text(inner)
         found = _VALUE.search(inner or b"")
         text = _text(found.group(1) or b"") if found is not None else ""
         if not text:
@@ -168,6 +164,15 @@ class _Cells:
         if kind == "d":
             return from_ISO8601(text)  # type: ignore[no-any-return]
         return text  # str (a formula's text result), e (an error), or an unknown kind
+
+
+def inline_text(inner: bytes | None) -> str | None:
+    """An inline string's text: its runs joined, phonetic hints left out (openpyxl's rule)."""
+    found = _INLINE_STRING.search(inner or b"")
+    if found is None:
+        return None
+    body = _PHONETIC.sub(b"", found.group(1) or b"")
+    return "".join(_text(t.group(1) or b"") for t in _TEXTS.finditer(body))
 
 
 def _column(letters: bytes) -> int:

@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from ..model import Stored
+from .workbook_read import inline_text
 
 if TYPE_CHECKING:
     from .workbook_xf import Styles
@@ -86,9 +87,8 @@ class Package:
             if found is None or int(found.group(1)) >= len(strings):
                 return None
             return strings[int(found.group(1))]
-        if kind == b"inlineStr" and inner is not None:
-            element = ElementTree.fromstring(b'<is xmlns="' + MAIN.encode() + b'">' + inner[4:])
-            return "".join(element.itertext())
+        if kind == b"inlineStr":
+            return inline_text(inner)
         return None
 
     def shared_strings(self) -> list[str]:
@@ -210,8 +210,11 @@ class SheetXml:
 
     def cells_of(self, row: int) -> dict[int, tuple[dict[bytes, bytes], bytes | None, bytes]]:
         """Column (1-based) → (attributes, inner XML or None, the element) of one row's cells."""
-        if row in self._cells:
-            return self._cells[row]
+        if row not in self._cells:
+            self._cells[row] = self._parse_cells(row)
+        return self._cells[row]
+
+    def _parse_cells(self, row: int) -> dict[int, tuple[dict[bytes, bytes], bytes | None, bytes]]:
         span = self.rows().get(row)
         cells = {}
         if span is not None and not span[3]:
@@ -221,11 +224,27 @@ class SheetXml:
                 if ref is None or int(ref.group(2)) != row:
                     raise Unsupported
                 cells[column_number(ref.group(1))] = (attrs, match.group(2), match.group(0))
-        self._cells[row] = cells
         return cells
 
+    def cell(self, row: int, col: int) -> tuple[dict[bytes, bytes], bytes | None, bytes] | None:
+        """One cell, found without keeping its whole row parsed (a 100k-row tick touches
+        most rows once: their parsed cells would take gigabytes)."""
+        if row in self._cells:
+            return self._cells[row].get(col)
+        span = self.rows().get(row)
+        if span is None or span[3]:
+            return None
+        start, end = span[1], span[2]
+        if self.xml.count(b"<c ", start, end) != self.xml.count(b'<c r="', start, end):
+            return self.cells_of(row).get(col)  # cells written another way: parse the row
+        at = self.xml.find(b'<c r="' + _ref(row, col) + b'"', start, end)
+        match = _CELL.match(self.xml, at) if at >= 0 else None
+        if match is None:
+            return None
+        return dict(ATTR.findall(match.group(1))), match.group(2), match.group(0)
+
     def has_formula(self, row: int, col: int) -> bool:
-        found = self.cells_of(row).get(col)
+        found = self.cell(row, col)
         return found is not None and found[1] is not None and b"<f" in found[1]
 
     def last_valued_row(self) -> int:
@@ -305,17 +324,17 @@ class SheetXml:
     def resolve_styles(self, styles: Styles) -> None:
         """Work out each restyled cell's xf now, so styles.xml is final before any rendering."""
         for row, edits in self.edits.items():
-            cells = self.cells_of(row)
             for col, edit in edits.items():
                 if edit.styles:
-                    style = int(cells[col][0].get(b"s", b"0")) if col in cells else -1
+                    found = self.cell(row, col)
+                    style = -1 if found is None else int(found[0].get(b"s", b"0"))
                     for op in edit.styles:
                         style = styles.variant(style, op)
                     edit.style = style
 
     def _row_xml(self, row: int, styles: Styles | None) -> bytes:
         rows = self.rows()
-        cells = dict(self.cells_of(row))
+        cells = self._cells.pop(row, None) or self._parse_cells(row)
         out: dict[int, bytes] = {col: element for col, (_a, _i, element) in cells.items()}
         for col, edit in self.edits[row].items():
             attrs, inner, _element = cells.get(col, ({}, None, b""))
