@@ -5,11 +5,10 @@
 Each case applies one SheetChanges to two copies of the same book, one through
 `workbook_fast` (the tick's path when the file is unchanged since its read) and one through
 the full openpyxl load and save, then compares what a person and sheetflow would see: tab
-order and visibility, every cell's value, type, lock, bold and number format, the
-skipped-write messages, and what `WorkbookBook.read()` returns. Run:
-`.venv/bin/python bench/check_workbook_fast.py` (`make bench` runs it first, on small books,
-in a few seconds); `--libreoffice` also runs every case on the same book as LibreOffice
-saved it (needs `soffice`, ~20 s more).
+order and visibility, every cell's value, type, lock and bold, the skipped-write messages, and
+what `WorkbookBook.read()` returns. Run: `.venv/bin/python bench/check_workbook_fast.py`
+(`make bench` runs it first, on small books, in a few seconds); `--libreoffice` also runs
+every case on the same book as LibreOffice saved it (needs `soffice`, ~20 s more).
 """
 
 from __future__ import annotations
@@ -26,9 +25,19 @@ import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.check_workbook_scenario import scenario_cases  # noqa: E402
 from functions.adapters import workbook as workbook_module  # noqa: E402
+from functions.adapters import workbook_read  # noqa: E402
 from functions.adapters.workbook import WorkbookBook, create_workbook  # noqa: E402
-from functions.model import CellLock, CellWrite, LogEntry, QueueView, SheetChanges  # noqa: E402
+from functions.model import (  # noqa: E402
+    CellLock,
+    CellWrite,
+    LogEntry,
+    QueueView,
+    RowAppend,
+    SheetChanges,
+)
+from functions.planner import QUEUE_COLUMNS  # noqa: E402
 from functions.schema import load_schema  # noqa: E402
 
 SCHEMA = load_schema()
@@ -65,7 +74,12 @@ def _base(folder: Path) -> Path:
             2: {"id": "INV-000001", "manager": "Mia", "decision": "Rework", "status": "New"},
             3: {"id": "INV-000002", "manager": "Mia", "amount": 12.5},
             4: {"manager": "Mia"},  # no ID yet
-            1005: {"id": "INV-000005", "manager": "Mia"},  # below the prepared rows
+            1005: {  # below the prepared rows: no formats, people's cells not unlocked yet
+                "id": "INV-000005",
+                "manager": "Mia",
+                "invoice_date": "02.10.2026",
+                "amount": "1 234,50",
+            },
             1006: {"manager": "Max"},
         },
     )
@@ -104,10 +118,20 @@ def _resaved_by_libreoffice(folder: Path) -> Path:
     return path
 
 
+QUEUE_HEADERS = tuple(SCHEMA.tab("invoices").column(key).header["en"] for key in QUEUE_COLUMNS)
+
+
 def _queue(name: str, *records: str) -> QueueView:
-    return QueueView(
-        name, SCHEMA.queue_title(name, "en"), ("ID", "Status"), tuple((r, "x") for r in records)
+    """A queue tab as the planner makes it: dates as ISO text, amounts as numbers."""
+    rows = tuple(
+        (r, "Globex", f"A-{i}", f"2026-10-0{i}T00:00:00", 1234.5 + i, "EUR", "x.pdf", "New", None)
+        for i, r in enumerate(records, start=1)
     )
+    return QueueView(name, SCHEMA.queue_title(name, "en"), QUEUE_HEADERS, rows)
+
+
+def _setting(key: str) -> str:
+    return SCHEMA.labels.settings_keys[key]["en"]
 
 
 CASES: dict[str, SheetChanges] = {
@@ -149,12 +173,6 @@ CASES: dict[str, SheetChanges] = {
             LogEntry("10:01", "deal", "D-1", "payment", details="=1+1 & <tag>"),
         ]
     ),
-    "Log Times as date-time cells (a new number format), old text Times kept": SheetChanges(
-        log=[
-            LogEntry("2026-11-28 09:30:17+03:00", "invoice", "INV-000001", "created"),
-            LogEntry("2026-11-28 09:31:00+03:00", "deal", "D-1", "payment", "1", "2"),
-        ]
-    ),
     "queue tabs rewritten in place": SheetChanges(
         queues=[
             _queue("Axel Accountant", "INV-000001", "INV-000002"),
@@ -173,7 +191,71 @@ CASES: dict[str, SheetChanges] = {
         log=[LogEntry("11:00", "invoice", "INV-000002", "transition", "A", "B", "Bea")],
         queues=[_queue("Axel Accountant"), _queue("Bea Accountant", "INV-000002")],
     ),
+    "typed values: date cells and money formats, on prepared rows and below them": SheetChanges(
+        writes=[
+            CellWrite(
+                "invoices", "INV-000005", 1005, "invoice_date", "2026-10-02T00:00:00", "02.10.2026"
+            ),
+            CellWrite("invoices", "INV-000005", 1005, "amount", 1234.5, "1 234,50"),
+            CellWrite("invoices", "INV-000005", 1005, "paid_on", "2026-11-04T00:00:00", None),
+            CellWrite("invoices", "INV-000002", 3, "invoice_date", "2026-10-03T00:00:00", None),
+            CellWrite("invoices", "INV-000002", 3, "paid_on", "04.11.2026", None),  # not ISO: text
+            CellWrite("invoices", "INV-000001", 2, "paid_on", "2026-11-04T10:00:00+01:00", None),
+            CellWrite("invoices", "INV-000001", 2, "amount", 10**17 + 1, None),
+            CellWrite("invoices", "INV-000001", 2, "comment", 0.1 + 0.2, None),
+            CellWrite("deals", "D-1", 2, "paid", 150.25, 100),
+        ]
+    ),
+    "queue tabs with dates and amounts": SheetChanges(
+        queues=[
+            _queue("Axel Accountant", "INV-000001", "INV-000002", "INV-000005"),
+            _queue("Bea Accountant"),
+        ]
+    ),
+    "the hidden Lists tab rewritten (People changed)": SheetChanges(
+        lists={
+            "directors": ["Dana Director", "Dora Director"],
+            "accountants": [],
+            "managers": ["Mia Manager", "Max Manager", "Mo Manager"],
+        }
+    ),
+    "new rows appended below the last one, then written": SheetChanges(
+        appends=[
+            RowAppend("invoices", "INV-000007", {"supplier": "Globex", "amount": 12.5}),
+            RowAppend("invoices", "INV-000001", {"supplier": "again"}),  # there already
+            RowAppend("invoices", "INV-000008", {"invoice_file": "=not a formula", "x": 1}),
+            RowAppend("deals", "D-2", {"deal": "Deal 2", "amount": 300}),
+        ],
+        writes=[
+            CellWrite("invoices", "INV-000007", 0, "status", "New", None),
+            CellWrite("invoices", "INV-000008", 0, "invoice_date", "2026-10-05T00:00:00", None),
+        ],
+    ),
+    "a Settings value written (the invoices folder's status)": SheetChanges(
+        writes=[CellWrite("settings", _setting("company"), 2, "value", "Northwind", "N")]
+    ),
 }
+
+
+def _look(cell: Any) -> tuple[Any, ...]:
+    """What a person sees of a cell besides its value: format, font, fill, alignment, lock."""
+    font, fill, align, border = cell.font, cell.fill, cell.alignment, cell.border
+    return (
+        cell.number_format,
+        (
+            font.b,
+            font.i,
+            font.name,
+            font.sz,
+            (font.color.type, font.color.value) if font.color else None,
+        ),
+        (fill.fill_type, (fill.fgColor.type, fill.fgColor.value) if fill.fgColor else None),
+        # None and the default mean the same to LibreOffice and Excel (it re-saves them so)
+        (align.horizontal or "general", align.vertical or "bottom", bool(align.wrap_text)),
+        (cell.protection.locked, cell.protection.hidden),
+        tuple(getattr(border, side).style for side in ("left", "right", "top", "bottom")),
+        cell.comment.text if cell.comment else None,
+    )
 
 
 def _snapshot(path: Path) -> dict[str, Any]:
@@ -187,15 +269,24 @@ def _snapshot(path: Path) -> dict[str, Any]:
             cells[(row, col)] = (
                 cell.value,
                 cell.data_type if cell.value is not None else None,
-                cell.protection.locked,
-                bool(cell.font and cell.font.b),
-                cell.number_format,
+                *_look(cell),
             )
         seen[ws.title] = {
             "cells": cells,
             "protected": ws.protection.sheet,
             "freeze": ws.freeze_panes,
-            "validations": len(ws.data_validations.dataValidation),
+            "validations": sorted(
+                (str(v.sqref), v.formula1) for v in ws.data_validations.dataValidation
+            ),
+            "conditional formats": sorted(
+                (str(cf.sqref), tuple(tuple(r.formula or ()) for r in cf.rules))
+                for cf in ws.conditional_formatting
+            ),
+            "columns": {  # by column: LibreOffice saves neighbours alike as one range
+                column: (round(d.width, 1), d.protection.locked if d.protection else None)
+                for d in ws.column_dimensions.values()
+                for column in range(d.min or 1, (d.max or d.min or 1) + 1)
+            },
         }
     read = WorkbookBook(path, SCHEMA).read()
     seen["read"] = {k: [r.values for r in t.rows] for k, t in read.tables.items()}
@@ -203,13 +294,13 @@ def _snapshot(path: Path) -> dict[str, Any]:
 
 
 def _reads_alike(path: Path) -> list[str]:
-    """The workbook reader's rows (`_values_by_row`) are openpyxl's `iter_rows`, every tab."""
+    """The reader's rows (`workbook_read.values_by_row`) are openpyxl's `iter_rows`, every tab."""
     problems = []
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         for tab in book.worksheets:
             tab.reset_dimensions()
-            ours = [tuple(r) for r in workbook_module._values_by_row(tab)]
+            ours = [tuple(r) for r in workbook_read.values_by_row(tab)]
             tab.reset_dimensions()
             theirs = [tuple(r) for r in tab.iter_rows(values_only=True)]
             if ours != theirs:
@@ -231,7 +322,9 @@ def _diff(a: Any, b: Any, where: str = "") -> list[str]:
     return [] if a == b else [f"{where}: fast {a!r} ≠ openpyxl {b!r}"]
 
 
-def check(report: Callable[[str], None] = print, *, libreoffice: bool = False) -> bool:
+def check(
+    report: Callable[[str], None] = print, *, libreoffice: bool = False, scenario: bool = True
+) -> bool:
     folder = Path(tempfile.mkdtemp(prefix="sheetflow-fastcheck-"))
     ok = True
     used: list[bool] = []
@@ -245,7 +338,10 @@ def check(report: Callable[[str], None] = print, *, libreoffice: bool = False) -
     workbook_module.fast_apply = watched  # type: ignore[attr-defined,assignment]
     try:
         base = _resaved_by_libreoffice(folder) if libreoffice else _base(folder)
-        for name, changes in CASES.items():
+        cases = [(name, base, changes) for name, changes in CASES.items()]
+        if scenario:
+            cases += scenario_cases(folder)
+        for name, base, changes in cases:
             fast_path, slow_path = folder / "fast.xlsx", folder / "slow.xlsx"
             shutil.copy(base, fast_path)
             shutil.copy(base, slow_path)
@@ -275,5 +371,5 @@ if __name__ == "__main__":
     ok = check()
     if "--libreoffice" in sys.argv:
         print("  the same cases on the book as LibreOffice saved it:")
-        ok = check(libreoffice=True) and ok
+        ok = check(libreoffice=True, scenario=False) and ok
     sys.exit(0 if ok else 1)

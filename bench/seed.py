@@ -27,15 +27,10 @@ import openpyxl
 
 from functions.adapters.sqlite_state import SqliteState
 from functions.adapters.workbook import create_workbook
-from functions.adapters.workbook_fast import (
-    _DIMENSION,
-    _Package,
-    _queue_xml,
-    _Sheet,
-    _Styles,
-    _value_xml,
-)
+from functions.adapters.workbook_fast import _queue_xml
 from functions.adapters.workbook_layout import write_queues
+from functions.adapters.workbook_xf import Styles
+from functions.adapters.workbook_xml import DIMENSION, Package, SheetXml, value_xml
 from functions.model import QueueView
 from functions.planner import plan_tick
 from functions.schema import Schema, load_schema
@@ -120,22 +115,22 @@ def build_workbook(
     empty = [QueueView(q.accountant, q.title, q.headers, ()) for q in queues]
     write_queues(wb, SCHEMA, "en", empty)
     wb.save(path)
-    package = _Package(path.read_bytes())
-    styles = _Styles(package.read(package.styles_part()))
-    invoices = _Sheet(package.read(package.part_of(SCHEMA.tab("invoices").title["en"])))
+    package = Package(path.read_bytes())
+    styles = Styles(package.read(package.styles_part()))
+    invoices = SheetXml(package.read(package.part_of(SCHEMA.tab("invoices").title["en"])))
     unlocked = int(invoices.cells_of(2)[2][0][b"s"])  # Manager, row 2: a prepared people's cell
     locked = styles.variant(unlocked, "lock")
     locked_records = {(tab, record, column) for tab, record, column in locks}
     for tab, data in (("invoices", rows.invoices), ("deals", rows.deals)):
         title = SCHEMA.tab(tab).title["en"]
         part = package.part_of(title)
-        sheet = _Sheet(package.read(part))
+        sheet = SheetXml(package.read(part))
         package.patched[part] = _data_sheet(sheet, tab, data, unlocked, locked, locked_records)
     log_part = package.part_of(SCHEMA.tab("log").title["en"])
-    package.patched[log_part] = _log_sheet(_Sheet(package.read(log_part)), log)
+    package.patched[log_part] = _log_sheet(SheetXml(package.read(log_part)), log)
     for view in queues:
         part = package.part_of(view.title)
-        sheet = _Sheet(package.read(part))
+        sheet = SheetXml(package.read(part))
         bold = int(next(iter(sheet.cells_of(1).values()))[0].get(b"s", b"0"))
         package.patched[part] = _queue_xml(sheet, view, bold)
     rendered = styles.render()
@@ -144,23 +139,23 @@ def build_workbook(
     path.write_bytes(package.save())
 
 
-def _header_row(sheet: _Sheet) -> bytes:
+def _header_row(sheet: SheetXml) -> bytes:
     start, _open_end, end, _closed = sheet.rows()[1]
     return sheet.xml[start:end]
 
 
-def _replace_data(sheet: _Sheet, body: bytes, last_col: int, last_row: int) -> bytes:
+def _replace_data(sheet: SheetXml, body: bytes, last_col: int, last_row: int) -> bytes:
     from openpyxl.utils import get_column_letter
 
     start, end = sheet.data_span
     head = sheet.xml[:start]
     ref = f"A1:{get_column_letter(last_col)}{last_row}".encode()
-    head = _DIMENSION.sub(b'<dimension ref="' + ref + b'"/>', head, count=1)
+    head = DIMENSION.sub(b'<dimension ref="' + ref + b'"/>', head, count=1)
     return head + body + sheet.xml[end:]
 
 
 def _data_sheet(
-    sheet: _Sheet,
+    sheet: SheetXml,
     tab: str,
     data: list[dict[str, Any]],
     unlocked: int,
@@ -185,16 +180,16 @@ def _data_sheet(
                 if style:
                     cells.append(b'<c r="%s%d" s="%d"/>' % (_letter(col), number, style))
                 continue
-            cells.append(_value_xml(number, col, style, value))
+            cells.append(value_xml(number, col, style, value))
         parts.append(b'<row r="%d">' % number + b"".join(cells) + b"</row>")
     return _replace_data(sheet, b"".join(parts), len(columns), last)
 
 
-def _log_sheet(sheet: _Sheet, log: list[list[str]]) -> bytes:
+def _log_sheet(sheet: SheetXml, log: list[list[str]]) -> bytes:
     parts = [_header_row(sheet)]
     for number, values in enumerate(log, start=2):
         cells = [
-            _value_xml(number, col, 0, value)
+            value_xml(number, col, 0, value)
             for col, value in enumerate(values, start=1)
             if value != ""
         ]
@@ -215,10 +210,10 @@ def _letter(col: int) -> bytes:
 
 def type_into_workbook(path: Path, edits: dict[str, dict[int, dict[str, Any]]]) -> None:
     """People's edits (tab → invoice/deal number → {column: value}), saved into the book."""
-    package = _Package(path.read_bytes())
+    package = Package(path.read_bytes())
     for tab, by_index in edits.items():
         part = package.part_of(SCHEMA.tab(tab).title["en"])
-        sheet = _Sheet(package.read(part))
+        sheet = SheetXml(package.read(part))
         columns = {c.key: col for col, c in enumerate(SCHEMA.tab(tab).columns, start=1)}
         for index, values in by_index.items():
             for key, value in values.items():

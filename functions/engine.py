@@ -239,7 +239,7 @@ class Engine:
         journal, fingerprint = self._journal(plan, read.locale, now), read.fingerprint
         del read, plan  # the journal holds what is left to do: free every row before sending
         try:
-            self._finish(journal, fingerprint, report)
+            self._finish(journal, fingerprint, report, version_key)
         except (BookChangedError, BookBusyError) as exc:
             self.state.drop_journal()
             report.outcome, report.message = "retry", f"nothing written: {exc}"
@@ -385,17 +385,27 @@ class Engine:
         return journal
 
     def _finish(
-        self, journal: dict[str, object], fingerprint: str | None, report: TickReport
+        self,
+        journal: dict[str, object],
+        fingerprint: str | None,
+        report: TickReport,
+        version_key: str | None = None,
     ) -> None:
         """Apply a journaled plan (again, if a crash cut it short) and commit it."""
         if not journal.get("applied"):
             changes = decode_changes(journal["changes"])  # type: ignore[arg-type]
             try:
-                report.conflicts += self.book.apply(changes, fingerprint)
+                skipped = self.book.apply(changes, fingerprint)
             except RefusedError as exc:
                 if not self._set_aside(journal, exc, report):
                     raise
                 return self._finish(journal, None, report)  # the rest, without the refused part
+            report.conflicts += skipped
+            # A book that wrote exactly the file it read plus this plan (a workbook) names
+            # the file's new version: the next tick is idle unless someone saves again.
+            own = getattr(self.book, "written_version", None)
+            if version_key and own and fingerprint is not None and not skipped:
+                journal["meta"] = {**journal["meta"], version_key: own}  # type: ignore[dict-item]
             self.checkpoint("sheet_applied")
             self.state.mark_journal_applied()
         self.checkpoint("before_commit")

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from openpyxl.cell.cell import MergedCell
-from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from openpyxl.worksheet._reader import WorkSheetParser
-from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from ..errors import BookBusyError, BookChangedError, NotAWorkbookError, SchemaError
 from ..log_times import same_log_row
@@ -63,6 +59,7 @@ from .workbook_layout import (
     write_queues,
     write_report,
 )
+from .workbook_read import values_by_row
 
 __all__ = ["WorkbookBook", "create_workbook"]
 
@@ -83,6 +80,9 @@ class WorkbookBook:
         self.schema = schema
         self.name = path.name
         self._seen: Seen | None = None  # the last read, for a fast apply of that same file
+        # The version of the file the last apply saved, when it was the file read plus the
+        # changes (no one saved in between); None after an apply that checked nothing.
+        self.written_version: str | None = None
 
     def busy_reason(self) -> str | None:
         for app, lock in (("LibreOffice", f".~lock.{self.name}#"), ("Excel", f"~${self.name}")):
@@ -187,6 +187,7 @@ class WorkbookBook:
         return TableRead(table.tab, table.title, table.columns, rows)
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        self.written_version = None
         if changes.is_empty():
             return []
         reason = self.busy_reason()
@@ -203,6 +204,7 @@ class WorkbookBook:
             if fast is not None:
                 out, skipped = fast
                 save_book_file(self.path, out, before_replace=lambda: self._check_unchanged(data))
+                self.written_version = self._version_if(out, fingerprint)
                 return skipped
         try:
             wb = load(data, read_only=False, data_only=False)
@@ -221,7 +223,19 @@ class WorkbookBook:
         _keep_active(wb, active, self.schema.tab("invoices").title[locale])
         out = with_cached_values(workbook_bytes(wb), wb, cached)
         save_book_file(self.path, out, before_replace=lambda: self._check_unchanged(data))
+        self.written_version = self._version_if(out, fingerprint)
         return skipped
+
+    def _version_if(self, out: bytes, fingerprint: str | None) -> str | None:
+        """The file's version if it still holds `out` (checked between two looks at it)."""
+        if fingerprint is None:
+            return None  # a replayed journal: what it was written over is not known
+        version = self.version()
+        try:
+            same = self.path.read_bytes() == out
+        except OSError:
+            return None
+        return version if same and self.version() == version else None
 
     def _check_unchanged(self, data: bytes) -> None:
         """Last look before the swap: someone may have opened or saved the book meanwhile."""
@@ -413,7 +427,7 @@ def _ids_first(writes: Iterable[CellWrite], schema: Schema) -> list[CellWrite]:
 
 def _read_table(ws: Sheet, tab: Tab, locale: Locale) -> tuple[TableRead, dict[str, int]]:
     ws.reset_dimensions()  # trust the rows themselves, not a possibly stale dimension record
-    rows = _values_by_row(ws)
+    rows = values_by_row(ws)
     positions = _column_positions(next(rows, ()), tab, locale, ws.title)
     found = []
     keys = tuple(positions)
@@ -427,79 +441,6 @@ def _read_table(ws: Sheet, tab: Tab, locale: Locale) -> tuple[TableRead, dict[st
         if not row.is_blank():
             found.append(row)
     return TableRead(tab.key, ws.title, tuple(positions), tuple(found)), positions
-
-
-_INLINE, _TEXT, _RUN = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("is", "t", "r"))
-
-
-class _SheetParser(WorkSheetParser):  # type: ignore[misc]
-    """openpyxl's sheet parser, but an inline string's value is taken as its text directly.
-
-    openpyxl first builds a rich-text object for every inline-string cell (the kind openpyxl
-    itself writes) and then joins its texts: most of the time of reading a 10k-row tab. The
-    value is the same: the plain `<t>` text followed by each run's `<t>` text.
-    """
-
-    def parse_cell(self, element: Any) -> dict[str, Any]:
-        if element.get("t") != "inlineStr" or not self.data_only or self.rich_text:
-            return super().parse_cell(element)  # type: ignore[no-any-return]
-        coordinate = element.get("r")
-        style_id = element.get("s", 0)
-        if style_id:
-            style_id = int(style_id)
-        if coordinate:
-            row, column = coordinate_to_tuple(coordinate)
-            self.col_counter = column
-        else:
-            self.col_counter += 1
-            row, column = self.row_counter, self.col_counter
-        value, data_type = None, "inlineStr"
-        child = element.find(_INLINE)
-        if child is not None:
-            texts = [child.findtext(_TEXT) or ""]
-            texts += [run.findtext(_TEXT) or "" for run in child.findall(_RUN)]
-            value, data_type = "".join(texts), "s"
-        return {
-            "row": row,
-            "column": column,
-            "value": value,
-            "data_type": data_type,
-            "style_id": style_id,
-        }
-
-
-def _values_by_row(ws: Sheet) -> Iterator[Sequence[Cell]]:
-    """`ws.iter_rows(values_only=True)` of a read-only sheet without dimensions, faster."""
-    if not isinstance(ws, ReadOnlyWorksheet):
-        yield from ws.iter_rows(values_only=True)
-        return
-    book = ws.parent
-    with ws._get_source() as source:
-        parser = _SheetParser(
-            source,
-            ws._shared_strings,
-            data_only=book.data_only,
-            epoch=book.epoch,
-            date_formats=book._date_formats,
-            timedelta_formats=book._timedelta_formats,
-        )
-        counter = 1
-        for number, cells in parser.parse():
-            while counter < number:  # rows missing from the file read as empty
-                counter += 1
-                yield ()
-            if counter > number:
-                continue
-            counter += 1
-            if not cells:
-                yield ()
-                continue
-            width = cells[-1]["column"]
-            values: list[Cell] = [None] * width
-            for cell in cells:
-                if 1 <= cell["column"] <= width:
-                    values[cell["column"] - 1] = cell["value"]
-            yield tuple(values)
 
 
 def _header(ws: Sheet) -> tuple[object, ...]:

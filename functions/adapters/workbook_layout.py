@@ -328,18 +328,30 @@ def put(cell: Any, value: Stored) -> None:
 def put_typed(cell: Any, value: Stored, column_type: str, locale: Locale) -> None:
     """`put`, but an ISO date in a date column becomes a date cell, and a number in a money
     column gets the money format: what `typed_values` asks for once a row is accepted."""
+    written, number_format = typed_value(value, column_type, locale)
+    if isinstance(written, datetime):
+        cell.value = written
+    else:
+        put(cell, written)
+    if number_format is not None:
+        cell.number_format = number_format
+
+
+def typed_value(
+    value: Stored, column_type: str, locale: Locale
+) -> tuple[Stored | datetime, str | None]:
+    """What `put_typed` writes (shared with the fast write path): the value, a datetime for
+    an ISO date in a date column, and the number format to give the cell, if any."""
     if column_type == "date" and isinstance(value, str):
         try:
             when = datetime.fromisoformat(value)
         except ValueError:
             when = None
         if when is not None and when.tzinfo is None:
-            cell.value = when
-            cell.number_format = SHEET_DATE_FORMAT[locale]
-            return
-    put(cell, value)
+            return when, SHEET_DATE_FORMAT[locale]
     if column_type == "money" and isinstance(value, int | float) and not isinstance(value, bool):
-        cell.number_format = SHEET_MONEY_FORMAT
+        return value, SHEET_MONEY_FORMAT
+    return value, None
 
 
 def put_log_time(cell: Any, stamp: str, locale: Locale) -> None:

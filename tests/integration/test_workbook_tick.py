@@ -64,6 +64,22 @@ def test_sorting_rows_and_moving_columns_changes_nothing(tmp_path: Path) -> None
     assert [r["id"] for r in edit.rows("invoices")] == ["INV-000003", "INV-000002", "INV-000001"]
 
 
+def test_the_tick_after_its_own_save_reads_nothing_until_a_person_saves(tmp_path: Path) -> None:
+    path, edit, engine = make(tmp_path)
+    edit.add_row("invoices", invoice("A-1"))
+    assert engine.tick(NOW).outcome == "done"
+    reads: list[int] = []
+    read = engine.book.read
+    engine.book.read = lambda: reads.append(1) or read()  # type: ignore[method-assign]
+    assert engine.tick(NOW + timedelta(minutes=1)).outcome == "idle"
+    assert reads == []  # the file is the one its own save left
+    row = next(r for r in edit.rows("invoices") if r["invoice_no"] == "A-1")
+    edit.set("invoices", row["id"], {"decision": "Approve"})
+    assert engine.tick(NOW + timedelta(minutes=2)).outcome == "done"
+    assert reads == [1]
+    assert edit.rows("invoices")[0]["status"] == "Awaiting accountant"
+
+
 def test_dates_as_excel_serials_or_date_cells_and_hidden_or_gapped_rows_work(
     tmp_path: Path,
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from functions.adapters.sqlite_state import SqliteState
 from functions.engine import Engine
-from functions.model import RenderedEmail
+from functions.model import RenderedEmail, SheetChanges
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
 from tests.builders import NOW, invoice
@@ -136,6 +136,44 @@ def test_an_idle_tick_writes_nothing(book: FakeBook, tmp_path: Path) -> None:
     book.row("INV-000001")["comment"] = "edited"
     engine.tick(NOW + timedelta(minutes=3))
     assert book.reads == reads + 1
+
+
+class OwnWriteBook(FakeBook):
+    """A book that, like a workbook, names the version its own write left (or None)."""
+
+    def __init__(self, people: list[tuple[str, str, str, str]], keeps: list[str]) -> None:
+        super().__init__(people)
+        self.keeps = keeps  # writes it reports as kept a person's value
+        self.written_version: str | None = None
+
+    def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
+        skipped = super().apply(changes, fingerprint) + self.keeps
+        self.written_version = self.version()
+        return skipped
+
+
+def test_the_tick_after_the_books_own_write_reads_nothing(tmp_path: Path) -> None:
+    book = OwnWriteBook(PEOPLE, keeps=[])
+    book.tabs["invoices"].append(new_invoice())
+    engine, _ = make_engine(book, tmp_path)
+    assert engine.tick(NOW).outcome == "done"
+    reads = book.reads
+    assert engine.tick(NOW + timedelta(minutes=1)).outcome == "idle"
+    assert book.reads == reads  # the version its write left is the one recorded
+    book.row("INV-000001")["decision"] = "Approve"
+    engine.tick(NOW + timedelta(minutes=2))
+    assert book.reads == reads + 1
+    assert book.row("INV-000001")["status"] == "Awaiting accountant"
+
+
+def test_a_write_that_kept_a_persons_value_is_read_again(tmp_path: Path) -> None:
+    book = OwnWriteBook(PEOPLE, keeps=["INV-000001 Decision: kept the value a person typed"])
+    book.tabs["invoices"].append(new_invoice())
+    engine, _ = make_engine(book, tmp_path)
+    engine.tick(NOW)
+    reads = book.reads
+    engine.tick(NOW + timedelta(minutes=1))
+    assert book.reads == reads + 1  # the book is not what the plan made: look again
 
 
 def test_a_second_tick_while_one_runs_is_skipped(book: FakeBook, tmp_path: Path) -> None:
