@@ -152,3 +152,16 @@ def test_an_english_book_gets_english_output(tmp_path: Path) -> None:
         assert words in out
     assert not re.search("[а-яё]", out, re.IGNORECASE), out
     assert joined(tick(book).stdout) == "tick: idle: nothing changed"
+
+
+def test_report_and_adopt_speak_russian_to_a_russian_book(tmp_path: Path) -> None:
+    book = make_book(tmp_path, "ru")
+    assert tick(book).returncode == 0
+    report = run("report", "--book", str(book), "--month", "2026-11")
+    assert report.returncode == 0, report.stderr
+    assert f"записано на вкладку «Отчёт 2026-11» книги {book}" in joined(report.stdout)
+
+    adopted = run("adopt", "--book", str(book), "--state", str(tmp_path / "new.sqlite"))
+    assert adopted.returncode == 0, adopted.stderr
+    assert joined(adopted.stdout).startswith(f"книга {book.name} принята как есть: ")
+    assert not ENGLISH.search(adopted.stdout.replace(book.name, "")), adopted.stdout
