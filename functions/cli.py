@@ -18,7 +18,9 @@ from rich.console import Console
 
 from .bootstrap import Config, book_path, build_engine
 from .console import print_report, print_report_tab
+from .engine import Engine
 from .errors import ConfigError, SheetflowError
+from .messages import say
 from .schema import LOCALES, Locale, load_schema
 
 app = typer.Typer(
@@ -36,6 +38,19 @@ app = typer.Typer(
 # Text from a sheet or a flag is printed as typed: no `:smile:` emoji, no `[red]` markup.
 out = Console(highlight=False, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
+# The engine a command built: once it has read the book, errors are said in the book's language.
+_ENGINES: list[Engine] = []
+
+
+def _engine(config: Config, *, sending: bool = True) -> Engine:
+    engine = build_engine(config, sending=sending)
+    _ENGINES.append(engine)
+    return engine
+
+
+def _locale_now() -> str:
+    return _ENGINES[-1].locale if _ENGINES else "en"
+
 
 BookOption = Annotated[
     str,
@@ -160,7 +175,7 @@ def tick(
 
     Example:  sheetflow tick --book books/sheetflow.xlsx --mail smtp://localhost:1025
     """
-    engine = build_engine(Config(book, mail, state))
+    engine = _engine(Config(book, mail, state))
     print_report(engine.tick(_parse_now(now)), out)
 
 
@@ -177,8 +192,11 @@ def adopt(
 
     Example:  sheetflow adopt --book books/sheetflow.xlsx
     """
-    engine = build_engine(Config(book, None, state), sending=False)
-    out.print(f"adopted {engine.book.name}: {engine.adopt(_parse_now(now))}", markup=False)
+    engine = _engine(Config(book, None, state), sending=False)
+    details = engine.adopt(_parse_now(now))
+    out.print(
+        say(engine.locale, "cli_adopted", book=engine.book.name, details=details), markup=False
+    )
 
 
 @app.command()
@@ -194,27 +212,32 @@ def run(
 
     Example:  sheetflow run --book books/sheetflow.xlsx --every 60
     """
-    engine = build_engine(Config(book, mail, state))
+    engine = _engine(Config(book, mail, state))
     stop = threading.Event()
 
     def interrupted(signum: int, frame: object) -> None:
         # A tick is never cut in half: Ctrl-C takes effect once the current tick is done.
-        out.print("stopping after this tick…" if not stop.is_set() else "stopping…")
+        said = "cli_stopping" if not stop.is_set() else "cli_stopping_now"
+        out.print(say(engine.locale, said), markup=False)
         stop.set()
 
     previous = signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
-    out.print(f"ticking {book} every {every:g} s; Ctrl-C to stop", markup=False)
+    started = False
     try:
         while not stop.is_set():
             try:
                 print_report(engine.tick(), out, title=datetime.now().strftime("%H:%M:%S"))
             except SheetflowError as exc:  # a bad edit must not stop the loop: say it, go on
-                err.print(f"error: {_one_line(str(exc))}")
+                err.print(say(engine.locale, "cli_error", message=_one_line(str(exc))))
+            if not started:  # said once the first tick has told the book's language
+                said = say(engine.locale, "cli_ticking", book=book, every=f"{every:g}")
+                out.print(said, markup=False)
+                started = True
             stop.wait(every)
     finally:
         signal.signal(signal.SIGINT, previous)
-    out.print("stopped")
+    out.print(say(engine.locale, "cli_stopped"), markup=False)
 
 
 @app.command()
@@ -232,14 +255,15 @@ def report(
     """
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise ConfigError(f"--month {month!r} must look like 2026-11")
-    tab = build_engine(Config(book, None, state)).monthly_report(month)
+    engine = _engine(Config(book, None, state))
+    tab = engine.monthly_report(month)
     if csv:
         writer = csv_module.writer(sys.stdout, lineterminator="\n")
         writer.writerow(tab.headers)
         writer.writerows(tab.rows)
         return
     print_report_tab(tab, out)
-    out.print(f"written to the tab “{tab.title}” of {book}", markup=False)
+    out.print(say(engine.locale, "cli_report_written", title=tab.title, book=book), markup=False)
 
 
 @app.command()
@@ -314,7 +338,7 @@ def main() -> None:
     try:
         app()  # typer reports usage errors and exits by itself
     except SheetflowError as exc:
-        err.print(f"error: {_one_line(str(exc))}")
+        err.print(say(_locale_now(), "cli_error", message=_one_line(str(exc))))
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("aborted")

@@ -7,21 +7,26 @@ from rich.markup import escape
 from rich.table import Table
 
 from .engine import TickReport
+from .messages import say
 from .model import ReportTab
 
 _STYLE = {"done": "green", "idle": "dim", "skipped": "yellow", "busy": "yellow", "retry": "yellow"}
 
 
-def print_report(report: TickReport, console: Console, *, title: str = "tick") -> None:
+def print_report(report: TickReport, console: Console, *, title: str | None = None) -> None:
+    """The tick's summary in the book's language (report.locale)."""
+    lang = report.locale
+    title = say(lang, "tick_title") if title is None else title
     style = _STYLE.get(report.outcome, "white")
-    headline = escape(report.message or report.outcome)  # sheet text is never rich markup
+    outcome = f"tick_outcome_{report.outcome}"
+    headline = escape(report.message or say(lang, outcome))  # sheet text is never rich markup
     console.print(f"[bold]{escape(title)}[/bold]: [{style}]{headline}[/{style}]", highlight=False)
     if report.transitions:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("record")
-        table.add_column("from")
+        table.add_column(say(lang, "tick_column_record"))
+        table.add_column(say(lang, "tick_column_from"))
         table.add_column("")
-        table.add_column("to")
+        table.add_column(say(lang, "tick_column_to"))
         for record, before, after in report.transitions:
             table.add_row(
                 escape(record), escape(before or "—"), "→", f"[cyan]{escape(after)}[/cyan]"
@@ -30,7 +35,8 @@ def print_report(report: TickReport, console: Console, *, title: str = "tick") -
     for email in report.emails:
         console.print(f"  [magenta]✉[/magenta] {escape(email)}", highlight=False)
     for conflict in report.conflicts:
-        console.print(f"  [red]⚠ conflict[/red] {escape(conflict)}", highlight=False)
+        word = say(lang, "tick_conflict")
+        console.print(f"  [red]⚠ {word}[/red] {escape(conflict)}", highlight=False)
     for problem in report.problems:
         console.print(f"  [yellow]• {escape(problem)}[/yellow]", highlight=False)
 

@@ -57,22 +57,25 @@ class Directory:
         return [p for p in self.people if p.active and p.role == role]
 
 
-def read_directory(table: TableRead, schema: Schema) -> Directory:
+def read_directory(table: TableRead, schema: Schema, locale: str = "en") -> Directory:
+    """People; a row that names no one is skipped and said (in the book's language)."""
     people: list[Person] = []
     problems: list[str] = []
+    lang: Locale = "ru" if locale == "ru" else "en"
+    email_label = schema.tab("people").column("email").header[lang]
     for row in table.rows:
         name = text(row.get("name"))
-        email, email_problem = parse_email(row.get("email"), "Email")
+        email, email_problem = parse_email(row.get("email"), email_label, lang)
         role = schema.choice_key("roles", text(row.get("role")))
         active_word = text(row.get("active"))
         active = active_word == "" or schema.choice_key("yes_no", active_word) == "yes"
         if not name or email_problem or role is None:
             why = email_problem or (
-                "Name is empty"
+                say(lang, "people_no_name")
                 if not name
-                else f"Role “{text(row.get('role'))}” is not manager, director or accountant"
+                else say(lang, "people_bad_role", value=text(row.get("role")))
             )
-            problems.append(f"People row {row.number}: {why}")
+            problems.append(say(lang, "people_row", row=row.number, why=why))
             continue
         people.append(Person(name=name, email=str(email), role=role, active=active))
     return Directory(tuple(people), tuple(problems))

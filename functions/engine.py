@@ -54,9 +54,6 @@ from .schema import Locale, Schema
 _log = logging.getLogger("sheetflow")
 LEASE_SECONDS = 300.0
 FULL_READ = 300.0  # seconds: read all even if the version says nothing changed (it may lag)
-LOST_LOCK = (
-    "this tick outlived its lock and another tick took over; that tick sends the remaining emails"
-)
 Checkpoint = Callable[[str], None]
 
 
@@ -77,6 +74,7 @@ class TickReport:
     conflicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)  # writes refused for good (ERROR)
+    locale: str = "en"  # the book's language, which the messages above are written in
 
 
 def report_due(meta: dict[str, object], now: datetime) -> str | None:
@@ -150,6 +148,7 @@ class Engine:
         self.folder = folder
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._holds_lock = False
+        self.locale = "en"  # the book's language, once a tick (or the state) has told it
 
     def tick(
         self,
@@ -159,7 +158,9 @@ class Engine:
     ) -> TickReport:
         """One pass over `flows`; if another tick holds the lock, wait up to `wait_seconds`."""
         if not self._lock(wait_seconds):
-            return TickReport("skipped", "skipped: another tick is running")
+            self.locale = self._known_locale()
+            message = say(self.locale, "tick_skipped")
+            return TickReport("skipped", message, locale=self.locale)
         self._holds_lock = True
         try:
             return self._locked_tick(now or datetime.now(UTC), flows)
@@ -176,7 +177,7 @@ class Engine:
         return True
 
     def _locked_tick(self, now: datetime, flows: frozenset[str]) -> TickReport:
-        report = TickReport()
+        report = TickReport(locale=self.locale)
         journal = self.state.load_journal()
         busy = self.book.busy_reason()
         if journal and not busy:
@@ -184,10 +185,15 @@ class Engine:
             self._check_owner(self.book.read(), meta)
             self._finish(journal, None, report)
         if busy:
+            report.locale = self.locale = self._known_locale()
             self.deliver(report)
-            report.outcome, report.message = "busy", f"nothing written: {busy}"
+            report.outcome, report.message = (
+                "busy",
+                say(report.locale, "tick_nothing_written", why=busy),
+            )
             return report
         meta = self.state.load_meta()
+        report.locale = self.locale = str(meta.get("locale") or self.locale)
         version = self.book.version()
         due = report_due(meta, now)
         version_key = "book_version" + ("" if flows == ALL_FLOWS else ":" + "+".join(sorted(flows)))
@@ -206,6 +212,7 @@ class Engine:
             self._keep_cursor(scan, meta)
             return self._idle(report)  # nobody edited since the last tick: no read at all
         read = self.book.read()
+        report.locale = self.locale = read.locale
         self._check_owner(read, meta)
         digest_key, digest = version_key + ":digest", read_digest(read)
         same = meta.get(version_key) == version and meta.get(digest_key) == digest
@@ -225,6 +232,7 @@ class Engine:
         plan.meta[version_key] = version
         plan.meta[read_key] = now.timestamp()
         plan.meta[digest_key] = digest
+        plan.meta["locale"] = read.locale  # idle ticks, which read nothing, speak it too
         if read.identity:
             plan.meta["book_id"] = read.identity
         if due:
@@ -242,27 +250,27 @@ class Engine:
             self._finish(journal, fingerprint, report, version_key)
         except (BookChangedError, BookBusyError) as exc:
             self.state.drop_journal()
-            report.outcome, report.message = "retry", f"nothing written: {exc}"
+            report.outcome = "retry"
+            report.message = say(report.locale, "tick_nothing_written", why=exc)
             return report
         self.deliver(report)
         return report
+
+    def _known_locale(self) -> str:
+        """The book's language as the last tick recorded it, before this tick reads the book."""
+        return str(self.state.load_meta().get("locale") or self.locale)
 
     def _check_owner(self, read: BookRead, meta: dict[str, object]) -> None:
         """Refuse a state that is missing or another book's: nothing is sent or written."""
         problem = ownership_problem(read, meta)
         if problem is None:
             return
-        where = f" at {self.state_location}" if self.state_location else ""
+        lang, location = read.locale, self.state_location
+        where = say(lang, "state_where", location=location) if location else ""
         book = self.book_spec or self.book.name
-        if problem == "missing":
-            why = f"this book already has invoices with IDs, but its state{where} is missing"
-        else:
-            why = f"the state{where} belongs to another book"
-        raise StateMismatchError(
-            f"{why}: nothing was sent or written, so no past email goes out again. If the"
-            " state was moved, point --state at it; to adopt the book as it stands (every row"
-            f" recorded as it is, no email): sheetflow adopt --book {book}"
-        )
+        key = "state_missing" if problem == "missing" else "state_of_another_book"
+        why = say(lang, key, where=where)
+        raise StateMismatchError(say(lang, "state_mismatch", why=why, book=book))
 
     def adopt(self, now: datetime | None = None) -> str:
         """Record the book as it stands in this state: no email, one Log line."""
@@ -273,6 +281,7 @@ class Engine:
             for key in self.state.pending_keys():  # another book's queued emails never go out
                 self.state.mark_sent(key, "dropped")
             read = self.book.read()
+            self.locale = read.locale
             known = {tab: list(rows) for tab, rows in self.state.load_snapshot().items()}
             snapshot, meta, entry = adopt(read, known, self.schema, now or datetime.now(UTC))
             self.book.apply(SheetChanges(log=[entry]), read.fingerprint)
@@ -323,6 +332,7 @@ class Engine:
             if journal:
                 self._finish(journal, None, TickReport())
             read = self.book.read()
+            self.locale = read.locale
             self._check_owner(read, self.state.load_meta())
             tab = self._report_tab(read, month, [])
             entry = self._report_logged(month, read, now or datetime.now(UTC))
@@ -363,7 +373,7 @@ class Engine:
     def _idle(self, report: TickReport) -> TickReport:
         self.deliver(report)
         report.outcome = report.outcome if report.transitions else "idle"
-        report.message = report.message or "idle: nothing changed"
+        report.message = report.message or say(report.locale, "tick_idle")
         return report
 
     def _journal(self, plan: TickPlan, locale: str, now: datetime) -> dict[str, object]:
@@ -424,7 +434,9 @@ class Engine:
         locale = str(journal.get("locale") or "en")
         entry = setaside.set_aside(journal, exc, self.schema, locale, datetime.now(UTC))
         self.state.save_journal(journal, [])
-        message = f"set aside after repeated refusals: {entry['request']}: {entry['error']}"
+        message = say(
+            report.locale, "tick_set_aside", request=entry["request"], error=entry["error"]
+        )
         _log.error("%s (rows: %s)", message, ", ".join(entry["records"]) or "none")
         report.problems.append(message)
         report.set_aside.append(message)
@@ -439,7 +451,7 @@ class Engine:
         """
         for key in self.state.pending_keys():
             if self._holds_lock and not self.state.acquire_lock(self.owner, LEASE_SECONDS):
-                report.problems.append(LOST_LOCK)
+                report.problems.append(say(report.locale, "tick_lost_lock"))
                 return
             entry = self.state.ledger_entry(key)
             if entry is None or entry[1] not in ("pending", "sending"):
@@ -449,10 +461,9 @@ class Engine:
                 delivered = self.mail.was_sent(email)
                 if delivered is None:
                     self.state.mark_sent(email.key, "uncertain")
-                    report.problems.append(
-                        f"email “{email.subject}” to {', '.join(email.to)} may not have been"
-                        " sent (a tick was interrupted while sending): check the sent mail"
-                    )
+                    to = ", ".join(email.to)
+                    said = say(report.locale, "tick_email_uncertain", subject=email.subject, to=to)
+                    report.problems.append(said)
                     continue
                 if delivered:
                     self.state.mark_sent(email.key)
@@ -463,7 +474,7 @@ class Engine:
             except MailError as exc:
                 # Maybe delivered: stay at "sending" so the next tick asks the sender first.
                 self.state.mark_sent(email.key, "sending" if exc.maybe_sent else "pending")
-                report.problems.append(f"{exc}; will retry next tick")
+                report.problems.append(say(report.locale, "tick_mail_retry", error=exc))
                 return
             self.state.mark_sent(email.key)
             report.emails.append(f"{', '.join(email.to)} — {email.subject}")

@@ -87,7 +87,7 @@ def plan_tick(
 ) -> TickPlan:
     locale: Locale = "ru" if read.locale == "ru" else "en"
     people_table, settings_table = read.table("people"), read.table("settings")
-    directory = read_directory(people_table, schema)
+    directory = read_directory(people_table, schema, locale)
     settings, settings_said = settings_problems(settings_table, schema, locale)
     plan = TickPlan(meta=dict(meta), locale=locale, sender=settings.sender)
     plan.problems += list(directory.problems)
@@ -282,7 +282,9 @@ def _plan_deals(
             plan.changes.writes.append(
                 CellWrite("deals", None, row.number, "note", note, stored(row.get("note")))
             )
-            plan.problems.append(f"{table.title} row {row.number}: {note}")
+            plan.problems.append(
+                ctx.say("tick_tab_row", tab=table.title, row=row.number, note=note)
+            )
     _mark_removed(diff, previous, ctx, plan, "deals")
     if silent:
         plan.meta["deals_baseline"] = True
@@ -324,7 +326,7 @@ def _mark_copies(diff: TableDiff, ctx: FlowContext, plan: TickPlan) -> None:
                     CellWrite("invoices", None, row.number, "note", note, stored(row.get("note")))
                 )
                 plan.changes.log.append(ctx.log(record, "copy", details=note))
-                plan.problems.append(f"row {row.number}: {note}")
+                plan.problems.append(ctx.say("tick_row", row=row.number, note=note))
 
 
 def _mark_removed(
@@ -351,7 +353,7 @@ def _mark_removed(
             )
         )
         plan.snapshot.setdefault(tab, {})[record] = {**entry, "deleted": True}
-        plan.problems.append(f"{record}: row deleted (its last values are in the Log)")
+        plan.problems.append(ctx.say("tick_row_deleted", record=record))
 
 
 def _header(tab: Tab, column: str, ctx: FlowContext) -> str:

@@ -51,6 +51,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import BookChangedError, RefusedError
+from ..messages import say
 from ..model import BookRead, Cell, SheetChanges
 from ..schema import Locale, Schema
 from .gsheets_api import ApiFailure, GoogleApiError, SheetsApi, Tab, argument_separator
@@ -70,7 +71,6 @@ from .gsheets_layout import create_google_book
 
 __all__ = ["GoogleApiError", "GoogleSheetBook", "create_google_book"]
 
-CHANGED = "the Google Sheet was edited during the tick; nothing written, the next tick will retry"
 STALE = (
     "the Google Sheet's tabs, protections or filter views changed during the tick;"
     " nothing written, the next tick will retry"
@@ -191,7 +191,7 @@ class GoogleSheetBook:
             # Cells and locks are addressed by row position: any edit since the read (a sort,
             # an inserted or deleted row) must stop the write, or values land on other rows.
             if self._drive_version() != fingerprint:
-                raise BookChangedError(CHANGED)
+                raise BookChangedError(say(seen.locale if seen else "en", "sheet_changed"))
             seen = seen or self._load(fingerprint, whole_log=False)
         builder = ChangeBuilder(
             self.schema,

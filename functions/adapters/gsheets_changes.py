@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ..errors import SchemaError
 from ..log_times import same_log_row
+from ..messages import say
 from ..model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, RowAppend, Stored, stored
 from ..parsing import text
 from ..schema import Locale, Schema
@@ -132,17 +133,19 @@ class ChangeBuilder:
         """Compare-and-set one cell; a sentence when a person's newer value was kept."""
         tab = self.grid(write.tab)
         header = tab.spec.column(write.column).header[self.seen.locale]
-        label = f"{write.record or f'row {write.row}'} {header}"
+        label = (
+            f"{write.record or say(self.seen.locale, 'write_row_label', row=write.row)} {header}"
+        )
         row = write.row if write.record is None else tab.row_of(write.record, write.row)
         if row is None:
-            return f"{label}: the row is gone (deleted meanwhile?); nothing written"
+            return say(self.seen.locale, "write_row_gone", label=label)
         if write.column not in tab.columns:
             self.requests += tab.add_column(write.column, self.seen.locale)
         current = stored(tab.value(row, write.column))
         if current == stored(write.value):
             return None
         if current != write.expected:
-            return f"{label}: kept the value a person typed meanwhile"
+            return say(self.seen.locale, "write_kept_persons_value", label=label)
         tab.put(row, write.column, write.value)
         data, fields = typed_cell(write.value, tab.spec.column(write.column).type, self.seen.locale)
         self.requests.append(

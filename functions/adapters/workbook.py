@@ -8,6 +8,7 @@ swapping in a temp file, never while the book is open in an office application.
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
@@ -20,6 +21,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from ..errors import BookBusyError, BookChangedError, NotAWorkbookError, SchemaError
 from ..log_times import same_log_row
+from ..messages import say
 from ..model import (
     BookRead,
     Cell,
@@ -65,10 +67,6 @@ __all__ = ["WorkbookBook", "create_workbook"]
 
 READ_TABS = ("invoices", "deals", "people", "settings")
 OPTIONAL_TABS = frozenset({"deals"})
-CHANGED = (
-    "the workbook was saved by someone else during the tick; nothing written,"
-    " the next tick will retry"
-)
 _BROKEN = (zipfile.BadZipFile, KeyError, OSError, InvalidFileException, ParseError, ValueError)
 
 
@@ -87,11 +85,19 @@ class WorkbookBook:
     def busy_reason(self) -> str | None:
         for app, lock in (("LibreOffice", f".~lock.{self.name}#"), ("Excel", f"~${self.name}")):
             if (self.path.parent / lock).exists():
-                return (
-                    f"the workbook is open in {app} (lock file {lock}); "
-                    "close it and the next tick will write"
-                )
+                return say(self._language(), "workbook_open", app=app, lock=lock)
         return None
+
+    def _language(self) -> Locale:
+        """The book's language for a sentence about it, from its tab titles (no cells read)."""
+        if self._seen is not None:
+            return self._seen.locale
+        try:
+            with zipfile.ZipFile(self.path) as package:
+                xml = package.read("xl/workbook.xml").decode("utf-8", "replace")
+            return self._locale(re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', xml))
+        except (*_BROKEN, NotAWorkbookError):
+            return "en"
 
     def version(self) -> str:
         """Changes whenever the file is saved: size and modification time, no read."""
@@ -196,7 +202,7 @@ class WorkbookBook:
         seen, self._seen = self._seen, None
         data = self._bytes()
         if fingerprint is not None and _sha256(data) != fingerprint:
-            raise BookChangedError(CHANGED)
+            raise BookChangedError(say(seen.locale if seen else "en", "workbook_changed"))
         if fingerprint is not None and seen is not None and seen.fingerprint == fingerprint:
             # The file is the one this tick read: patch the changed cells only (see
             # workbook_fast); None when the changes need the full openpyxl load below.
@@ -243,7 +249,7 @@ class WorkbookBook:
         if reason:
             raise BookBusyError(reason)
         if _sha256(self._bytes()) != _sha256(data):
-            raise BookChangedError(CHANGED)
+            raise BookChangedError(say(self._language(), "workbook_changed"))
 
     def _bytes(self) -> bytes:
         try:
@@ -289,16 +295,16 @@ class _Writer:
         """Compare-and-set one cell; a sentence when a person's newer value was kept."""
         tab = self.cursor(write.tab)
         header = tab.tab.column(write.column).header[self.locale]
-        label = f"{write.record or f'row {write.row}'} {header}"
+        label = f"{write.record or say(self.locale, 'write_row_label', row=write.row)} {header}"
         row = write.row if write.record is None else tab.row_of(write.record, write.row)
         if row is None:
-            return f"{label}: the row is gone (deleted meanwhile?); nothing written"
+            return say(self.locale, "write_row_gone", label=label)
         cell = tab.cell(row, write.column)
         current = stored(_cell(cell.value))
         if current == stored(write.value):
             return None
         if current != write.expected:
-            return f"{label}: kept the value a person typed meanwhile"
+            return say(self.locale, "write_kept_persons_value", label=label)
         put_typed(tab.writable(cell), write.value, tab.tab.column(write.column).type, self.locale)
         if write.column == tab.tab.id_column:
             tab.forget_ids()

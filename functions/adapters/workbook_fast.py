@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from ..formats import SHEET_DATETIME_FORMAT
 from ..log_times import log_cell
+from ..messages import say
 from ..model import (
     Cell,
     CellLock,
@@ -184,10 +185,10 @@ class _Patch:
     def write(self, write: CellWrite) -> str | None:
         grid = self.grid(write.tab)
         header = grid.tab.column(write.column).header[self.locale]
-        label = f"{write.record or f'row {write.row}'} {header}"
+        label = f"{write.record or say(self.locale, 'write_row_label', row=write.row)} {header}"
         row = write.row if write.record is None else grid.row_of(write.record, write.row)
         if row is None:
-            return f"{label}: the row is gone (deleted meanwhile?); nothing written"
+            return say(self.locale, "write_row_gone", label=label)
         sheet = self.sheet(grid.title)
         col = grid.columns[write.column]
         if sheet.has_formula(row, col):
@@ -196,7 +197,7 @@ class _Patch:
         if current == stored(write.value):
             return None
         if current != write.expected:
-            return f"{label}: kept the value a person typed meanwhile"
+            return say(self.locale, "write_kept_persons_value", label=label)
         self.put(sheet, row, col, write.value, grid.tab.column(write.column).type)
         grid.put(row, write.column, write.value)
         if row > DATA_ROWS and grid.tab.key in PROTECTED_TABS:

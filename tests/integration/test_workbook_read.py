@@ -12,6 +12,7 @@ import re
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -75,7 +76,7 @@ def _book(tmp_path: Path) -> Path:
     return path
 
 
-def _both(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+def _both(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         ws = book.active

@@ -55,3 +55,30 @@ def test_filled_settings_raise_nothing() -> None:
 def test_an_unknown_time_zone_is_said_in_the_books_language() -> None:
     _, problems = read_settings(table({"Часовой пояс": "Марс/Олимп"}), SCHEMA, "ru")
     assert any("Марс/Олимп" in p and "неизвестный часовой пояс" in p for p in problems)
+
+
+def test_a_sender_with_a_display_name_and_a_lower_case_currency_are_fine() -> None:
+    pairs = {
+        "Sender": "Northwind Billing <billing@northwind.example>",
+        "Currency": "usd",
+        "Time zone": "Europe/Berlin",
+    }
+    settings, problems = read_settings(table(pairs), SCHEMA, "en")
+    assert problems == []
+    assert settings.sender == "Northwind Billing <billing@northwind.example>"
+
+
+def test_bad_sender_currency_and_reply_to_fall_back_and_say_what_is_used() -> None:
+    pairs = {
+        "Sender": "billing@acme.example\r\nBcc: evil@x.com",
+        "Currency": "Euro",
+        "Time zone": "Europe/Berlin",
+        "Reply to": "the boss",
+    }
+    settings, problems = read_settings(table(pairs), SCHEMA, "en")
+    assert settings.sender == FALLBACK_SENDER
+    assert settings.currency == "EUR"
+    assert settings.reply_to == ""
+    assert len(problems) == 3
+    assert any("is not a currency code" in p and "taken as EUR" in p for p in problems)
+    assert any("“the boss” is not an email address" in p for p in problems)
