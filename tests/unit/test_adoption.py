@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.adoption import adopt, has_history, ownership_problem
-from functions.model import BookRead, TableRead
+from functions.invoice_flow import plan_invoice
+from functions.model import BookRead, SheetRow, TableRead
 from functions.schema import load_schema
-from tests.builders import invoice, step
+from tests.builders import SETTINGS as BUILT_SETTINGS
+from tests.builders import context, invoice, step
 from tests.fakes import FakeBook
 
 SCHEMA = load_schema()
@@ -18,12 +20,14 @@ NOW = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # in Tokyo already January
 SETTINGS = [{"key": "Time zone", "value": "Asia/Tokyo"}, {"key": "Currency", "value": "EUR"}]
 
 
-def book_read(*rows: dict[str, Any], deals: int = 0, identity: str = "book-1") -> BookRead:
+def book_read(
+    *rows: dict[str, Any], deals: int = 0, settings: list[dict[str, str]] = SETTINGS
+) -> BookRead:
     book = FakeBook()
     book.tabs["invoices"] = [dict(r) for r in rows]
     book.tabs["deals"] = [{"deal_id": f"D-{n}", "deal": "Deal"} for n in range(deals)]
-    book.tabs["settings"] = [dict(s) for s in SETTINGS]
-    return replace(book.read(), identity=identity)
+    book.tabs["settings"] = [dict(s) for s in settings]
+    return replace(book.read(), identity="book-1")
 
 
 def adopted(status: str, **values: Any) -> dict[str, Any]:
@@ -99,7 +103,7 @@ def test_an_adopted_paid_invoice_keeps_its_amount() -> None:
 
 
 def test_an_unknown_status_is_adopted_as_new_and_rows_without_id_are_left_for_the_tick() -> None:
-    rows = (invoice(id="INV-000003", status="Lost"), invoice(id=None), invoice(id="  "))
+    rows = (invoice(id=None), invoice(id="  "), invoice(id="INV-000003", status="Lost"))
     snapshot, _, entry = adopt(book_read(*rows), {}, SCHEMA, NOW)
     assert list(snapshot["invoices"]) == ["INV-000003"]
     assert snapshot["invoices"]["INV-000003"]["state"]["status"] == "new"  # type: ignore[index]
@@ -132,7 +136,7 @@ def test_records_of_another_book_are_deleted_and_deals_recorded_as_they_are() ->
 
 
 def test_the_state_is_marked_as_this_books_and_its_past_as_reported() -> None:
-    _, meta, entry = adopt(book_read(invoice()), {}, SCHEMA, NOW)
+    _, meta, entry = adopt(book_read(invoice()), {}, SCHEMA, NOW.replace(microsecond=123456))
     assert meta == {
         "book_id": "book-1",
         "next_invoice_no": 2,
@@ -177,3 +181,31 @@ def test_a_state_is_refused_when_missing_for_a_book_with_history_or_another_book
     assert ownership_problem(read, {"book_id": "book-1"}) is None
     assert ownership_problem(read, {"book_id": "book-2"}) == "other"
     assert ownership_problem(replace(read, identity=""), {"book_id": "book-2"}) is None
+
+
+def test_an_invoice_without_currency_is_adopted_in_the_settings_currency_of_its_language() -> None:
+    row = invoice(status="Awaiting decision", currency=None)
+    no_currency = SETTINGS[:1]  # a Russian book with no Currency in Settings means roubles
+    read = replace(book_read(row, settings=no_currency), locale="ru")
+    snapshot, _, _ = adopt(read, {}, SCHEMA, NOW)
+    entry = snapshot["invoices"]["INV-000001"] or {}
+    assert entry["state"]["requested"]["currency"] == "RUB"
+    rub = replace(context(locale="ru"), settings=replace(BUILT_SETTINGS, currency="RUB"))
+    out = plan_invoice("INV-000001", SheetRow(2, dict(entry["values"])), entry, rub)
+    assert out.emails == []  # nothing changed: no new request to the signer
+    assert out.state.status == "awaiting_decision"
+
+
+def test_an_approved_invoice_without_currency_stays_approved_after_adoption() -> None:
+    entry = adopted("Awaiting accountant", decision="Approve", currency=None)
+    out = then(entry)
+    assert out.state.status == "awaiting_accountant"
+    assert out.emails == []
+
+
+def test_a_book_without_an_invoices_tab_still_has_its_deals_adopted() -> None:
+    read = book_read(deals=1)
+    del read.tables["invoices"]
+    snapshot, _, entry = adopt(read, {}, SCHEMA, NOW)
+    assert list(snapshot["deals"]) == ["D-0"]
+    assert "0 invoices and 1 deals recorded" in entry.details

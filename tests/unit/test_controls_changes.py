@@ -4,7 +4,7 @@ same supplier invoice by name alone."""
 from __future__ import annotations
 
 from functions.controls import DuplicateIndex, bound_values, changes
-from tests.builders import invoice
+from tests.builders import invoice, walk
 
 
 def test_changes_are_shown_in_the_books_language() -> None:
@@ -41,3 +41,57 @@ def test_the_same_supplier_by_name_with_another_address_is_still_a_duplicate() -
     assert index.others("INV-000002", renamed) == ["INV-000001"]
     nameless = invoice(supplier=None, supplier_email="accounts@acme.example")
     assert index.others("INV-000002", nameless) == []
+
+
+def test_values_that_do_not_read_are_compared_and_shown_as_typed() -> None:
+    before = bound_values(invoice(invoice_date="someday", amount="a lot", invoice_no="A 17"), "EUR")
+    after = bound_values(invoice(invoice_date="20.11.2026", amount=5, invoice_no="B  17"), "EUR")
+    assert changes(before, after) == [
+        ("invoice_no", "A 17", "B 17"),
+        ("invoice_date", "someday", "Nov 20, 2026"),
+        ("amount", "a lot", "5.00"),
+    ]
+    retyped = bound_values(invoice(invoice_date="sometime", amount="plenty"), "EUR")
+    assert [c for c, _, _ in changes(before, retyped)] == ["invoice_no", "invoice_date", "amount"]
+
+
+def test_a_supplier_spelt_with_yo_or_ye_is_the_same_supplier() -> None:
+    index = DuplicateIndex([("INV-000001", invoice(supplier="ООО Ёлка", invoice_no="17"))])
+    assert index.others(
+        "INV-000002", invoice(supplier="ооо елка", invoice_no="17", supplier_email="x@y.example")
+    ) == ["INV-000001"]
+
+
+def test_a_duplicate_needs_an_invoice_number_and_a_supplier_name_or_address() -> None:
+    index = DuplicateIndex(
+        [
+            ("INV-000001", invoice(supplier="Acme", supplier_email=None, invoice_no="17")),
+            ("INV-000002", invoice(supplier="Acme", invoice_no=None)),
+        ]
+    )
+    assert index.others(
+        "INV-000003", invoice(supplier="Acme", supplier_email=None, invoice_no="17")
+    ) == ["INV-000001"]
+    assert index.others("INV-000003", invoice(supplier="Acme", invoice_no=" ")) == []
+
+
+def test_another_currency_after_approval_needs_a_new_decision() -> None:
+    out, _ = walk(invoice(), {"decision": "Approve"}, {"currency": "usd"})
+    assert out.state.status == "awaiting_decision"
+    assert [e.template for e in out.emails] == ["signer_request", *["approval_void"] * 2]
+    for email in out.emails:
+        assert email.context["changes"] == [{"label": "Currency", "old": "EUR", "new": "USD"}]
+    assert "Currency EUR → USD after approval — needs a new decision" in (out.note or "")
+
+
+def test_another_invoice_file_while_awaiting_a_decision_is_sent_to_the_signer() -> None:
+    out, _ = walk(invoice(), {"invoice_file": "https://files.example/A-17-fixed.pdf"})
+    [request] = out.emails
+    assert request.key.endswith(":r2:dmitry@example.com")
+    assert request.context["changes"] == [
+        {
+            "label": "Invoice file",
+            "old": "https://files.example/A-17.pdf",
+            "new": "https://files.example/A-17-fixed.pdf",
+        }
+    ]

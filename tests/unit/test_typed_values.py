@@ -80,3 +80,9 @@ def test_the_flow_writes_the_settled_values_once_the_row_is_accepted() -> None:
     assert out.state.status == "awaiting_decision"
     assert out.writes["amount"] == 1234.5
     assert [e.from_ for e in out.log if e.event == "typed"] == ["1 234,50"]
+
+
+def test_a_typed_date_is_logged_the_russian_way_in_a_russian_book() -> None:
+    writes, log = settle(locale="ru", invoice_date="2026-11-20")
+    assert writes == {"invoice_date": "2026-11-20T00:00:00"}
+    assert [(e.from_, e.to, e.details) for e in log] == [("2026-11-20", "20.11.2026", "Дата счёта")]
