@@ -262,7 +262,7 @@ def report(
         writer.writerow(tab.headers)
         writer.writerows(tab.rows)
         return
-    print_report_tab(tab, out)
+    print_report_tab(tab, out, engine.locale)
     out.print(say(engine.locale, "cli_report_written", title=tab.title, book=book), markup=False)
 
 

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from . import formats
 from .engine import TickReport
 from .messages import say
 from .model import ReportTab
@@ -41,22 +42,27 @@ def print_report(report: TickReport, console: Console, *, title: str | None = No
         console.print(f"  [yellow]• {escape(problem)}[/yellow]", highlight=False)
 
 
-def print_report_tab(tab: ReportTab, console: Console) -> None:
-    """A report turned on its side: one line per figure, one column per manager, fits a terminal."""
+def print_report_tab(tab: ReportTab, console: Console, locale: str = "en") -> None:
+    """A report turned on its side: one line per figure, one column per manager, fits a terminal.
+
+    Amounts as the book's locale writes them (Babel): `1,234.50`, `1 234,50`."""
     table = Table(title=escape(tab.title), header_style="bold", title_style="bold")
     table.add_column("")
     for row in tab.rows:
         table.add_column(escape(str(row[0])), justify="right")
     for index, header in enumerate(tab.headers[1:], start=1):
         table.add_row(
-            escape(header), *(escape(_shown(row[index], tab.formats[index])) for row in tab.rows)
+            escape(header),
+            *(escape(_shown(row[index], tab.formats[index], locale)) for row in tab.rows),
         )
     console.print(table)
 
 
-def _shown(value: object, fmt: str) -> str:
+def _shown(value: object, fmt: str, locale: str) -> str:
     if value is None:
         return "—"
-    if fmt == "money" and isinstance(value, int | float):
-        return f"{value:,.2f}".replace(",", "\u00a0")
-    return str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if fmt == "money":
+        return formats.amount(value, locale)
+    return formats.number(value, locale)

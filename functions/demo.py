@@ -222,7 +222,7 @@ def play(directory: Path, console: Console, bitrix24: bool = False) -> None:
 def _report(engine: Engine, clock: datetime, console: Console) -> str:
     tab = engine.monthly_report(clock.strftime("%Y-%m"), clock)
     console.print()
-    print_report_tab(tab, console)
+    print_report_tab(tab, console, engine.locale)
     return tab.title
 
 
