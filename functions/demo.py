@@ -10,8 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from . import formats
 from .adapters.workbook import create_workbook
 from .adapters.workbook_editor import WorkbookEditor
 from .bootstrap import Config, build_engine
@@ -231,12 +233,12 @@ def _summary(edit: WorkbookEditor, book: Path, console: Console) -> None:
     console.rule("[bold]where things stand[/bold]")
     table = Table("ID", "Supplier", "Amount", "Status", "Accountant", "Note", header_style="bold")
     for row in edit.rows("invoices"):
-        table.add_row(
-            *(
-                str(row.get(k) or "")
-                for k in ("id", "supplier", "amount", "status", "accountant", "note")
-            )
-        )
+        amount = row.get("amount")
+        keys = ("id", "supplier", "amount", "status", "accountant", "note")
+        cells = {k: str(row.get(k) or "") for k in keys}
+        if isinstance(amount, int | float) and not isinstance(amount, bool):
+            cells["amount"] = formats.amount(amount, "en")  # the demo book is English
+        table.add_row(*(escape(cells[k]) for k in keys))
     console.print(table)
     outbox = sorted((book.parent / "outbox").glob("*.eml"))
     console.print(f"{len(outbox)} emails were sent.")
