@@ -158,24 +158,31 @@ def settings_problems(
     if "sender" not in values:
         problem("sender", "settings_no_sender", used=FALLBACK_SENDER)
     elif not _sender_address(values["sender"]):
-        problem("sender", "settings_bad_sender", value=values["sender"][:60], used=FALLBACK_SENDER)
+        problem(
+            "sender", "settings_bad_sender", value=_shown(values["sender"]), used=FALLBACK_SENDER
+        )
         values["sender"] = FALLBACK_SENDER
     if "currency" not in values:
         values["currency"] = default_currency(lang)
         problem("currency", "settings_no_currency", used=values["currency"])
     elif not known_currency(values["currency"]):
         typed, values["currency"] = values["currency"], default_currency(lang)
-        problem("currency", "settings_bad_currency", value=typed[:60], used=values["currency"])
+        problem("currency", "settings_bad_currency", value=_shown(typed), used=values["currency"])
     if "time_zone" not in values:
         problem("time_zone", "settings_no_time_zone")
     try:
         ZoneInfo(values.get("time_zone", "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
-        problem("time_zone", "settings_unknown_time_zone", value=values["time_zone"][:60])
+        problem("time_zone", "settings_unknown_time_zone", value=_shown(values["time_zone"]))
         values["time_zone"] = "UTC"
     if "reply_to" in values and parse_email(values["reply_to"], "")[1]:
-        problem("reply_to", "settings_bad_reply_to", value=values.pop("reply_to")[:60])
+        problem("reply_to", "settings_bad_reply_to", value=_shown(values.pop("reply_to")))
     return Settings(**values), problems
+
+
+def _shown(typed: str) -> str:
+    """A typed value quoted in a sentence: one line, not too long."""
+    return " ".join(typed.split())[:60]
 
 
 def _sender_address(sender: str) -> str | None:

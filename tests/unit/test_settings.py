@@ -82,3 +82,4 @@ def test_bad_sender_currency_and_reply_to_fall_back_and_say_what_is_used() -> No
     assert len(problems) == 3
     assert any("is not a currency code" in p and "taken as EUR" in p for p in problems)
     assert any("“the boss” is not an email address" in p for p in problems)
+    assert not any("\n" in p or "\r" in p for p in problems), "a typed line break stays out"
