@@ -1,0 +1,145 @@
+"""A tick's plan gathers every row's writes, locks, Log rows, emails and problems; IDs count on
+from the highest one; a deal's edits are on the record."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from functions.model import CellLock
+from functions.planner import TickPlan, plan_tick
+from functions.schema import load_schema
+from tests.builders import NOW, PEOPLE, invoice
+from tests.fakes import FakeBook
+
+SCHEMA = load_schema()
+
+
+def read(invoices: list[dict[str, Any]], deals: list[dict[str, Any]] | None = None) -> Any:
+    book = FakeBook([(p.name, p.email, p.role, "Yes") for p in PEOPLE.people if p.active])
+    book.tabs["invoices"] = invoices
+    book.tabs["deals"] = deals or []
+    return book.read()
+
+
+def tick(
+    invoices: list[dict[str, Any]], before: TickPlan | None = None, minutes: int = 0
+) -> TickPlan:
+    """Plan a tick; the plan's snapshot holds every invoice as the next tick sees it."""
+    snapshot: dict[str, Any] = {
+        tab: dict(rows) for tab, rows in (before.snapshot if before else {}).items()
+    }
+    meta = before.meta if before else {}
+    plan = plan_tick(read(invoices), snapshot, meta, SCHEMA, NOW + timedelta(minutes=minutes))
+    plan.snapshot["invoices"] = {**snapshot.get("invoices", {}), **plan.snapshot["invoices"]}
+    return plan
+
+
+def rows_of(plan: TickPlan) -> list[dict[str, Any]]:
+    """The invoice rows as the sheet holds them after the plan is applied."""
+    return [dict(entry["values"]) for entry in plan.snapshot["invoices"].values() if entry]
+
+
+def row_problems(plan: TickPlan) -> list[str]:
+    return [p for p in plan.problems if p.startswith("INV-")]
+
+
+def test_every_rows_emails_locks_log_and_moves_are_in_the_plan() -> None:
+    plan = tick([invoice(), invoice(id="INV-000002", invoice_no="B-2")])
+    assert [e.key for e in plan.emails] == [
+        "invoice:INV-000001:signer_request:r1:dmitry@example.com",
+        "invoice:INV-000002:signer_request:r1:dmitry@example.com",
+    ]
+    assert plan.transitions == [
+        ("INV-000001", "", "New"),
+        ("INV-000001", "New", "Awaiting decision"),
+        ("INV-000002", "", "New"),
+        ("INV-000002", "New", "Awaiting decision"),
+    ]
+    editors = ("dmitry@example.com",)
+    assert plan.changes.locks == [
+        CellLock("invoices", record, column, True, editors)
+        for record in ("INV-000001", "INV-000002")
+        for column in ("decision", "comment")
+    ]
+    assert [(e.record, e.event) for e in plan.changes.log if e.event == "created"] == [
+        ("INV-000001", "created"),
+        ("INV-000002", "created"),
+    ]
+    status = [w for w in plan.changes.writes if w.column == "status"]
+    assert [(w.record, w.value) for w in status] == [
+        ("INV-000001", "Awaiting decision"),
+        ("INV-000002", "Awaiting decision"),
+    ]
+
+
+def test_a_rows_problem_is_reported_when_new_or_changed_not_on_every_tick() -> None:
+    first = tick([invoice(signer=None), invoice(id="INV-000002", invoice_no="B-2")])
+    assert row_problems(first) == ["INV-000001: Choose a Signer (director)"]
+    again = tick(rows_of(first), first, minutes=1)
+    assert row_problems(again) == []  # the same Note: nothing new to tell
+    changed = [{**rows_of(again)[0], "amount": "lots"}, rows_of(again)[1]]
+    third = tick(changed, again, minutes=2)
+    assert row_problems(third) == [
+        "INV-000001: Amount “lots” is not a number. Choose a Signer (director)"
+    ]
+
+
+def test_conflicts_of_every_row_are_reported_not_just_the_last_rows() -> None:
+    first = tick([invoice(), invoice(id="INV-000002", invoice_no="B-2")])
+    typed = [{**rows_of(first)[0], "status": "Closed"}, rows_of(first)[1]]
+    second = tick(typed, first, minutes=1)
+    assert len(second.conflicts) == 1
+    assert second.conflicts[0].startswith("INV-000001: ")
+
+
+def test_a_new_rows_id_follows_the_highest_id_with_the_books_prefix() -> None:
+    plan = tick([invoice(id="INV-000005"), invoice(id=None, invoice_no="B-2")])
+    assert [r["id"] for r in rows_of(plan)] == ["INV-000005", "INV-000006"]
+    other = tick(
+        [
+            invoice(id="OLD-9"),
+            invoice(id="INV-12A", invoice_no="C"),
+            invoice(id=None, invoice_no="B-2"),
+        ]
+    )
+    assert sorted(r["id"] for r in rows_of(other)) == ["INV-000001", "INV-12A", "OLD-9"]
+
+
+def test_an_invoice_edited_to_match_one_already_submitted_is_held() -> None:
+    first = tick([invoice(signer=None, invoice_no="X-1"), invoice(id="INV-000002")])
+    assert first.snapshot["invoices"]["INV-000002"]["state"]["status"] == "awaiting_decision"  # type: ignore[index]
+    edited = [
+        {**rows_of(first)[0], "signer": "Dmitry Volkov", "invoice_no": "A-17"},
+        rows_of(first)[1],
+    ]
+    second = tick(edited, first, minutes=1)
+    held = second.snapshot["invoices"]["INV-000001"] or {}
+    assert held["state"]["status"] == "new"
+    assert "Looks like a duplicate of INV-000002 (Awaiting decision)" in str(held["values"]["note"])
+
+
+def deal(**overrides: Any) -> dict[str, Any]:
+    return {
+        "deal_id": "D-1",
+        "deal": "Steel",
+        "manager": "Maria Lopez",
+        "amount": 10000,
+        "paid": 0,
+        "paid_pct": 0,
+        **overrides,
+    }
+
+
+def test_a_deals_edits_are_logged_old_to_new_under_the_column_header() -> None:
+    first = plan_tick(read([], [deal()]), {}, {}, SCHEMA, NOW)
+    snapshot: dict[str, Any] = {"deals": dict(first.snapshot["deals"])}
+    second = plan_tick(
+        read([], [deal(amount=12000, stage="Shipping")]), snapshot, first.meta, SCHEMA, NOW
+    )
+    edits = [e for e in second.changes.log if e.event == "edited"]
+    assert [(e.flow, e.record, e.from_, e.to, e.details) for e in edits] == [
+        ("deal", "D-1", "", "Shipping", "Stage"),
+        ("deal", "D-1", "10000", "12000", "Amount"),
+    ]
+    assert edits[0].as_row()[1:4] == ["Deal", "D-1", "Edited"]
