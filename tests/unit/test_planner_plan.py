@@ -3,6 +3,7 @@ from the highest one; a deal's edits are on the record."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -143,3 +144,30 @@ def test_a_deals_edits_are_logged_old_to_new_under_the_column_header() -> None:
         ("deal", "D-1", "10000", "12000", "Amount"),
     ]
     assert edits[0].as_row()[1:4] == ["Deal", "D-1", "Edited"]
+
+
+def test_a_deleted_rows_last_values_are_logged_under_their_headers() -> None:
+    first = tick([invoice()])
+    second = tick([], first, minutes=1)
+    [removed] = [e for e in second.changes.log if e.event == "removed"]
+    assert "Supplier: Acme Steel" in removed.details
+    assert "Invoice no.: A-17" in removed.details
+
+
+def test_a_russian_book_is_planned_in_russian() -> None:
+    plan = plan_tick(replace(read([invoice(signer=None)]), locale="ru"), {}, {}, SCHEMA, NOW)
+    assert plan.locale == "ru"
+    assert row_problems(plan) == ["INV-000001: Выберите подписанта (директор)"]
+
+
+def test_people_with_active_left_empty_next_to_yes_are_read_alike() -> None:
+    book = FakeBook([("Maria Lopez", "maria@example.com", "manager", "Yes")])
+    book.tabs["people"] += [
+        {"name": n, "email": e, "role": r, "active": None}
+        for n, e, r in [("Dmitry Volkov", "dmitry@example.com", "director")]
+    ]
+    book.tabs["invoices"] = [invoice()]
+    plan = plan_tick(book.read(), {}, {}, SCHEMA, NOW)
+    assert [e.key for e in plan.emails] == [
+        "invoice:INV-000001:signer_request:r1:dmitry@example.com"
+    ]
