@@ -171,3 +171,46 @@ def test_people_with_active_left_empty_next_to_yes_are_read_alike() -> None:
     assert [e.key for e in plan.emails] == [
         "invoice:INV-000001:signer_request:r1:dmitry@example.com"
     ]
+
+
+def test_the_dropdowns_list_the_active_people_of_each_role() -> None:
+    plan = tick([])
+    assert plan.changes.lists == {
+        "directors": ["Dmitry Volkov", "Elena Sokolova"],
+        "accountants": ["Irina K", "Sergey Popov"],
+        "managers": ["Maria Lopez"],
+    }
+
+
+def test_rows_are_planned_in_sheet_order_not_id_order() -> None:
+    plan = tick([invoice(id="INV-000009"), invoice(id="INV-000002", invoice_no="B-2")])
+    assert [e.record for e in plan.emails] == ["INV-000009", "INV-000002"]
+    deals = plan_tick(read([], [deal(deal_id="D-9"), deal(deal_id="D-2")]), {}, {}, SCHEMA, NOW)
+    assert list(deals.snapshot["deals"]) == ["D-9", "D-2"]
+
+
+def test_an_id_once_given_is_never_given_again_even_after_its_row_is_deleted() -> None:
+    first = tick([invoice(id="INV-000005")])
+    assert first.meta["next_invoice_no"] == 6
+    second = tick([invoice(id=None, invoice_no="B-2")], first, minutes=1)
+    assert [e.record for e in second.emails] == ["INV-000006"]
+    assert second.meta["next_invoice_no"] == 7
+
+
+def test_a_deleted_row_is_logged_once_not_on_every_tick() -> None:
+    first = tick([invoice()])
+    second = tick([], first, minutes=1)
+    assert [e.event for e in second.changes.log] == ["removed"]
+    third = tick([], second, minutes=2)
+    assert [e for e in third.changes.log if e.event == "removed"] == []
+    deals = plan_tick(read([], [deal()]), {}, {}, SCHEMA, NOW)
+    gone = plan_tick(read([]), {"deals": dict(deals.snapshot["deals"])}, deals.meta, SCHEMA, NOW)
+    after: dict[str, Any] = {"deals": dict(gone.snapshot["deals"])}
+    later = plan_tick(read([]), after, gone.meta, SCHEMA, NOW)
+    assert [e for e in later.changes.log if e.event == "removed"] == []
+
+
+def test_a_book_that_keeps_dates_gets_typed_dates_back_as_date_cells() -> None:
+    plan = plan_tick(replace(read([invoice()]), date_cells=True), {}, {}, SCHEMA, NOW)
+    dates = {w.column: w.value for w in plan.changes.writes if w.column == "invoice_date"}
+    assert dates == {"invoice_date": "2026-11-20T00:00:00"}
