@@ -204,7 +204,8 @@ def test_a_deleted_row_is_logged_once_not_on_every_tick() -> None:
     third = tick([], second, minutes=2)
     assert [e for e in third.changes.log if e.event == "removed"] == []
     deals = plan_tick(read([], [deal()]), {}, {}, SCHEMA, NOW)
-    gone = plan_tick(read([]), {"deals": dict(deals.snapshot["deals"])}, deals.meta, SCHEMA, NOW)
+    kept: dict[str, Any] = {"deals": dict(deals.snapshot["deals"])}
+    gone = plan_tick(read([]), kept, deals.meta, SCHEMA, NOW)
     after: dict[str, Any] = {"deals": dict(gone.snapshot["deals"])}
     later = plan_tick(read([]), after, gone.meta, SCHEMA, NOW)
     assert [e for e in later.changes.log if e.event == "removed"] == []
