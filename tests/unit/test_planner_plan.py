@@ -215,3 +215,66 @@ def test_a_book_that_keeps_dates_gets_typed_dates_back_as_date_cells() -> None:
     plan = plan_tick(replace(read([invoice()]), date_cells=True), {}, {}, SCHEMA, NOW)
     dates = {w.column: w.value for w in plan.changes.writes if w.column == "invoice_date"}
     assert dates == {"invoice_date": "2026-11-20T00:00:00"}
+
+
+def deal_tick(deals: list[dict[str, Any]], before: TickPlan | None = None) -> TickPlan:
+    snapshot: dict[str, Any] = {"deals": dict(before.snapshot.get("deals", {}))} if before else {}
+    return plan_tick(read([], deals), snapshot, before.meta if before else {}, SCHEMA, NOW)
+
+
+def test_the_first_look_at_the_deals_records_them_without_alerts_and_logs_it() -> None:
+    plan = deal_tick([deal(paid=3000, paid_pct=30), deal(deal_id="D-2")])
+    assert plan.emails == []
+    assert [e.as_row() for e in plan.changes.log] == [
+        [
+            "2026-11-28 09:00:00+00:00",
+            "Deal",
+            "*",
+            "Baseline",
+            "",
+            "",
+            "",
+            "2 deals recorded as they are; alerts start with the next change",
+        ]
+    ]
+    assert plan.meta["deals_baseline"] is True
+
+
+def test_a_payment_is_planned_once_with_its_move_note_and_problem() -> None:
+    first = deal_tick([deal(), deal(deal_id="D-2")])
+    paid = deal_tick([deal(paid=12000, paid_pct=120, note="old words"), deal(deal_id="D-2")], first)
+    assert paid.transitions == [("D-1", "0 %", "120 %")]
+    assert [e.key for e in paid.emails] == [
+        "deal:D-1:payment:1:dmitry@example.com",
+        "deal:D-1:payment:1:elena@example.com",
+    ]
+    note = "Paid 12,000.00 is more than the Amount 10,000.00 (overpayment)"
+    assert [
+        (w.tab, w.record, w.row, w.column, w.value, w.expected) for w in paid.changes.writes
+    ] == [("deals", "D-1", 2, "note", note, "old words")]
+    assert [p for p in paid.problems if p.startswith("D-")] == [f"D-1: {note}"]
+    log = [(e.event, e.record, e.details) for e in paid.changes.log][:3]
+    assert log == [  # the Note is sheetflow's own: its edit is not logged
+        ("edited", "D-1", "Paid"),
+        ("edited", "D-1", "Paid %"),
+        ("payment", "D-1", "Paid % 0 → 120"),
+    ]
+    again = deal_tick([deal(paid=12000, paid_pct=120, note=note), deal(deal_id="D-2")], paid)
+    assert again.emails == []  # the payment was seen: no second alert
+    assert [p for p in again.problems if p.startswith("D-")] == []
+
+
+def test_deal_rows_without_an_id_or_with_a_taken_one_are_told_in_their_note_once() -> None:
+    rows = [deal(), deal(deal_id=None), deal(note="mine")]
+    plan = deal_tick(rows)
+    taken = "Deal ID D-1 is also on row 2: each deal needs its own ID; this row is not watched"
+    assert [(w.record, w.row, w.value, w.expected) for w in plan.changes.writes] == [
+        (None, 3, "Fill in: Deal ID", None),
+        (None, 4, taken, "mine"),
+    ]
+    assert [p for p in plan.problems if p.startswith("deals row")] == [
+        "deals row 3: Fill in: Deal ID",
+        f"deals row 4: {taken}",
+    ]
+    told = deal_tick([deal(), deal(deal_id=None, note="Fill in: Deal ID"), deal(note=taken)], plan)
+    assert told.changes.writes == []
