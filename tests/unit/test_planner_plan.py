@@ -278,3 +278,38 @@ def test_deal_rows_without_an_id_or_with_a_taken_one_are_told_in_their_note_once
     ]
     told = deal_tick([deal(), deal(deal_id=None, note="Fill in: Deal ID"), deal(note=taken)], plan)
     assert told.changes.writes == []
+
+
+def test_a_copied_row_keeping_the_id_is_told_once_in_its_note_and_the_log() -> None:
+    plan = tick([invoice(), invoice(supplier="Copy", note="typed")])
+    note = (
+        "ID INV-000001 is already used by row 2: this row looks like a copy. Clear its ID cell"
+        " and a new ID will be assigned"
+    )
+    copy = [w for w in plan.changes.writes if w.row == 3]
+    assert [(w.record, w.column, w.value, w.expected) for w in copy] == [
+        (None, "note", note, "typed")
+    ]
+    [logged] = [e for e in plan.changes.log if e.event == "copy"]
+    assert (logged.record, logged.details, logged.as_row()[3]) == ("INV-000001", note, "Copied row")
+    assert "row 3: " + note in plan.problems
+    again = tick([rows_of(plan)[0], invoice(supplier="Copy", note=note)], plan, minutes=1)
+    assert [w for w in again.changes.writes if w.row == 3] == []
+
+
+def test_a_deleted_row_is_logged_with_its_last_status_and_kept_as_deleted() -> None:
+    first = tick([invoice()])
+    second = tick([], first, minutes=1)
+    [removed] = [e for e in second.changes.log if e.event == "removed"]
+    assert removed.from_ == "Awaiting decision"
+    assert removed.details.startswith("row deleted; last values: ID: INV-000001, Manager: Maria")
+    assert second.snapshot["invoices"]["INV-000001"]["deleted"] is True  # type: ignore[index]
+    assert "INV-000001: row deleted (its last values are in the Log)" in second.problems
+
+
+def test_a_deleted_approved_invoice_leaves_the_accountants_queues() -> None:
+    first = tick([invoice()])
+    approved = tick([{**rows_of(first)[0], "decision": "Approve"}], first, minutes=1)
+    assert [len(q.rows) for q in approved.changes.queues or []] == [1, 1]
+    second = tick([], approved, minutes=2)
+    assert [len(q.rows) for q in second.changes.queues or []] == [0, 0]
