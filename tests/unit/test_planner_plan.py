@@ -313,3 +313,26 @@ def test_a_deleted_approved_invoice_leaves_the_accountants_queues() -> None:
     assert [len(q.rows) for q in approved.changes.queues or []] == [1, 1]
     second = tick([], approved, minutes=2)
     assert [len(q.rows) for q in second.changes.queues or []] == [0, 0]
+
+
+def test_a_claim_typed_as_an_address_is_in_that_accountants_queue_only_in_id_order() -> None:
+    rows = [
+        invoice(id="INV-000002", supplier="Alpha", invoice_no="2"),
+        invoice(id="INV-000001", supplier="Zeta", invoice_no="1"),
+    ]
+    first = tick(rows)
+    approved = tick([{**r, "decision": "Approve"} for r in rows_of(first)], first, minutes=1)
+    [irina, sergey] = approved.changes.queues or []
+    assert (irina.accountant, irina.title, sergey.title) == (
+        "Irina K",
+        "Queue — Irina K",
+        "Queue — Sergey Popov",
+    )
+    assert [r[0] for r in irina.rows] == ["INV-000001", "INV-000002"]
+    claimed = [{**r, "accountant": "IRINA@example.com"} for r in rows_of(approved)][:1] + rows_of(
+        approved
+    )[1:]
+    after = tick(claimed, approved, minutes=2)
+    [irina, sergey] = after.changes.queues or []
+    assert [r[0] for r in irina.rows] == ["INV-000001", "INV-000002"]
+    assert [r[0] for r in sergey.rows] == [rows_of(approved)[1]["id"]]
