@@ -4,7 +4,7 @@ from the highest one; a deal's edits are on the record."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.model import CellLock
@@ -336,3 +336,36 @@ def test_a_claim_typed_as_an_address_is_in_that_accountants_queue_only_in_id_ord
     [irina, sergey] = after.changes.queues or []
     assert [r[0] for r in irina.rows] == ["INV-000001", "INV-000002"]
     assert [r[0] for r in sergey.rows] == [rows_of(approved)[1]["id"]]
+
+
+def test_a_state_from_before_the_id_counter_counts_on_from_every_id_it_knew() -> None:
+    previous: dict[str, Any] = {
+        "INV-000007": {"values": invoice(id="INV-000007"), "state": {}, "deleted": True}
+    }
+    plan = plan_tick(read([invoice(id=None)]), {"invoices": previous}, {}, SCHEMA, NOW)
+    assert [e.record for e in plan.emails] == ["INV-000008"]
+
+
+def test_a_new_row_whose_note_already_says_its_problem_is_still_reported() -> None:
+    said = "Choose a Signer (director)"
+    plan = tick([invoice(signer=None, note=said), invoice(id=None, signer=None, note=said)])
+    assert row_problems(plan) == [f"INV-000001: {said}", f"INV-000002: {said}"]
+
+
+def test_settings_problems_of_a_russian_book_are_in_russian() -> None:
+    plan = plan_tick(replace(read([]), locale="ru"), {}, {}, SCHEMA, NOW)
+    assert "Настройки: не заполнена «Валюта»: счета без валюты считаются в RUB" in plan.problems
+
+
+def test_the_last_reported_month_is_counted_in_the_settings_time_zone() -> None:
+    book = FakeBook()
+    book.tabs["settings"] = [{"key": "Time zone", "value": "Asia/Tokyo"}]
+    late = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # already December in Tokyo
+    assert plan_tick(book.read(), {}, {}, SCHEMA, late).meta["last_report"] == "2026-11"
+
+
+def test_a_tick_of_the_invoice_flow_alone_leaves_the_deals_alone() -> None:
+    only = frozenset({"invoice"})
+    plan = plan_tick(read([invoice()], [deal()]), {}, {}, SCHEMA, NOW, flows=only)
+    assert "deals" not in plan.snapshot
+    assert "deals_baseline" not in plan.meta
