@@ -369,3 +369,10 @@ def test_a_tick_of_the_invoice_flow_alone_leaves_the_deals_alone() -> None:
     plan = plan_tick(read([invoice()], [deal()]), {}, {}, SCHEMA, NOW, flows=only)
     assert "deals" not in plan.snapshot
     assert "deals_baseline" not in plan.meta
+
+
+def test_a_deleted_rows_log_line_is_cut_to_two_thousand_characters() -> None:
+    first = tick([invoice(comment="x" * 3000)])
+    second = tick([], first, minutes=1)
+    [removed] = [e for e in second.changes.log if e.event == "removed"]
+    assert len(removed.details) == 2000
