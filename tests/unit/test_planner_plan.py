@@ -141,7 +141,7 @@ def test_a_deals_edits_are_logged_old_to_new_under_the_column_header() -> None:
     edits = [e for e in second.changes.log if e.event == "edited"]
     assert [(e.flow, e.record, e.from_, e.to, e.details) for e in edits] == [
         ("deal", "D-1", "", "Shipping", "Stage"),
-        ("deal", "D-1", "10000", "12000", "Amount"),
+        ("deal", "D-1", "10,000.00", "12,000.00", "Amount"),  # money as the book writes it
     ]
     assert edits[0].as_row()[1:4] == ["Deal", "D-1", "Edited"]
 
@@ -257,7 +257,7 @@ def test_a_payment_is_planned_once_with_its_move_note_and_problem() -> None:
     assert log == [  # the Note is sheetflow's own: its edit is not logged
         ("edited", "D-1", "Paid"),
         ("edited", "D-1", "Paid %"),
-        ("payment", "D-1", "Paid % 0 → 120"),
+        ("payment", "D-1", "Paid % 0% → 120%"),
     ]
     again = deal_tick([deal(paid=12000, paid_pct=120, note=note), deal(deal_id="D-2")], paid)
     assert again.emails == []  # the payment was seen: no second alert
