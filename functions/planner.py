@@ -6,8 +6,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from . import formats
 from .controls import DuplicateIndex
 from .deal_watch import alert_recipients, plan_deal
 from .diff import TableDiff, diff_table, row_values
@@ -262,7 +264,8 @@ def _plan_deals(
         plan.changes.log += out.log
         plan.emails += out.emails
         if out.change:
-            plan.transitions.append((record, f"{out.change[0]} %", f"{out.change[1]} %"))
+            before, after = (formats.percent(Decimal(p), ctx.locale) for p in out.change)
+            plan.transitions.append((record, before, after))  # as the Log writes them
         if out.note and "note" in out.writes:
             plan.problems.append(f"{record}: {out.note}")
         plan.snapshot.setdefault("deals", {})[record] = {"values": out.values, "state": out.state}
