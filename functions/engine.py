@@ -228,7 +228,11 @@ class Engine:
         plan = plan_tick(read, snapshot, meta, self.schema, now, flows, scan)
         drop_unchanged(plan.snapshot, snapshot)
         del snapshot  # what the plan needs of it, it holds
+        ours = len(plan.changes.writes)
         crm_join(self.crm, pull, read, plan, self.schema, now, flows)
+        # Rows appended, or values brought in from the CRM or the invoices folder, are planned
+        # by the next tick: it must read them even though the book holds only this tick's save.
+        reread = bool(plan.changes.appends) or news or len(plan.changes.writes) != ours
         plan.meta[version_key] = version
         plan.meta[read_key] = now.timestamp()
         plan.meta[digest_key] = digest
@@ -245,6 +249,7 @@ class Engine:
                 self.state.commit_journal({}, plan.meta)
             return self._idle(report)
         journal, fingerprint = self._journal(plan, read.locale, now), read.fingerprint
+        journal["reread"] = reread
         del read, plan  # the journal holds what is left to do: free every row before sending
         try:
             self._finish(journal, fingerprint, report, version_key)
@@ -414,7 +419,8 @@ class Engine:
             # A book that wrote exactly the file it read plus this plan (a workbook) names
             # the file's new version: the next tick is idle unless someone saves again.
             own = getattr(self.book, "written_version", None)
-            if version_key and own and fingerprint is not None and not skipped:
+            kept = skipped or journal.get("reread")  # a person's value, or rows yet to plan
+            if version_key and own and fingerprint is not None and not kept:
                 journal["meta"] = {**journal["meta"], version_key: own}  # type: ignore[dict-item]
             self.checkpoint("sheet_applied")
             self.state.mark_journal_applied()
