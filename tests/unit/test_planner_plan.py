@@ -79,6 +79,8 @@ def test_a_rows_problem_is_reported_when_new_or_changed_not_on_every_tick() -> N
     assert row_problems(first) == ["INV-000001: Choose a Signer (director)"]
     again = tick(rows_of(first), first, minutes=1)
     assert row_problems(again) == []  # the same Note: nothing new to tell
+    edited = tick([{**rows_of(again)[0], "comment": "soon"}, rows_of(again)[1]], again, minutes=1)
+    assert row_problems(edited) == []  # another cell edited, the same Note
     changed = [{**rows_of(again)[0], "amount": "lots"}, rows_of(again)[1]]
     third = tick(changed, again, minutes=2)
     assert row_problems(third) == [
@@ -88,7 +90,7 @@ def test_a_rows_problem_is_reported_when_new_or_changed_not_on_every_tick() -> N
 
 def test_conflicts_of_every_row_are_reported_not_just_the_last_rows() -> None:
     first = tick([invoice(), invoice(id="INV-000002", invoice_no="B-2")])
-    typed = [{**rows_of(first)[0], "status": "Closed"}, rows_of(first)[1]]
+    typed = [{**rows_of(first)[0], "status": "Closed"}, {**rows_of(first)[1], "comment": "ok"}]
     second = tick(typed, first, minutes=1)
     assert len(second.conflicts) == 1
     assert second.conflicts[0].startswith("INV-000001: ")
@@ -261,7 +263,12 @@ def test_a_payment_is_planned_once_with_its_move_note_and_problem() -> None:
     ]
     again = deal_tick([deal(paid=12000, paid_pct=120, note=note), deal(deal_id="D-2")], paid)
     assert again.emails == []  # the payment was seen: no second alert
-    assert [p for p in again.problems if p.startswith("D-")] == []
+    moved = deal_tick(
+        [deal(paid=12000, paid_pct=120, note=note, stage="Won"), deal(deal_id="D-2")], paid
+    )
+    assert moved.emails == []  # another cell edited: still no second alert
+    assert [p for p in moved.problems if p.startswith("D-")] == []  # the same Note
+    assert [e.details for e in moved.changes.log] == ["Stage"]
 
 
 def test_deal_rows_without_an_id_or_with_a_taken_one_are_told_in_their_note_once() -> None:
@@ -376,3 +383,11 @@ def test_a_deleted_rows_log_line_is_cut_to_two_thousand_characters() -> None:
     second = tick([], first, minutes=1)
     [removed] = [e for e in second.changes.log if e.event == "removed"]
     assert len(removed.details) == 2000
+
+
+def test_invoices_and_deals_edited_in_one_tick_all_reach_the_log() -> None:
+    first = plan_tick(read([], [deal()]), {}, {}, SCHEMA, NOW)
+    before: dict[str, Any] = {"deals": dict(first.snapshot["deals"])}
+    plan = plan_tick(read([invoice()], [deal(stage="Won")]), before, first.meta, SCHEMA, NOW)
+    assert [(e.record, e.event) for e in plan.changes.log][:1] == [("INV-000001", "created")]
+    assert ("D-1", "edited") in [(e.record, e.event) for e in plan.changes.log]
