@@ -232,7 +232,8 @@ class Engine:
         crm_join(self.crm, pull, read, plan, self.schema, now, flows)
         # Rows appended, or values brought in from the CRM or the invoices folder, are planned
         # by the next tick: it must read them even though the book holds only this tick's save.
-        reread = bool(plan.changes.appends) or news or len(plan.changes.writes) != ours
+        appended = any(a.tab in TAB_FLOWS for a in plan.changes.appends)
+        reread = appended or news or len(plan.changes.writes) != ours
         plan.meta[version_key] = version
         plan.meta[read_key] = now.timestamp()
         plan.meta[digest_key] = digest
