@@ -71,10 +71,6 @@ from .gsheets_layout import create_google_book
 
 __all__ = ["GoogleApiError", "GoogleSheetBook", "create_google_book"]
 
-STALE = (
-    "the Google Sheet's tabs, protections or filter views changed during the tick;"
-    " nothing written, the next tick will retry"
-)
 _STALE_MARKERS = (
     "No grid with id",
     "No protected range with id",
@@ -211,7 +207,7 @@ class GoogleSheetBook:
             changes.appends,
         )
         if builder.requests:
-            self._write(builder.requests, fingerprint, builder.origins)
+            self._write(builder.requests, fingerprint, builder.origins, seen.locale)
         return skipped
 
     def _write(
@@ -219,13 +215,14 @@ class GoogleSheetBook:
         requests: list[dict[str, Any]],
         fingerprint: str | None,
         origins: list[tuple[str, int]],
+        locale: str = "en",
     ) -> None:
         try:
             _answer, self._tabs = self.api.batch_update(requests, unchanged_since=fingerprint)
         except ApiFailure as exc:
             if exc.status == 400 and any(m in exc.google_message for m in _STALE_MARKERS):
                 self._tabs = None
-                raise BookChangedError(STALE) from exc
+                raise BookChangedError(say(locale, "sheet_tabs_changed")) from exc
             if exc.status == 400:
                 raise _refused(exc, requests, origins) from exc
             if exc.status == 403:
