@@ -164,11 +164,10 @@ class FirestoreState(CopiedDocuments):
         boxes = self._docs_many(f"outbox/{i}" for i in fresh)
         keys = [k for box in boxes.values() if box for k in box["keys"]]
         key_docs, key_counts = self._index_keys(keys, dict(doc.get("keys") or {}))
-        still = [
-            i
-            for i in listed
-            if not outbox.finished(self._docs.get(f"outbox/{i}") or {"emails": [None]})
-        ]
+        # A listed document this instance holds no copy of stays listed: reading it only to
+        # prune the list would cost a read per tick.
+        copies = {i: self._docs.get(f"outbox/{i}") for i in listed}
+        still = [i for i, box in copies.items() if box is None or not outbox.finished(box)]
         values = dict(doc.get("values", {}))
         values.update({k: json.dumps(v, default=as_json) for k, v in meta.items()})
         writes = self._writes()
