@@ -58,6 +58,10 @@ class TableRead:
     rows: tuple[SheetRow, ...]
 
 
+# Tabs every read includes: every flow needs its people and settings.
+ALWAYS_READ = frozenset({"people", "settings"})
+
+
 @dataclass(frozen=True)
 class BookRead:
     """Every watched tab of one spreadsheet, read in one go."""

@@ -120,7 +120,9 @@ def plan_tick(
         date_serials=read.date_serials,
     )
     plan.meta["time_zone"] = settings.time_zone
-    if "deals" in read.tables and (bad := alert_recipients(ctx)[1]):
+    # Said whichever flow runs, and whether its read has the Deals tab: the invoice function
+    # reads no deals, and a Note one function writes the other must not clear.
+    if bad := alert_recipients(ctx)[1]:
         settings_said["deal_alerts_to"] = ". ".join(dict.fromkeys(bad))
     plan_settings_notes(settings_table, settings_said, schema, locale, plan, ctx.say)
     plan.meta.setdefault("last_report", previous_month(now, settings.zone))

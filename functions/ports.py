@@ -22,8 +22,12 @@ class SpreadsheetBook(Protocol):
     def version(self) -> str:
         """A cheap token that changes whenever anyone edits the book (no read of the cells)."""
 
-    def read(self) -> BookRead:
-        """Read every watched tab; raise SchemaError naming a missing tab or header."""
+    def read(self, tabs: Collection[str] | None = None) -> BookRead:
+        """Read the watched tabs; raise SchemaError naming a missing tab or header.
+
+        `tabs` names the row tabs wanted (People and Settings always come); None: every one.
+        A book may return more than asked (the workbook reads the whole file anyway).
+        """
 
     def read_log(self) -> list[list[Cell]]:
         """The Log tab's rows (only for monthly reports: a plain tick never reads the Log)."""

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from typing import Any
 
 from functions.errors import BookBusyError, BookChangedError
-from functions.model import BookRead, RenderedEmail, SheetChanges, SheetRow, TableRead, stored
+from functions.model import (
+    ALWAYS_READ,
+    BookRead,
+    RenderedEmail,
+    SheetChanges,
+    SheetRow,
+    TableRead,
+    stored,
+)
 from functions.schema import load_schema
 
 TABS = ("invoices", "deals", "people", "settings")
@@ -29,6 +38,7 @@ class FakeBook:
         self.busy: str | None = None
         self.applies = 0
         self.reads = 0
+        self.asked_tabs: list[frozenset[str] | None] = []  # what each read() asked for
         self.version_checks = 0
         for name, email, role, active in people or []:
             self.tabs["people"].append(
@@ -45,11 +55,14 @@ class FakeBook:
         self.version_checks += 1
         return self.fingerprint()
 
-    def read(self) -> BookRead:
+    def read(self, tabs: Collection[str] | None = None) -> BookRead:
         self.reads += 1
+        self.asked_tabs.append(None if tabs is None else frozenset(tabs))
         schema = load_schema()
         tables = {}
         for tab, rows in self.tabs.items():
+            if tabs is not None and tab not in tabs and tab not in ALWAYS_READ:
+                continue
             columns = tuple(c.key for c in schema.tab(tab).columns)
             tables[tab] = TableRead(
                 tab,

@@ -47,12 +47,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from ..errors import BookChangedError, RefusedError
 from ..messages import say
-from ..model import BookRead, Cell, SheetChanges
+from ..model import ALWAYS_READ, BookRead, Cell, SheetChanges
 from ..schema import Locale, Schema
 from .gsheets_api import ApiFailure, GoogleApiError, SheetsApi, Tab, argument_separator
 from .gsheets_changes import ChangeBuilder, Seen
@@ -140,12 +140,12 @@ class GoogleSheetBook:
         except ApiFailure as exc:
             raise self._explain(exc) from exc
 
-    def read(self) -> BookRead:
+    def read(self, tabs: Collection[str] | None = None) -> BookRead:
         if self._version is None:
             self.version()
         version, self._version = self._version or "", None
         self._seen = None  # an earlier read's cells (an idle tick keeps them) go before the next
-        self._seen = self._load(version, whole_log=False)
+        self._seen = self._load(version, whole_log=False, only=tabs)
         tables = {key: grid.table() for key, grid in self._seen.grids.items()}
         # A copy of a Google Sheet is a new spreadsheet: its ID is the book's identity.
         return BookRead(
@@ -251,12 +251,13 @@ class GoogleSheetBook:
             )
         return exc
 
-    def _load(self, version: str, *, whole_log: bool) -> Seen:
-        """One batchGet of the watched tabs (and the Log); refreshes stale titles once."""
+    def _load(self, version: str, *, whole_log: bool, only: Collection[str] | None = None) -> Seen:
+        """One batchGet of the watched tabs (or `only` those row tabs, with People and
+        Settings) and the Log's header (or the whole Log); refreshes stale titles once."""
         for attempt in (1, 2):
             tabs = self._metadata()
             locale = book_locale(tabs, self.schema, self.name)
-            wanted = self._watched(tabs, locale)
+            wanted = self._watched(tabs, locale, only)
             log_tab = find_tab(tabs, self.schema.tab("log").title[locale])
             ranges = [quote(tab.title) for tab in wanted.values()]
             if log_tab is not None:
@@ -271,9 +272,13 @@ class GoogleSheetBook:
             return self._seen_from(version, locale, wanted, grids, log_tab is not None)
         raise AssertionError("unreachable")
 
-    def _watched(self, tabs: list[Tab], locale: Locale) -> dict[str, Tab]:
+    def _watched(
+        self, tabs: list[Tab], locale: Locale, only: Collection[str] | None = None
+    ) -> dict[str, Tab]:
         found = {}
         for key in READ_TABS:
+            if only is not None and key not in only and key not in ALWAYS_READ:
+                continue  # another function's rows: not read, not written
             spec = self.schema.tab(key)
             if key in OPTIONAL_TABS:
                 tab = find_tab(tabs, spec.title[locale])

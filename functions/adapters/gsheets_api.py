@@ -141,12 +141,7 @@ def parse_tabs(answer: JSON) -> list[Tab]:
         props = sheet.get("properties", {})
         grid = props.get("gridProperties", {})
         protections = tuple(
-            Protection(
-                int(p["protectedRangeId"]),
-                share(str(p.get("description", ""))),
-                (_shared(tuple(p.get("range", {}))), tuple(p.get("range", {}).values())),
-                _shared(tuple(map(share, p.get("editors", {}).get("users", [])))),
-            )
+            p if isinstance(p, Protection) else _protection(p)
             for p in sheet.get("protectedRanges", [])
         )
         views = tuple(
@@ -170,6 +165,42 @@ def parse_tabs(answer: JSON) -> list[Tab]:
             )
         )
     return tabs
+
+
+def _protection(found: JSON) -> Protection:
+    span = found.get("range", {})
+    return Protection(
+        int(found["protectedRangeId"]),
+        share(str(found.get("description", ""))),
+        (_shared(tuple(span)), tuple(span.values())),
+        _shared(tuple(map(share, found.get("editors", {}).get("users", [])))),
+    )
+
+
+# ijson's paths to a protected range, in a `spreadsheets.get` and a `batchUpdate` answer.
+_PROTECTIONS = frozenset(
+    {"sheets.item.protectedRanges.item", "updatedSpreadsheet.sheets.item.protectedRanges.item"}
+)
+
+
+def parse_spreadsheet(body: bytes) -> JSON:
+    """A `spreadsheets.get` or `batchUpdate` answer's JSON, as received, decoded with each
+    protected range made a compact `Protection` as soon as it is read: decoded whole, the
+    180,000 locks of 100,000 invoices would briefly need ~250 MB more (bench/RESULTS.md)."""
+    answer = ijson.ObjectBuilder()
+    item: ijson.ObjectBuilder | None = None
+    for prefix, event, value in ijson.parse(io.BytesIO(body), use_float=True):
+        if item is None and prefix in _PROTECTIONS and event == "start_map":
+            item = ijson.ObjectBuilder()
+        if item is None:
+            answer.event(event, value)
+            continue
+        item.event(event, value)
+        if prefix in _PROTECTIONS and event == "end_map":
+            answer.event("protection", _protection(item.value))  # stored as it is
+            item = None
+    decoded: JSON = answer.value
+    return decoded
 
 
 # ijson's paths to a value range, one of its rows and one cell of that row.
@@ -280,7 +311,7 @@ class SheetsApi:
 
     def tabs(self) -> list[Tab]:
         url = SPREADSHEET_URL % self.spreadsheet_id
-        answer = self._send("get", url, params={"fields": TAB_FIELDS})
+        answer = self._send("get", url, params={"fields": TAB_FIELDS}, decode=_spreadsheet)
         self.locale = str(answer.get("properties", {}).get("locale") or self.locale)
         return parse_tabs(answer)
 
@@ -316,7 +347,9 @@ class SheetsApi:
             return _status(exc) == 429 or _rate_limited(exc)
 
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
-        answer = self._send("post", url, params=params, body=body, may_retry=may_retry)
+        answer = self._send(
+            "post", url, params=params, body=body, may_retry=may_retry, decode=_spreadsheet
+        )
         updated = answer.get("updatedSpreadsheet", {})
         self.locale = str(updated.get("properties", {}).get("locale") or self.locale)
         return answer, parse_tabs(updated)
@@ -350,6 +383,10 @@ class SheetsApi:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise ApiFailure(exc) from exc
         raise AssertionError("tenacity stopped without an outcome")
+
+
+def _spreadsheet(response: requests.Response) -> JSON:
+    return parse_spreadsheet(response.content)
 
 
 class ApiFailure(GoogleApiError):

@@ -89,8 +89,8 @@ class ChangeBuilder:
         with self._from(("appends", 0)):
             self.append_rows(appends)  # first: a write in the same plan may name the new ID
         skipped = []
-        for write in self._ids_first(writes):
-            with self._from(("writes", writes.index(write))):
+        for index, write in self._ids_first(writes):
+            with self._from(("writes", index)):
                 if message := self.write(write):
                     skipped.append(message)
         self.locks(locks)  # tracks its own origins, lock by lock
@@ -123,11 +123,13 @@ class ChangeBuilder:
         return found
 
     # -- cells -------------------------------------------------------------------------------
-    def _ids_first(self, writes: Iterable[CellWrite]) -> list[CellWrite]:
+    def _ids_first(self, writes: Iterable[CellWrite]) -> list[tuple[int, CellWrite]]:
+        """The writes with their positions in the plan, those that assign an ID first."""
+
         def assigns_id(write: CellWrite) -> bool:
             return write.record is None and write.column == self.schema.tab(write.tab).id_column
 
-        return sorted(writes, key=lambda write: not assigns_id(write))
+        return sorted(enumerate(writes), key=lambda pair: not assigns_id(pair[1]))
 
     def write(self, write: CellWrite) -> str | None:
         """Compare-and-set one cell; a sentence when a person's newer value was kept."""

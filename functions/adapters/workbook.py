@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,9 @@ class WorkbookBook:
             return ""
         return f"{st.st_mtime_ns}-{st.st_size}"
 
-    def read(self) -> BookRead:
+    def read(self, tabs: Collection[str] | None = None) -> BookRead:
+        # Every tab, whatever `tabs` asks: the whole file is parsed anyway, and one process
+        # runs every flow (the split read pays off on Google, one function per flow).
         self._seen = None
         data = self._bytes()
         try:

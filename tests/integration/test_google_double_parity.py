@@ -362,6 +362,27 @@ def test_the_adapter_parses_every_recorded_spreadsheet_metadata() -> None:
     assert protected[0].protections[0].editors
 
 
+def test_the_streamed_metadata_parse_equals_the_whole_decode_on_every_recorded_answer() -> None:
+    answers = [a for a in recorded_answers("spreadsheets.get") if "spreadsheetUrl" in a]
+    updates = [a for a in recorded_answers("spreadsheets.batchUpdate") if "updatedSpreadsheet" in a]
+    for answer in answers:
+        streamed = gsheets_api.parse_spreadsheet(json.dumps(answer).encode())
+        assert gsheets_api.parse_tabs(streamed) == gsheets_api.parse_tabs(answer)
+    for answer in updates:
+        streamed = gsheets_api.parse_spreadsheet(json.dumps(answer).encode())
+        assert streamed["replies"] == answer["replies"]
+        tabs = gsheets_api.parse_tabs(answer["updatedSpreadsheet"])
+        assert gsheets_api.parse_tabs(streamed["updatedSpreadsheet"]) == tabs
+    with_locks = [a for a in answers if any(s.get("protectedRanges") for s in a["sheets"])]
+    assert with_locks, "the recordings hold protected ranges"
+    for answer in with_locks:
+        streamed = gsheets_api.parse_spreadsheet(json.dumps(answer).encode())
+        sheets = [s for s in streamed["sheets"] if s.get("protectedRanges")]
+        assert all(
+            isinstance(p, gsheets_api.Protection) for s in sheets for p in s["protectedRanges"]
+        ), "each protected range is made compact while the answer streams in"
+
+
 def test_the_adapter_parses_every_recorded_value_range() -> None:
     batches = recorded_answers("values.batchGet")
     assert batches

@@ -70,7 +70,7 @@ def test_the_tick_after_its_own_save_reads_nothing_until_a_person_saves(tmp_path
     assert engine.tick(NOW).outcome == "done"
     reads: list[int] = []
     read = engine.book.read
-    engine.book.read = lambda: reads.append(1) or read()  # type: ignore[method-assign,func-returns-value]
+    engine.book.read = lambda tabs=None: reads.append(1) or read(tabs)  # type: ignore[method-assign,func-returns-value]
     assert engine.tick(NOW + timedelta(minutes=1)).outcome == "idle"
     assert reads == []  # the file is the one its own save left
     row = next(r for r in edit.rows("invoices") if r["invoice_no"] == "A-1")
