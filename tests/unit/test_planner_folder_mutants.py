@@ -5,6 +5,7 @@ Also an accountants' queue edge: a claim naming a name two accountants share."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from functions.directory import Directory, Person
@@ -90,3 +91,66 @@ def test_a_claim_by_a_name_two_accountants_share_stays_in_both_their_queues() ->
         ("Sergey Popov", []),
         ("Irina K", ["INV-000001"]),
     ]
+
+
+# -- what the tick reads around the rows: People, Settings, the book's kind -------------------
+
+
+def settings_book(rows: list[dict[str, Any]], invoices: list[dict[str, Any]] | None = None) -> Any:
+    book = FakeBook([(p.name, p.email, p.role, "Yes") for p in PEOPLE.people if p.active])
+    book.tabs["invoices"] = [invoice()] if invoices is None else invoices
+    book.tabs["settings"] = rows
+    return book.read()
+
+
+def test_a_russian_books_people_problems_are_said_in_russian() -> None:
+    book = FakeBook([("", "nameless@example.com", "manager", "Да")])
+    book.locale = "ru"
+    plan = plan_tick(book.read(), {}, {}, SCHEMA, NOW)
+    assert "Сотрудники, строка 2: не заполнено имя" in plan.problems
+
+
+def test_a_changed_settings_value_re_evaluates_every_row_but_sheetflows_own_note_does_not() -> None:
+    company = {"key": "Company", "value": "Northwind"}
+    first = plan_tick(settings_book([company]), {}, {}, SCHEMA, NOW)
+    assert first.changes.lists is not None  # the first look: dropdowns written
+    snapshot: dict[str, Any] = {"invoices": dict(first.snapshot["invoices"])}
+    rows = [dict(entry["values"]) for entry in snapshot["invoices"].values()]
+    noted = {**company, "note": "a note sheetflow wrote"}
+    quiet = plan_tick(settings_book([noted], rows), snapshot, first.meta, SCHEMA, NOW)
+    assert quiet.changes.lists is None
+    assert quiet.changes.queues is None
+    renamed = settings_book([{**noted, "value": "Northwind GmbH"}], rows)
+    again = plan_tick(renamed, snapshot, quiet.meta, SCHEMA, NOW)
+    assert again.changes.lists is not None
+    assert again.changes.queues is not None
+
+
+def test_a_google_book_gets_typed_dates_back_as_serial_day_numbers() -> None:
+    google = replace(read([invoice(invoice_date="20.11.2026")]), date_serials=True)
+    plan = plan_tick(google, {}, {}, SCHEMA, NOW)
+    dates = {w.column: w.value for w in plan.changes.writes if w.column == "invoice_date"}
+    assert dates == {"invoice_date": 46346}  # 2026-11-20, counted from 1899-12-30
+
+
+def test_every_unusable_deal_alert_recipient_is_said_in_the_settings_note() -> None:
+    book = settings_book([{"key": "Deal alerts to", "value": "nobody; no one at all"}])
+    plan = plan_tick(book, {}, {}, SCHEMA, NOW)
+    (note,) = [w.value for w in plan.changes.writes if w.tab == "settings" and w.column == "note"]
+    assert note == (
+        "Settings “Deal alerts to”: “nobody” is neither a People name nor an email address, so"
+        " it gets no alert. Settings “Deal alerts to”: “no one at all” is neither a People name"
+        " nor an email address, so it gets no alert"
+    )
+
+
+def test_a_russian_books_deal_payment_is_told_with_russian_percents() -> None:
+    deal = {"deal_id": "D-1", "deal": "Сталь", "manager": "Maria Lopez", "amount": 10000}
+    book = FakeBook([(p.name, p.email, p.role, "Да") for p in PEOPLE.people if p.active])
+    book.locale = "ru"
+    book.tabs["deals"] = [{**deal, "paid": 0, "paid_pct": 0}]
+    first = plan_tick(book.read(), {}, {}, SCHEMA, NOW)
+    book.tabs["deals"] = [{**deal, "paid": 4550, "paid_pct": 45.5}]
+    snapshot: dict[str, Any] = {"deals": dict(first.snapshot["deals"])}
+    paid = plan_tick(book.read(), snapshot, first.meta, SCHEMA, NOW)
+    assert paid.transitions == [("D-1", "0\xa0%", "45,5\xa0%")]
