@@ -23,6 +23,7 @@ import os
 import pickle
 import resource
 import time
+from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import SimpleNamespace
@@ -183,20 +184,17 @@ def _schema() -> Any:
     return load_schema()
 
 
-def _fill(double: Any, sid: str, seed: dict[str, Any]) -> None:
-    from functions.adapters.gsheets_cells import grid, lock_description
-    from functions.adapters.gsheets_changes import ChangeBuilder
-    from tests.google_double.batch import Batch
-    from tests.google_double.cells import Cell
-    from tests.google_double.server import OWNER
+class _Cells:
+    """The double's cells for seeded values; cells are immutable, so equal values share one."""
 
-    schema = _schema()
-    book = double.book(sid)
-    shared: dict[tuple[type, Any], Any] = {}  # cells are immutable: equal values share one
+    def __init__(self) -> None:
+        self.shared: dict[tuple[type, Any], Any] = {}
 
-    def cell(value: Any) -> Any:
+    def cell(self, value: Any) -> Any:
+        from tests.google_double.cells import Cell
+
         key = (type(value), value)
-        found = shared.get(key)
+        found = self.shared.get(key)
         if found is None:
             if isinstance(value, bool):
                 entered = {"boolValue": value}
@@ -204,20 +202,49 @@ def _fill(double: Any, sid: str, seed: dict[str, Any]) -> None:
                 entered = {"numberValue": value}
             else:
                 entered = {"stringValue": str(value)}
-            found = shared[key] = Cell(entered=entered)
+            found = self.shared[key] = Cell(entered=entered)
         return found
 
+    def day(self, value: Any) -> Any:
+        """A typed date as the first tick left it on a Google Sheet: a day number shown as a
+        date, else the text as typed."""
+        from functions.adapters.gsheets_cells import number_format
+        from tests.google_double.cells import Cell
+
+        from .seed import google_day
+
+        serial = google_day(value)
+        if serial is None:
+            return self.cell(value)
+        key = (date, serial)
+        if key not in self.shared:
+            fmt = {"numberFormat": number_format("date", "en")}
+            self.shared[key] = Cell(entered={"numberValue": serial}, fmt=fmt)
+        return self.shared[key]
+
+
+def _fill(double: Any, sid: str, seed: dict[str, Any]) -> None:
+    from functions.adapters.gsheets_cells import grid, lock_description
+    from functions.adapters.gsheets_changes import ChangeBuilder
+    from tests.google_double.batch import Batch
+    from tests.google_double.server import OWNER
+
+    schema = _schema()
+    book = double.book(sid)
+    made = _Cells()
     rows_of = {"invoices": seed["rows"].invoices, "deals": seed["rows"].deals}
     for tab, rows in rows_of.items():
         sheet = book.sheet_by_title(schema.tab(tab).title["en"])
-        keys = [c.key for c in schema.tab(tab).columns]
+        columns = schema.tab(tab).columns
+        keys = [c.key for c in columns]
+        dates = {c.key for c in columns if c.type == "date"}
         sheet.grow(len(rows) + 1000, len(keys))
         cells = sheet.cells
         for number, values in enumerate(rows, start=1):
             for col, key in enumerate(keys):
                 value = values.get(key)
                 if value is not None and value != "":
-                    cells[(number, col)] = cell(value)
+                    cells[(number, col)] = made.day(value) if key in dates else made.cell(value)
     invoices = book.sheet_by_title(schema.tab("invoices").title["en"])
     keys = [c.key for c in schema.tab("invoices").columns]
     row_of = {values["id"]: number for number, values in enumerate(rows_of["invoices"], start=2)}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import pickle
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,10 @@ from functions.adapters.workbook_layout import write_queues
 from functions.adapters.workbook_xf import Styles
 from functions.adapters.workbook_xml import DIMENSION, Package, SheetXml, value_xml
 from functions.model import QueueView
+from functions.parsing import parse_date
 from functions.planner import plan_tick
 from functions.schema import Schema, load_schema
+from functions.typed_values import SERIAL_DAY_0
 
 from .scenario import PEOPLE, SETTINGS, START, Rows, book_read
 
@@ -96,8 +99,34 @@ def seed_firestore(root: str, snapshot: dict[str, Any], meta: dict[str, Any]) ->
     from functions.adapters.firestore_state import FirestoreState
 
     client = firestore.Client(project=os.environ.get("BENCH_FIRESTORE_PROJECT", "sheetflow-test"))
-    FirestoreState(client, root=root).commit_journal(snapshot, meta)
+    FirestoreState(client, root=root).commit_journal(as_on_google(snapshot), meta)
     client.close()
+
+
+def google_day(value: Any) -> int | None:
+    """A typed date as a tick leaves it on a Google Sheet (`typed_values`): the day number,
+    which the next read gets back; None when the text is no date."""
+    when, problem = parse_date(value, "", "en")
+    if problem is not None or not isinstance(when, date):
+        return None
+    return (when - SERIAL_DAY_0).days
+
+
+def as_on_google(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot a Google tick keeps: its date cells' values are day numbers (as the
+    double is filled), not the text the prepared workbook holds."""
+    out: dict[str, Any] = {}
+    for tab, entries in snapshot.items():
+        dates = [c.key for c in SCHEMA.tab(tab).columns if c.type == "date"]
+        out[tab] = {}
+        for record, entry in entries.items():
+            values = dict(entry["values"])
+            for key in dates:
+                serial = google_day(values.get(key))
+                if serial is not None:
+                    values[key] = serial
+            out[tab][record] = {**entry, "values": values}
+    return out
 
 
 # --- the workbook --------------------------------------------------------------------------

@@ -32,6 +32,7 @@ ENGINE_REPEATS = 3
 NAIVE_SECONDS = 20.0  # the naive script runs at most this long; the rest is extrapolated
 QUOTA_PER_MINUTE = 60  # Sheets API: write requests per minute per user (documented default)
 PROJECT = "sheetflow-test"
+FUNCTIONS = ("invoice_flow", "deal_watch")  # the tick functions deploy.sh deploys
 
 
 def rss_mib() -> float:
@@ -66,6 +67,18 @@ def prepare(n: int, folder: Path) -> dict[str, Any]:
 
     root = os.environ.get("BENCH_FIRESTORE_ROOT")
     return build(n, folder, f"{root}-n{n}" if root else None)
+
+
+def reseed(n: int, folder: Path) -> dict[str, Any]:
+    """The prepared state again, under BENCH_FIRESTORE_ROOT: a measurement of its own starts
+    from the steady state, not from what an earlier one's ticks left."""
+    from .seed import seed_firestore
+
+    with (folder / "seed.pkl").open("rb") as source:
+        seed = pickle.load(source)
+    started = time.perf_counter()
+    seed_firestore(f"{os.environ['BENCH_FIRESTORE_ROOT']}-n{n}", seed["snapshot"], seed["meta"])
+    return {"firestore_seed_s": time.perf_counter() - started}
 
 
 # --- profiling: `make profile` (bench/profile.py) sets BENCH_PROFILE to a folder -----------
@@ -194,11 +207,18 @@ class Phases:
         return out
 
 
-def _tick(engine: Any, phases: Phases, k: int, label: str, **extra: Any) -> dict[str, Any]:
+def _tick(
+    engine: Any,
+    phases: Phases,
+    k: int,
+    label: str,
+    flows: frozenset[str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     phases.captured = {}
     started = time.perf_counter()
     with profiled(f"busy-tick-{type(engine.book).__name__}", label == "busy"):
-        report = engine.tick(at(k))
+        report = engine.tick(at(k)) if flows is None else engine.tick(at(k), flows=flows)
     seconds = time.perf_counter() - started
     out = {
         "label": label,
@@ -243,7 +263,10 @@ def workbook(n: int, folder: Path) -> dict[str, Any]:
 # --- Google: GoogleSheetBook over the double + FirestoreState over the emulator ------------
 
 
-def google(n: int, folder: Path) -> dict[str, Any]:
+def google(n: int, folder: Path, function: str | None = None) -> dict[str, Any]:
+    """Ticks of every flow in one process (as `sheetflow run` on a server), or, with
+    `function`, of one Cloud Function as deploy.sh deploys it: its flow only, in an instance
+    of its own — its first tick, the re-read after its own write and a busy tick."""
     from google.cloud import firestore
 
     from functions.adapters.firestore_state import FirestoreState
@@ -267,11 +290,15 @@ def google(n: int, folder: Path) -> dict[str, Any]:
         engine = Engine(book, state, FakeMail(), EmailRenderer(), SCHEMA)
         phases = Phases(engine)
 
+        from functions.cloud import FLOWS
+
+        flows = None if function is None else FLOWS[function]
+
         def tick(k: int, label: str) -> dict[str, Any]:
             mark = double.mark()
             state.reads = state.writes = 0
             double.busy_seconds()
-            out = _tick(engine, phases, k, label)
+            out = _tick(engine, phases, k, label, flows)
             kinds = double.kinds(mark)
             out.update(
                 requests=len(kinds),
@@ -286,6 +313,8 @@ def google(n: int, folder: Path) -> dict[str, Any]:
         ticks.append(tick(2, "after its own write (re-read)"))  # the first tick wrote too
         double.ask("edit")
         ticks.append(tick(3, "busy"))
+        if function is not None:
+            return {"ticks": ticks, "rss_mib": rss_mib(), "baseline_rss_mib": baseline}
         busy_plan = dict(phases.captured)  # the cells and Log rows the busy tick wrote
         ticks.append(tick(4, "after its own write (re-read)"))
         ticks.append(tick(5, "idle"))
@@ -361,9 +390,12 @@ def _naive(double: Any, client: Any, plan: dict[str, Any]) -> dict[str, Any]:
 
 WORKERS: dict[str, Callable[[int, Path], dict[str, Any]]] = {
     "prepare": prepare,
+    "reseed": reseed,
     "engine": engine,
     "workbook": workbook,
     "google": google,
+    # One per Cloud Function that ticks (functions.cloud.FLOWS), each in a process of its own.
+    **{f"google-{name}": functools.partial(google, function=name) for name in FUNCTIONS},
 }
 
 
