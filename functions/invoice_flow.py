@@ -307,9 +307,12 @@ class _Row:
             self.previous_signer = self.ctx.people.find(s.signer, "director")
             new = self.person("signer", "director")
             assert new is not None  # the guard fires only for an active director
-            self.notices.append(
-                self.ctx.say("signer_replaced", old=self.ctx.name_of(s.signer), new=new.name)
-            )
+            if self.previous_signer is None:  # nobody could be asked before: nobody to tell
+                self.notices.append(self.ctx.say("signer_chosen", new=new.name))
+            else:
+                self.notices.append(
+                    self.ctx.say("signer_replaced", old=self.ctx.name_of(s.signer), new=new.name)
+                )
         s.status, s.notice = t.target, None
         if t.target == "awaiting_decision":
             self._ask_signer(now)

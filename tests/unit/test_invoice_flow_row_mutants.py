@@ -177,6 +177,7 @@ def test_an_id_read_with_spaces_around_it_is_the_same_record_and_no_conflict() -
     assert out.conflicts == []
     assert out.note is None
     assert "id" not in out.writes
+    assert out.log == []  # the ID is sheetflow's: not an edit either
 
 
 def test_a_paid_value_the_approval_never_bound_may_still_change() -> None:
@@ -185,8 +186,49 @@ def test_a_paid_value_the_approval_never_bound_may_still_change() -> None:
     out = step({**paid.values, "invoice_file": "https://files.example/A-17-v2.pdf"}, snapshot)
     assert out.conflicts == []
     assert "invoice_file" not in out.writes
-    assert log_lines(out, "edited")[0][1:3] == (
-        "https://files.example/A-17.pdf",
-        "https://files.example/A-17-v2.pdf",
-    )
+    assert log_lines(out, "edited") == [
+        (
+            "INV-000001",
+            "https://files.example/A-17.pdf",
+            "https://files.example/A-17-v2.pdf",
+            "",
+            "Invoice file",
+        )
+    ]
     assert recipients(out) == []
+
+
+REWORK = ({"decision": "Rework", "comment": "Wrong VAT"},)
+NEW_SCAN = {"invoice_file": "https://files.example/A-17-v2.pdf"}
+
+
+def test_a_new_scan_with_the_signer_cleared_asks_nobody_and_says_so() -> None:
+    out, _ = walk(invoice(), *REWORK, {**NEW_SCAN, "signer": None})
+    assert out.state.status == "awaiting_decision"
+    assert out.emails == []
+    assert out.note == (
+        "Choose a Signer (director). "
+        "No email address for the request to the signer email: check People"
+    )
+    # Decision and Comment wait for a signer: nobody but sheetflow may type them meanwhile.
+    assert out.locks == [("decision", True, ()), ("comment", True, ())]
+
+
+def test_a_signer_chosen_when_nobody_was_asked_is_asked_without_telling_a_predecessor() -> None:
+    out, _ = walk(invoice(), *REWORK, {**NEW_SCAN, "signer": None}, {"signer": "Dmitry Volkov"})
+    assert out.state.status == "awaiting_decision"
+    assert recipients(out) == [("signer_request", "dmitry@example.com")]
+    assert out.note == "Signer chosen: Dmitry Volkov is asked to decide"
+    assert ("decision", True, ("dmitry@example.com",)) in out.locks
+
+
+def test_a_russian_book_says_a_signer_was_chosen_in_russian() -> None:
+    ctx = context(locale="ru")
+    out = plan_invoice("INV-000001", SheetRow(2, invoice()), None, ctx)
+    for edit in (
+        {"decision": "На доработку", "comment": "НДС"},
+        {**NEW_SCAN, "signer": None},
+        {"signer": "Dmitry Volkov"},
+    ):
+        out = plan_invoice("INV-000001", SheetRow(2, {**out.values, **edit}), carry(out), ctx)
+    assert out.note == "Подписант выбран: Dmitry Volkov; отправлен запрос на решение"
