@@ -8,9 +8,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from functions.directory import Directory
 from functions.invoice_flow import RowOutcome, plan_invoice
 from functions.model import SheetRow
-from tests.builders import NOW, carry, context, invoice, step, walk
+from tests.builders import DIRECTOR, NOW, PEOPLE, carry, context, invoice, step, walk
 from tests.unit.test_invoice_flow import recipients, statuses
 
 APPROVED = ({"decision": "Approve"},)
@@ -232,3 +233,13 @@ def test_a_russian_book_says_a_signer_was_chosen_in_russian() -> None:
     ):
         out = plan_invoice("INV-000001", SheetRow(2, {**out.values, **edit}), carry(out), ctx)
     assert out.note == "Подписант выбран: Dmitry Volkov; отправлен запрос на решение"
+
+
+def test_a_signer_replacing_one_who_left_people_is_asked_and_nobody_else_is_told() -> None:
+    first = step(invoice())
+    left = Directory(tuple(replace(p, active=False) if p == DIRECTOR else p for p in PEOPLE.people))
+    ctx = replace(context(), people=left)
+    sheet = {**first.values, "signer": "Elena Sokolova"}
+    out = plan_invoice("INV-000001", SheetRow(2, sheet), carry(first), ctx)
+    assert recipients(out) == [("signer_request", "elena@example.com")]
+    assert out.note == "Signer chosen: Elena Sokolova is asked to decide"
