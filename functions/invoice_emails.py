@@ -52,8 +52,8 @@ def _targets(r: _Row, template: str) -> list[tuple[Person | None, str]]:
     rnd = f"r{s.round}"
     if template == "signer_request":
         return [(r.person("signer", "director"), rnd)]
-    if template == "signer_replaced":
-        return [(r.previous_signer, rnd)]
+    if template == "signer_replaced":  # unless nobody (no active signer) was asked before
+        return [(r.previous_signer, rnd)] if r.previous_signer else []
     if template == "approval_void":
         return [(p, rnd) for p in r.ctx.people.active("accountant")]
     if template == "rework_to_manager":

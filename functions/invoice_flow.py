@@ -192,9 +192,8 @@ class _Row:
                 self.problems.append(self.ctx.say("rework_needs_comment"))
             return decision == "rework" and bool(text(v.get("comment")))
         if t.trigger == "resubmitted":
-            return bool(text(v.get("invoice_file"))) and text(v.get("invoice_file")) != (
-                s.rework_file or ""
-            )
+            scan = text(v.get("invoice_file"))
+            return bool(scan) and scan != s.rework_file
         if t.trigger == "claimed":
             if decision != "approve":
                 self.problems.append(
@@ -307,13 +306,13 @@ class _Row:
         elif t.trigger == "signer_changed":
             self.previous_signer = self.ctx.people.find(s.signer, "director")
             new = self.person("signer", "director")
-            self.notices.append(
-                self.ctx.say(
-                    "signer_replaced",
-                    old=self.ctx.name_of(s.signer),
-                    new=new.name if new else text(self.out.values.get("signer")),
+            assert new is not None  # the guard fires only for an active director
+            if self.previous_signer is None:  # nobody could be asked before: nobody to tell
+                self.notices.append(self.ctx.say("signer_chosen", new=new.name))
+            else:
+                self.notices.append(
+                    self.ctx.say("signer_replaced", old=self.ctx.name_of(s.signer), new=new.name)
                 )
-            )
         s.status, s.notice = t.target, None
         if t.target == "awaiting_decision":
             self._ask_signer(now)
