@@ -36,7 +36,7 @@ profile: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak --ticks 1000 --rows 2000 --progress 50
 
-# Not in CI: mutmut over the pure core against the unit tests (about an hour here), then the
+# Not in CI: mutmut over the pure core against the unit tests (about 100 minutes here), then the
 # score per module; survivors no test can kill are listed in tests/mutants_equivalent.txt.
 mutate: $(STAMP)
 	rm -rf mutants

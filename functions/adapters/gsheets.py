@@ -207,7 +207,12 @@ class GoogleSheetBook:
             changes.appends,
         )
         if builder.requests:
-            self._write(builder.requests, fingerprint, builder.origins, seen.locale)
+            batch, origins, locale = builder.requests, builder.origins, seen.locale
+            # The answer brings the tabs afresh: drop the old ones (one protected range per
+            # locked cell, 180,000 at 100,000 invoices) before it is parsed, not after.
+            del builder, seen
+            self._tabs = None
+            self._write(batch, fingerprint, origins, locale)
         return skipped
 
     def _write(
