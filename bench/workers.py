@@ -32,7 +32,6 @@ ENGINE_REPEATS = 3
 NAIVE_SECONDS = 20.0  # the naive script runs at most this long; the rest is extrapolated
 QUOTA_PER_MINUTE = 60  # Sheets API: write requests per minute per user (documented default)
 PROJECT = "sheetflow-test"
-FUNCTIONS = ("invoice_flow", "deal_watch")  # the tick functions deploy.sh deploys
 
 
 def rss_mib() -> float:
@@ -394,14 +393,18 @@ WORKERS: dict[str, Callable[[int, Path], dict[str, Any]]] = {
     "engine": engine,
     "workbook": workbook,
     "google": google,
-    # One per Cloud Function that ticks (functions.cloud.FLOWS), each in a process of its own.
-    **{f"google-{name}": functools.partial(google, function=name) for name in FUNCTIONS},
 }
 
 
 def main() -> None:
     kind, n, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-    result = WORKERS[kind](n, folder)
+    # google-NAME: one Cloud Function (a name in functions.cloud.FLOWS) in a process of its own
+    work = WORKERS.get(kind)
+    if work is None and kind.startswith("google-"):
+        work = functools.partial(google, function=kind.removeprefix("google-"))
+    if work is None:
+        raise SystemExit(f"unknown measurement: {kind}")
+    result = work(n, folder)
     result["peak_rss_mib"] = rss_mib()
     print("RESULT " + json.dumps(result), flush=True)
 

@@ -25,6 +25,7 @@ from functions.schema import load_schema
 from tests.fakes import FakeMail
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep
+from tests.integration.test_controls_google import an_invoice
 
 SCHEMA = load_schema()
 PEOPLE = [
@@ -32,16 +33,7 @@ PEOPLE = [
     ("Dmitry Volkov", "dmitry@example.com", "director", True),
     ("Irina K", "irina@example.com", "accountant", True),
 ]
-INVOICE = {
-    "manager": "Maria Lopez",
-    "supplier": "Acme",
-    "supplier_email": "b@acme.example",
-    "invoice_no": "A-1",
-    "invoice_date": "20.11.2026",
-    "amount": 100,
-    "invoice_file": "https://files.example/a1.pdf",
-    "signer": "Dmitry Volkov",
-}
+INVOICE = an_invoice()
 DEAL = {"deal_id": "D-1", "deal": "Beams", "manager": "Maria Lopez", "amount": 1000, "paid": 0}
 
 
