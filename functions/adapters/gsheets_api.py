@@ -35,6 +35,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from ..errors import ConfigError, SheetflowError
 from ..record import share
+from .gsheets_protections import Protection, Protections, shared
 
 JSON = dict[str, Any]
 Cell = str | int | float | bool | None
@@ -83,20 +84,6 @@ class GoogleApiError(SheetflowError):
     """Google refused a request (or kept failing): the message says what to do."""
 
 
-@dataclass(frozen=True, slots=True)
-class Protection:
-    """A protected range, compact: a big sheet holds one per locked cell (100,000s)."""
-
-    id: int
-    description: str
-    span: tuple[tuple[str, ...], tuple[Any, ...]]  # the GridRange: its fields, its values
-    editors: tuple[str, ...] = ()
-
-    @property
-    def range(self) -> JSON:
-        return dict(zip(*self.span, strict=True))
-
-
 @dataclass(frozen=True)
 class FilterView:
     id: int
@@ -120,18 +107,8 @@ class Tab:
     rows: int
     columns: int
     hidden: bool = False
-    protections: tuple[Protection, ...] = ()
+    protections: Sequence[Protection] = ()  # Protections when parsed: compact
     filter_views: tuple[FilterView, ...] = field(default=())
-
-
-_SHARED: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-
-
-def _shared(value: tuple[Any, ...]) -> tuple[Any, ...]:
-    """One copy of each editors list and range shape (most locks repeat them)."""
-    if len(_SHARED) > 100_000:
-        _SHARED.clear()
-    return _SHARED.setdefault(value, value)
 
 
 def parse_tabs(answer: JSON) -> list[Tab]:
@@ -140,9 +117,9 @@ def parse_tabs(answer: JSON) -> list[Tab]:
     for sheet in answer.get("sheets", []):
         props = sheet.get("properties", {})
         grid = props.get("gridProperties", {})
-        protections = tuple(
-            p if isinstance(p, Protection) else _protection(p)
-            for p in sheet.get("protectedRanges", [])
+        found = sheet.get("protectedRanges", [])
+        protections = (
+            found if isinstance(found, Protections) else Protections(map(_protection, found))
         )
         views = tuple(
             FilterView(
@@ -171,33 +148,41 @@ def _protection(found: JSON) -> Protection:
     span = found.get("range", {})
     return Protection(
         int(found["protectedRangeId"]),
-        share(str(found.get("description", ""))),
-        (_shared(tuple(span)), tuple(span.values())),
-        _shared(tuple(map(share, found.get("editors", {}).get("users", [])))),
+        str(found.get("description", "")),
+        (shared(tuple(span)), tuple(span.values())),
+        shared(tuple(map(share, found.get("editors", {}).get("users", [])))),
     )
 
 
-# ijson's paths to a protected range, in a `spreadsheets.get` and a `batchUpdate` answer.
-_PROTECTIONS = frozenset(
-    {"sheets.item.protectedRanges.item", "updatedSpreadsheet.sheets.item.protectedRanges.item"}
+# ijson's paths to the protected ranges of a tab, in a `spreadsheets.get` and a `batchUpdate`
+# answer, and to one of them.
+_PROTECTION_LISTS = frozenset(
+    {"sheets.item.protectedRanges", "updatedSpreadsheet.sheets.item.protectedRanges"}
 )
+_PROTECTIONS = frozenset(f"{path}.item" for path in _PROTECTION_LISTS)
 
 
 def parse_spreadsheet(body: bytes) -> JSON:
     """A `spreadsheets.get` or `batchUpdate` answer's JSON, as received, decoded with each
-    protected range made a compact `Protection` as soon as it is read: decoded whole, an
-    answer with 180,000 locks (100,000 invoices) briefly took 243 MiB more, streamed 83."""
+    tab's protected ranges stored compactly (`Protections`) as they are read: decoded whole,
+    an answer with 180,000 locks (100,000 invoices) briefly took 243 MiB more."""
     answer = ijson.ObjectBuilder()
     item: ijson.ObjectBuilder | None = None
+    protections = Protections()
     for prefix, event, value in ijson.parse(io.BytesIO(body), use_float=True):
         if item is None and prefix in _PROTECTIONS and event == "start_map":
             item = ijson.ObjectBuilder()
         if item is None:
             answer.event(event, value)
+            if prefix in _PROTECTION_LISTS and event == "start_array":
+                # the list just begun becomes a compact store, in its parent and as the
+                # builder's open container (each item is added below, never by the builder)
+                protections = Protections()
+                answer.containers[-2][answer.key] = answer.containers[-1] = protections
             continue
         item.event(event, value)
         if prefix in _PROTECTIONS and event == "end_map":
-            answer.event("protection", _protection(item.value))  # stored as it is
+            protections.append(_protection(item.value))
             item = None
     decoded: JSON = answer.value
     return decoded

@@ -22,7 +22,7 @@ from ..messages import say
 from ..model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, RowAppend, Stored, stored
 from ..parsing import text
 from ..schema import Locale, Schema
-from .gsheets_api import Grid, Protection, Tab, criteria_key
+from .gsheets_api import Grid, Tab, criteria_key
 from .gsheets_cells import (
     JSON,
     LIST_KEYS,
@@ -43,6 +43,7 @@ from .gsheets_cells import (
     typed_cell,
 )
 from .gsheets_grid import TabGrid, column_positions, find_tab
+from .gsheets_protections import Protection, Protections
 from .gsheets_report import report_requests
 
 
@@ -204,21 +205,50 @@ class ChangeBuilder:
 
     # -- locks -------------------------------------------------------------------------------
     def locks(self, locks: Sequence[CellLock]) -> None:
-        """Reconcile lock protections with the changes and with where records are now."""
+        """Reconcile lock protections with the changes and with where records are now.
+
+        A big sheet holds a lock per locked cell (180,000 at 100,000 invoices): they are
+        indexed by column, then by record (the strings the protections already hold), and
+        only the ones a key names are made into `Protection`s.
+        """
         wanted: dict[tuple[str, str, str], CellLock] = {}
+        by_column: dict[tuple[str, str], set[str]] = {}
         for index, lock in enumerate(locks):
             wanted[(lock.tab, lock.record, lock.column)] = lock
             self._lock_index[(lock.tab, lock.record, lock.column)] = index
-        existing: dict[tuple[str, str, str], list[Protection]] = {}
-        for tab in self.tabs:
-            for found in tab.protections:
-                key = parse_lock(found.description)
-                if key is not None and key[0] in self.seen.grids:
-                    existing.setdefault(key, []).append(found)
-        for key in sorted(set(wanted) | set(existing)):
-            index = self._lock_index.get(key, -1)  # -1: tidying a lock no change names
-            with self._from(("locks", index)):
-                self._lock(key, wanted.get(key), existing.get(key, []))
+            by_column.setdefault((lock.tab, lock.column), set()).add(lock.record)
+        # (tab, column) → record → (which tab's protections, position); rare repeats apart
+        existing: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+        repeated: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+        for at, tab in enumerate(self.tabs):
+            for position, key_tab, record, column in self._lock_protections(tab):
+                if key_tab not in self.seen.grids:
+                    continue
+                records = existing.setdefault((key_tab, column), {})
+                if record in records:
+                    repeated.setdefault((key_tab, record, column), []).append((at, position))
+                else:
+                    records[record] = (at, position)
+        for tab_column in sorted(set(by_column) | set(existing)):
+            records = existing.get(tab_column, {})
+            for record in sorted(by_column.get(tab_column, set()) | set(records)):
+                key = (tab_column[0], record, tab_column[1])
+                places = [records[record]] if record in records else []
+                found = [self.tabs[at].protections[p] for at, p in places + repeated.get(key, [])]
+                index = self._lock_index.get(key, -1)  # -1: tidying a lock no change names
+                with self._from(("locks", index)):
+                    self._lock(key, wanted.get(key), found)
+
+    @staticmethod
+    def _lock_protections(tab: Tab) -> Iterator[tuple[int, str, str, str]]:
+        """(position, tab, record, column) of each lock protection of this tab."""
+        if isinstance(tab.protections, Protections):
+            yield from tab.protections.locks()
+            return
+        for position, found in enumerate(tab.protections):
+            key = parse_lock(found.description)
+            if key is not None:
+                yield position, *key
 
     def _lock(
         self, key: tuple[str, str, str], lock: CellLock | None, found: list[Protection]

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from functions.adapters import gsheets_api
+from functions.adapters import gsheets_api, gsheets_protections
 from tests.google_double import GoogleDouble
 from tests.google_double.discovery import Validator
 
@@ -379,8 +379,8 @@ def test_the_streamed_metadata_parse_equals_the_whole_decode_on_every_recorded_a
         streamed = gsheets_api.parse_spreadsheet(json.dumps(answer).encode())
         sheets = [s for s in streamed["sheets"] if s.get("protectedRanges")]
         assert all(
-            isinstance(p, gsheets_api.Protection) for s in sheets for p in s["protectedRanges"]
-        ), "each protected range is made compact while the answer streams in"
+            isinstance(s["protectedRanges"], gsheets_protections.Protections) for s in sheets
+        ), "each tab's protected ranges are stored compactly while the answer streams in"
 
 
 def test_the_adapter_parses_every_recorded_value_range() -> None:
