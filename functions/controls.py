@@ -100,17 +100,45 @@ def invoice_identity(values: Mapping[str, Stored]) -> tuple[str, str, str] | Non
     return name, email, number
 
 
-class DuplicateIndex:
-    """Which invoices carry the same supplier invoice (same supplier by name or email, same no.)."""
+def _keys(identity: tuple[str, str, str] | None) -> list[tuple[str, str, str]]:
+    """What two invoices must share to look alike: the supplier's name or email, and the no."""
+    if identity is None:
+        return []
+    name, email, number = identity
+    return [key for key in (("name", name, number), ("email", email, number)) if key[1]]
 
-    def __init__(self, invoices: Iterable[tuple[str, Mapping[str, Stored]]]) -> None:
+
+class DuplicateIndex:
+    """Which invoices carry the same supplier invoice (same supplier by name or email, same no.).
+
+    With `only`, just the invoices that could match one of those values are kept (a busy tick
+    asks about its few changed rows, not about 100,000); `covers` says whether a question is
+    one the index can answer.
+    """
+
+    def __init__(
+        self,
+        invoices: Iterable[tuple[str, Mapping[str, Stored]]],
+        only: Iterable[Mapping[str, Stored]] | None = None,
+    ) -> None:
         self._by_name: dict[tuple[str, str], list[str]] = {}
         self._by_email: dict[tuple[str, str], list[str]] = {}
+        self._only: set[tuple[str, str, str]] | None = None
+        if only is not None:
+            self._only = {key for values in only for key in _keys(invoice_identity(values))}
         for record, values in invoices:
-            self.add(record, values)
+            identity = invoice_identity(values)
+            if self._only is None or not self._only.isdisjoint(_keys(identity)):
+                self._add(record, identity)
 
     def add(self, record: str, values: Mapping[str, Stored]) -> None:
-        identity = invoice_identity(values)
+        self._add(record, invoice_identity(values))
+
+    def covers(self, values: Mapping[str, Stored]) -> bool:
+        """Whether every invoice that looks like these values is in the index."""
+        return self._only is None or set(_keys(invoice_identity(values))) <= self._only
+
+    def _add(self, record: str, identity: tuple[str, str, str] | None) -> None:
         if identity is None:
             return
         name, email, number = identity

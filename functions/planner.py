@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 from . import formats
@@ -156,7 +157,8 @@ def _plan_invoices(
     next_no = max([plan.meta.get("next_invoice_no", 1)] + [_id_number(r, prefix) + 1 for r in seen])
     snap_out = plan.snapshot.setdefault("invoices", {})
     due = set(diff.added) | set(diff.changed) | (set(diff.rows) if everything else set())
-    duplicates = _Duplicates(diff, previous, snap_out, ctx)
+    asked = None if everything else [*(diff.rows[r] for r in due), *diff.unidentified]
+    duplicates = _Duplicates(diff, previous, snap_out, ctx, asked)
     for record in sorted(due, key=lambda r: diff.rows[r].number):
         _apply_outcome(
             plan,
@@ -183,7 +185,9 @@ class _Duplicates:
     """Other invoices that look like the same supplier invoice and block this one.
 
     An invoice is held when an older one (a lower ID), or one already past New, carries the
-    same supplier and invoice no. The index is built on first use: most ticks submit nothing.
+    same supplier and invoice no. The index is built on first use (most ticks submit nothing)
+    and holds only the invoices that look like the rows being planned, `asked`: a question
+    about other values (None: every row is planned) makes it index every invoice.
     """
 
     _KEYS = ("supplier", "supplier_email", "invoice_no")
@@ -194,9 +198,12 @@ class _Duplicates:
         previous: Mapping[str, Mapping[str, Any]],
         planned: Mapping[str, Mapping[str, Any] | None],
         ctx: FlowContext,
+        asked: list[SheetRow] | None = None,
     ) -> None:
         self.diff, self.previous, self.planned, self.ctx = diff, previous, planned, ctx
+        self.asked = asked
         self.index: DuplicateIndex | None = None
+        self.added: list[tuple[str, Mapping[str, Stored]]] = []  # given an ID this tick
 
     def status_of(self, record: str) -> str:
         entry = self.planned.get(record) or self.previous.get(record) or {}
@@ -204,15 +211,21 @@ class _Duplicates:
 
     def _index(self) -> DuplicateIndex:
         if self.index is None:
-            rows = self.diff.rows.items()
-            self.index = DuplicateIndex([(r, row_values(row, self._KEYS)) for r, row in rows])
+            rows = ((r, row_values(row, self._KEYS)) for r, row in self.diff.rows.items())
+            asked = self.asked
+            only = None if asked is None else (row_values(row, self._KEYS) for row in asked)
+            self.index = DuplicateIndex(chain(rows, self.added), only)
         return self.index
 
     def add(self, record: str, row: SheetRow) -> None:
         """A row given its ID this tick: the next new row with the same invoice sees it."""
-        self._index().add(record, row_values(row, self._KEYS))
+        values = row_values(row, self._KEYS)
+        self._index().add(record, values)
+        self.added.append((record, values))
 
     def __call__(self, record: str, values: Mapping[str, Stored]) -> list[tuple[str, str]]:
+        if not self._index().covers(values):  # values no planned row had: look at them all
+            self.asked, self.index = None, None
         found = [
             other
             for other in self._index().others(record, values)

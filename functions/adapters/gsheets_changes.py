@@ -217,24 +217,29 @@ class ChangeBuilder:
             wanted[(lock.tab, lock.record, lock.column)] = lock
             self._lock_index[(lock.tab, lock.record, lock.column)] = index
             by_column.setdefault((lock.tab, lock.column), set()).add(lock.record)
-        # (tab, column) → record → (which tab's protections, position); rare repeats apart
-        existing: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
-        repeated: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+        # (tab, column) → record → where: which tab's protections (high bits) and the position
+        # there, one int; the rare repeats of a lock apart
+        existing: dict[tuple[str, str], dict[str, int]] = {}
+        repeated: dict[tuple[str, str, str], list[int]] = {}
         for at, tab in enumerate(self.tabs):
             for position, key_tab, record, column in self._lock_protections(tab):
                 if key_tab not in self.seen.grids:
                     continue
                 records = existing.setdefault((key_tab, column), {})
+                where = at << 32 | position
                 if record in records:
-                    repeated.setdefault((key_tab, record, column), []).append((at, position))
+                    repeated.setdefault((key_tab, record, column), []).append(where)
                 else:
-                    records[record] = (at, position)
+                    records[record] = where
         for tab_column in sorted(set(by_column) | set(existing)):
             records = existing.get(tab_column, {})
             for record in sorted(by_column.get(tab_column, set()) | set(records)):
                 key = (tab_column[0], record, tab_column[1])
                 places = [records[record]] if record in records else []
-                found = [self.tabs[at].protections[p] for at, p in places + repeated.get(key, [])]
+                found = [
+                    self.tabs[where >> 32].protections[where & 0xFFFFFFFF]
+                    for where in places + repeated.get(key, [])
+                ]
                 index = self._lock_index.get(key, -1)  # -1: tidying a lock no change names
                 with self._from(("locks", index)):
                     self._lock(key, wanted.get(key), found)

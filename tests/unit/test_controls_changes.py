@@ -95,3 +95,28 @@ def test_another_invoice_file_while_awaiting_a_decision_is_sent_to_the_signer() 
             "new": "https://files.example/A-17-fixed.pdf",
         }
     ]
+
+
+def test_an_index_asked_only_about_some_values_keeps_just_the_invoices_that_look_like_them() -> (
+    None
+):
+    acme = invoice(supplier="Acme", supplier_email="billing@acme.example", invoice_no="17")
+    by_address = invoice(
+        supplier="Acme Ltd", supplier_email="BILLING@acme.example", invoice_no="17"
+    )
+    other = invoice(supplier="Globex", supplier_email="billing@globex.example", invoice_no="17")
+    index = DuplicateIndex(
+        [("INV-000001", acme), ("INV-000002", by_address), ("INV-000003", other)], only=[acme]
+    )
+    assert index.others("INV-000009", acme) == ["INV-000001", "INV-000002"]
+    assert index.others("INV-000009", other) == []  # not kept: it was not asked about
+    assert index.covers(acme)
+    assert index.covers(invoice(supplier="ACME", supplier_email=None, invoice_no="17"))
+    assert not index.covers(other)
+    assert not index.covers(invoice(supplier="Acme", supplier_email="new@acme.example"))
+    assert index.covers(invoice(invoice_no=None))  # incomplete: never a duplicate anyway
+    index.add("INV-000004", other)  # an invoice given its ID this tick is always kept
+    assert index.others("INV-000009", other) == ["INV-000004"]
+    everything = DuplicateIndex([("INV-000003", other)])
+    assert everything.covers(acme)
+    assert everything.others("INV-000009", other) == ["INV-000003"]
