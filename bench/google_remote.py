@@ -17,6 +17,7 @@ double appends below its last row.
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
@@ -35,27 +36,61 @@ from requests.adapters import BaseAdapter
 SA = "sheetflow@sheetflow-test.iam.gserviceaccount.com"  # tests.google_double.SERVICE_ACCOUNT
 
 
+CHUNK = 256 * 1024  # the double sends an answer in pieces, as a server's socket would
+
+
+class PipeBody(io.RawIOBase):
+    """An answer's body read from the double as it comes, piece by piece, like a socket:
+    the engine process never holds a 60 MB answer whole unless it reads it whole."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self.conn, self.rest, self.done = conn, b"", False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.rest and not self.done:
+            piece = self.conn.recv_bytes()
+            self.done = not piece  # an empty piece ends the body
+            self.rest = piece
+        count = min(len(buffer), len(self.rest))
+        buffer[:count] = self.rest[:count]
+        self.rest = self.rest[count:]
+        return count
+
+    def drain(self) -> None:
+        while not self.done:
+            self.done = not self.conn.recv_bytes()
+        self.rest = b""
+
+
 class RemoteTransport(BaseAdapter):
     """A requests transport whose server is the double in the child process."""
 
     def __init__(self, conn: Connection, user: str) -> None:
         super().__init__()
         self.conn, self.user = conn, user
+        self.body: PipeBody | None = None
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
     ) -> requests.Response:
+        if self.body is not None:
+            self.body.drain()  # an answer left unread must not be taken for the next one
         body = request.body
         raw = body.encode("utf-8") if isinstance(body, str) else body
         self.conn.send(("http", request.method or "GET", request.url or "", raw, self.user))
-        status, content = self.conn.recv()
+        status = self.conn.recv()
         response = requests.Response()
         response.status_code = status
         response.url = request.url or ""
         response.request = request
         response.reason = "OK" if status == 200 else "Error"
         response.headers["Content-Type"] = "application/json; charset=UTF-8"
-        response._content = content
+        self.body = PipeBody(self.conn)
+        response.raw = self.body
         response.encoding = "utf-8"
         return response
 
@@ -143,7 +178,10 @@ def serve(conn: Connection, seed_path: str) -> None:
             status, payload = double.answer(method, url, body, user)
             content = json.dumps(payload).encode("utf-8")
             busy += time.perf_counter() - begun
-            conn.send((status, content))
+            conn.send(status)
+            for start in range(0, len(content), CHUNK):
+                conn.send_bytes(content[start : start + CHUNK])
+            conn.send_bytes(b"")
         elif kind == "mark":
             conn.send(double.mark())
         elif kind == "kinds":

@@ -25,6 +25,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.directory import settings_rows as book_settings_rows
 from functions.model import BookRead, SheetRow, TableRead
 from functions.record import compact
 from functions.schema import Schema
@@ -166,8 +167,10 @@ def people_rows() -> list[dict[str, Any]]:
 
 
 def settings_rows(schema: Schema) -> list[dict[str, Any]]:
-    labels = schema.labels.settings_keys
-    return [{"key": labels[k]["en"], "value": v} for k, v in SETTINGS.items()]
+    """Settings as `init` writes them (every key, defaults filled in, Locale too): a seed
+    whose Settings differed from the book's would make the first tick re-evaluate every row."""
+    rows = book_settings_rows(schema, "en", SETTINGS)[1:]
+    return [{"key": key, "value": value} for key, value, *_ in rows]
 
 
 def table(schema: Schema, tab: str, rows: list[dict[str, Any]]) -> TableRead:

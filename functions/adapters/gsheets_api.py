@@ -19,7 +19,7 @@ import io
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import ijson
@@ -42,6 +42,7 @@ Cell = str | int | float | bool | None
 Grid = list[list[Cell]]
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 RATE_LIMITED = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
+CHUNK_BYTES = 256 * 1024  # a streamed answer is read this much at a time
 TIMEOUT = (10.0, 120.0)  # seconds to connect, to wait for an answer (a 100k-row read)
 TAB_FIELDS = (
     "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount,"
@@ -154,6 +155,40 @@ def _protection(found: JSON) -> Protection:
     )
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _readable(body: bytes | Readable) -> Readable:
+    return io.BytesIO(body) if isinstance(body, bytes) else body
+
+
+class _Arriving:
+    """A response's body as a file read while it arrives: a 100,000-invoice sheet's metadata
+    answer is ~60 MB of JSON, never held whole (requests would also join it into a copy)."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self._chunks = response.iter_content(CHUNK_BYTES)  # gzip undone as it comes
+        self._rest = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        while size < 0 or len(self._rest) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._rest += chunk
+        cut = len(self._rest) if size < 0 else size
+        out, self._rest = self._rest[:cut], self._rest[cut:]
+        return out
+
+
+def _body(response: requests.Response) -> Readable:
+    """What to parse: the body as it arrives, or the bytes already received (a stand-in)."""
+    if response.raw is None:
+        return io.BytesIO(response.content)
+    return _Arriving(response)
+
+
 # ijson's paths to the protected ranges of a tab, in a `spreadsheets.get` and a `batchUpdate`
 # answer, and to one of them.
 _PROTECTION_LISTS = frozenset(
@@ -162,14 +197,14 @@ _PROTECTION_LISTS = frozenset(
 _PROTECTIONS = frozenset(f"{path}.item" for path in _PROTECTION_LISTS)
 
 
-def parse_spreadsheet(body: bytes) -> JSON:
+def parse_spreadsheet(body: bytes | Readable) -> JSON:
     """A `spreadsheets.get` or `batchUpdate` answer's JSON, as received, decoded with each
     tab's protected ranges stored compactly (`Protections`) as they are read: decoded whole,
     an answer with 180,000 locks (100,000 invoices) briefly took 243 MiB more."""
     answer = ijson.ObjectBuilder()
     item: ijson.ObjectBuilder | None = None
     protections = Protections()
-    for prefix, event, value in ijson.parse(io.BytesIO(body), use_float=True):
+    for prefix, event, value in ijson.parse(_readable(body), use_float=True):
         if item is None and prefix in _PROTECTIONS and event == "start_map":
             item = ijson.ObjectBuilder()
         if item is None:
@@ -194,7 +229,7 @@ _ROW = _RANGE + ".values.item"
 _CELL = _ROW + ".item"
 
 
-def parse_value_ranges(body: bytes) -> list[Grid]:
+def parse_value_ranges(body: bytes | Readable) -> list[Grid]:
     """Rows of cells per requested range (a values:batchGet answer's JSON, as received).
 
     Missing trailing cells are simply absent. Parsed as a stream with repeated texts shared:
@@ -202,7 +237,7 @@ def parse_value_ranges(body: bytes) -> list[Grid]:
     """
     grids: list[Grid] = []
     row: list[Cell] = []
-    for prefix, event, value in ijson.parse(io.BytesIO(body), use_float=True):
+    for prefix, event, value in ijson.parse(_readable(body), use_float=True):
         if prefix == _CELL:
             row.append(share(_cell(value)))
         elif prefix == _ROW:
@@ -296,7 +331,9 @@ class SheetsApi:
 
     def tabs(self) -> list[Tab]:
         url = SPREADSHEET_URL % self.spreadsheet_id
-        answer = self._send("get", url, params={"fields": TAB_FIELDS}, decode=_spreadsheet)
+        answer = self._send(
+            "get", url, params={"fields": TAB_FIELDS}, decode=_spreadsheet, stream=True
+        )
         self.locale = str(answer.get("properties", {}).get("locale") or self.locale)
         return parse_tabs(answer)
 
@@ -310,7 +347,11 @@ class SheetsApi:
         }
         url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
         grids: list[Grid] = self._send(
-            "get", url, params=params, decode=lambda answer: parse_value_ranges(answer.content)
+            "get",
+            url,
+            params=params,
+            decode=lambda answer: parse_value_ranges(_body(answer)),
+            stream=True,
         )
         return grids
 
@@ -333,11 +374,32 @@ class SheetsApi:
 
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
         answer = self._send(
-            "post", url, params=params, body=body, may_retry=may_retry, decode=_spreadsheet
+            "post",
+            url,
+            params=params,
+            body=body,
+            may_retry=may_retry,
+            decode=_spreadsheet,
+            stream=True,
         )
         updated = answer.get("updatedSpreadsheet", {})
         self.locale = str(updated.get("properties", {}).get("locale") or self.locale)
         return answer, parse_tabs(updated)
+
+    def _request(
+        self, method: str, url: str, params: JSON | None, body: JSON | None, stream: bool
+    ) -> requests.Response:
+        """gspread's request; streamed: the body is read as it is parsed (`_Arriving`)."""
+        response: requests.Response
+        if not stream:
+            response = self._http.request(method, url, params=params, json=body)
+            return response
+        response = self._http.session.request(
+            method, url, params=params, json=body, timeout=self._http.timeout, stream=True
+        )
+        if not response.ok:
+            raise APIError(response)
+        return response
 
     def _send(
         self,
@@ -348,6 +410,7 @@ class SheetsApi:
         body: JSON | None = None,
         may_retry: Callable[[BaseException], bool] = transient,
         decode: Callable[[requests.Response], Any] = requests.Response.json,
+        stream: bool = False,
     ) -> Any:
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
@@ -362,7 +425,7 @@ class SheetsApi:
             for attempt in retrying:
                 with attempt:
                     self.requests += 1
-                    return decode(self._http.request(method, url, params=params, json=body))
+                    return decode(self._request(method, url, params, body, stream))
         except APIError as exc:
             raise ApiFailure(exc) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -371,7 +434,7 @@ class SheetsApi:
 
 
 def _spreadsheet(response: requests.Response) -> JSON:
-    return parse_spreadsheet(response.content)
+    return parse_spreadsheet(_body(response))
 
 
 class ApiFailure(GoogleApiError):

@@ -107,3 +107,48 @@ def test_a_streamed_answer_holds_each_tabs_protections_compactly() -> None:
     assert list(tabs[0].protections) == EVERY
     assert tabs == parse_tabs(answer)  # the whole decode gives the same
     assert list(tabs[1].protections) == []
+
+
+def test_a_gzipped_answer_is_parsed_as_it_arrives_in_small_pieces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gzip
+    import io
+
+    import requests
+    import urllib3
+
+    from functions.adapters import gsheets_api
+
+    answer = {
+        "sheets": [
+            {
+                "properties": {"sheetId": 5, "title": "Счета"},
+                "protectedRanges": [
+                    {
+                        "protectedRangeId": p.id,
+                        "description": p.description,
+                        "range": p.range,
+                        "editors": {"users": list(p.editors)},
+                    }
+                    for p in EVERY
+                ],
+            }
+        ]
+    }
+    body = json.dumps(answer, ensure_ascii=False).encode()
+    monkeypatch.setattr(gsheets_api, "CHUNK_BYTES", 7)  # pieces that split words and letters
+    response = requests.Response()
+    response.raw = urllib3.HTTPResponse(
+        body=io.BytesIO(gzip.compress(body)),
+        headers={"Content-Encoding": "gzip"},
+        preload_content=False,
+        decode_content=True,
+    )
+    arriving = gsheets_api._body(response)
+    assert isinstance(arriving, gsheets_api._Arriving)
+    streamed = parse_tabs(parse_spreadsheet(arriving))
+    assert streamed == parse_tabs(answer)
+    assert streamed[0].title == "Счета"
+    assert list(streamed[0].protections) == EVERY
+    assert arriving.read() == b""  # all of it read, nothing left over
