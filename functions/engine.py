@@ -8,7 +8,6 @@ only with the journal's commit. Rerunning finishes what a killed tick started.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import socket
@@ -48,7 +47,7 @@ from .months import previous_month
 from .pipeline_sync import DealSource, crm_early, crm_join
 from .planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
 from .ports import InvoiceFolder, MailSender, SpreadsheetBook, StateStore
-from .record import as_json
+from .record import same_entry
 from .schema import Locale, Schema
 
 _log = logging.getLogger("sheetflow")
@@ -131,12 +130,8 @@ def drop_unchanged(planned: Mapping[str, dict[str, Any]], stored: Snapshot) -> N
     for tab, rows in planned.items():
         known = stored.get(tab, {})
         for record in [r for r, entry in rows.items() if entry is not None and r in known]:
-            if _canonical(rows[record]) == _canonical(known[record]):
+            if same_entry(rows[record], known[record]):
                 del rows[record]
-
-
-def _canonical(entry: object) -> str:
-    return json.dumps(entry, sort_keys=True, default=as_json)
 
 
 def _no_checkpoint(step: str) -> None:

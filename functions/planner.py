@@ -33,6 +33,7 @@ from .model import (
 )
 from .months import previous_month
 from .parsing import same_text, text
+from .record import same_entry
 from .schema import Locale, Schema, Tab
 from .settings_notes import plan_settings_notes
 
@@ -128,8 +129,8 @@ def plan_tick(
     plan_settings_notes(settings_table, settings_said, schema, locale, plan, ctx.say)
     plan.meta.setdefault("last_report", previous_month(now, settings.zone))
     if "invoice" in flows:
-        _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
-        plan_folder(folder, read, ctx, plan, set(plan.snapshot.get("invoices", {})))
+        planned = _plan_invoices(read, snapshot.get("invoices", {}), ctx, plan, context_changed)
+        plan_folder(folder, read, ctx, plan, planned)
     if "deal" in flows and "deals" in read.tables:
         _plan_deals(read, snapshot.get("deals", {}), ctx, plan)
     if context_changed and "invoice" in flows:
@@ -146,7 +147,8 @@ def _plan_invoices(
     ctx: FlowContext,
     plan: TickPlan,
     everything: bool,
-) -> None:
+) -> set[str]:
+    """Plan the invoices due (all with `everything`); the records planned."""
     tab = ctx.schema.tab("invoices")
     table = read.table("invoices")
     live = {k: v["values"] for k, v in previous.items() if not v.get("deleted")}
@@ -166,6 +168,10 @@ def _plan_invoices(
             diff.rows[record].number,
             previous.get(record) is None,
         )
+        if everything and record in previous and same_entry(snap_out[record], previous[record]):
+            # re-planned as it was (People or Settings edited): left out as it is made, not
+            # after, or 100,000 unchanged rows would all be held at once
+            del snap_out[record]
     for row in diff.unidentified:
         record = f"{prefix}{next_no:06d}"
         next_no += 1
@@ -179,6 +185,7 @@ def _plan_invoices(
     _mark_removed(diff, previous, ctx, plan)
     if snap_out or everything:
         plan.changes.queues = queue_views(read, previous, snap_out, ctx)
+    return due | set(snap_out)
 
 
 class _Duplicates:

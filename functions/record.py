@@ -9,6 +9,7 @@ instead of one per cell, as a JSON decoder or a spreadsheet reader would.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -118,6 +119,15 @@ def as_json(value: Any) -> Any:
     if isinstance(value, Record):
         return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def same_entry(a: object, b: object) -> bool:
+    """Whether two snapshot entries hold the same, as the state would store them."""
+    return _canonical(a) == _canonical(b)
+
+
+def _canonical(entry: object) -> str:
+    return json.dumps(entry, sort_keys=True, default=as_json)
 
 
 def share(value: Any) -> Any:

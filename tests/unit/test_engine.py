@@ -348,3 +348,41 @@ def test_a_people_edit_commits_only_the_rows_it_changed(book: FakeBook, tmp_path
     engine.tick(NOW + timedelta(minutes=2))
     assert committed == [{"invoices": ["INV-000002"]}]
     assert engine.state.load_meta()["context"] != ""  # the People change itself was recorded
+
+
+def test_the_plan_itself_leaves_out_the_rows_a_people_edit_did_not_change(
+    book: FakeBook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Left out as they are made (not all held, then dropped): 100,000 re-planned rows would
+    otherwise all be in memory at once."""
+    import functions.engine as engine_module
+    from functions import planner
+
+    book.tabs["invoices"] += [new_invoice(invoice_no=f"A-{i}") for i in range(5)]
+    engine, _ = make_engine(book, tmp_path)
+    engine.tick(NOW)
+    engine.tick(NOW + timedelta(minutes=1))
+    monkeypatch.setattr(engine_module, "drop_unchanged", lambda planned, stored: None)
+    planned: list[list[str]] = []
+    folder_asked: list[set[str]] = []
+    plan_tick, plan_folder = planner.plan_tick, vars(planner)["plan_folder"]
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        plan = plan_tick(*args, **kwargs)
+        planned.append(sorted(plan.snapshot.get("invoices", {})))
+        return plan
+
+    def folder(*args: Any) -> None:
+        folder_asked.append(set(args[-1]))
+        plan_folder(*args)
+
+    monkeypatch.setattr(engine_module, "plan_tick", recording)
+    monkeypatch.setattr(planner, "plan_folder", folder)
+    book.tabs["people"].append(
+        {"name": "Olga New", "email": "olga@example.com", "role": "manager", "active": "Yes"}
+    )
+    book.row("INV-000002").update(comment="Please pay by Friday")
+    engine.tick(NOW + timedelta(minutes=2))
+    assert planned == [["INV-000002"]]
+    # every re-planned invoice still counts as planned (a pending folder Note is not kept)
+    assert folder_asked == [{f"INV-00000{i}" for i in range(1, 6)}]
