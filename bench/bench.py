@@ -499,7 +499,8 @@ def notes(out: Output) -> None:
         " reads/writes are `FirestoreState.reads/writes`. “Every flow in one process” is"
         " `sheetflow run --book gsheet:…` on a server; each Cloud Function (deploy.sh deploys"
         " one per flow) is measured in an instance of its own: its first tick, the re-read"
-        " after its own write, and a busy tick, ticking its own flow only.",
+        " after its own write, a busy tick and, after a new accountant is added to People,"
+        " the tick that plans every invoice again, ticking its own flow only.",
         "Naive: gspread `open_by_key`, `worksheet`, `get_all_values` per tab, then"
         " `update_cell` per cell the busy tick wrote and `append_row` per Log row it added"
         " (no locks, queues or emails), on the same double.",

@@ -158,7 +158,13 @@ def serve(conn: Connection, seed_path: str) -> None:
     writers = [email for _n, email, _r, _a in PEOPLE]
     sid, _book = new_google_book(double, _schema(), "en", PEOPLE, SETTINGS, writers=writers)
     _fill(double, sid, seed)
-    edits, edits_cold = seed["edits"], seed["edits_cold"]
+    accountant = {"name": "Olga New", "email": "olga@example.com", "role": "accountant"}
+    rounds = {
+        "edit": seed["edits"],
+        "edit_cold": seed["edits_cold"],  # another round, for a new instance's busy tick
+        # a new accountant: the invoice flow plans every invoice again
+        "people": {"people": {len(PEOPLE) + 1: {**accountant, "active": "Yes"}}},
+    }
     del seed
     fill_seconds = time.perf_counter() - started
     conn.send(("ready", sid, fill_seconds, _rss()))
@@ -189,11 +195,8 @@ def serve(conn: Connection, seed_path: str) -> None:
         elif kind == "busy":
             conn.send(busy)
             busy = 0.0
-        elif kind == "edit":  # people type the round's edits (as the owner, one request)
-            _type_edits(double, sid, edits, OWNER)
-            conn.send(True)
-        elif kind == "edit_cold":  # another round, for a new instance's busy tick
-            _type_edits(double, sid, edits_cold, OWNER)
+        elif kind in rounds:  # people type a round of edits (as the owner, one request)
+            _type_edits(double, sid, rounds[kind], OWNER)
             conn.send(True)
         elif kind == "stop":
             if profile is not None:

@@ -313,6 +313,10 @@ def google(n: int, folder: Path, function: str | None = None) -> dict[str, Any]:
         double.ask("edit")
         ticks.append(tick(3, "busy"))
         if function is not None:
+            # People edited (a new accountant): the invoice flow plans every invoice again
+            ticks.append(tick(4, "after its own write (re-read)"))
+            double.ask("people")
+            ticks.append(tick(5, "People edited"))
             return {"ticks": ticks, "rss_mib": rss_mib(), "baseline_rss_mib": baseline}
         busy_plan = dict(phases.captured)  # the cells and Log rows the busy tick wrote
         ticks.append(tick(4, "after its own write (re-read)"))

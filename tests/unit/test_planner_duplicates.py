@@ -3,11 +3,25 @@ finds every duplicate when asked about values it did not foresee."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.adapters.sqlite_state import SqliteState
+from functions.controls import DuplicateIndex
 from functions.diff import diff_table
+from functions.engine import Engine
 from functions.model import SheetRow
+from functions.notify import EmailRenderer
 from functions.planner import _Duplicates
 from functions.record import Record, shape
-from tests.builders import context, invoice
+from functions.schema import load_schema
+from tests.builders import NOW, context, invoice
+from tests.fakes import FakeBook, FakeMail
+
+SCHEMA = load_schema()
 
 COLUMNS = ("id", "supplier", "supplier_email", "invoice_no")
 
@@ -42,3 +56,37 @@ def test_every_row_planned_means_one_index_of_every_invoice() -> None:
     index = duplicates.index
     assert duplicates("INV-000009", invoice(supplier="Acme", invoice_no="17"))
     assert duplicates.index is index  # built once
+
+
+def test_a_busy_tick_indexes_only_what_its_rows_could_match_a_replan_indexes_everything(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from functions import planner
+
+    asked: list[list[str] | None] = []
+
+    class Recording(DuplicateIndex):
+        def __init__(self, invoices: Any, only: Any = None) -> None:
+            only = None if only is None else list(only)
+            asked.append(None if only is None else sorted(str(v["invoice_no"]) for v in only))
+            super().__init__(invoices, only)
+
+    monkeypatch.setattr(planner, "DuplicateIndex", Recording)
+    book = FakeBook()
+    book.tabs["invoices"] += [
+        {**invoice(invoice_no=f"A-{i}", supplier="Acme"), "id": None} for i in range(3)
+    ]
+    engine = Engine(book, SqliteState(tmp_path / "s.sqlite"), FakeMail(), EmailRenderer(), SCHEMA)
+    engine.tick(NOW)
+    engine.tick(NOW + timedelta(minutes=1))
+    asked.clear()
+    book.tabs["invoices"].append({**invoice(invoice_no="A-1", supplier="Acme"), "id": None})
+    engine.tick(NOW + timedelta(minutes=2))
+    assert asked == [["A-1"]]  # the new row's look-alikes only
+    asked.clear()
+    book.tabs["people"].append(
+        {"name": "Olga New", "email": "olga@example.com", "role": "manager", "active": "Yes"}
+    )
+    book.tabs["invoices"].append({**invoice(invoice_no="A-2", supplier="Acme"), "id": None})
+    engine.tick(NOW + timedelta(minutes=3))
+    assert asked == [None]  # every row planned again: one index of every invoice
