@@ -36,7 +36,6 @@ from .gsheets_cells import (
     lock_description,
     lock_editors,
     log_time_cell,
-    parse_lock,
     protection,
     rows,
     same_range,
@@ -247,13 +246,8 @@ class ChangeBuilder:
     @staticmethod
     def _lock_protections(tab: Tab) -> Iterator[tuple[int, str, str, str]]:
         """(position, tab, record, column) of each lock protection of this tab."""
-        if isinstance(tab.protections, Protections):
-            yield from tab.protections.locks()
-            return
-        for position, found in enumerate(tab.protections):
-            key = parse_lock(found.description)
-            if key is not None:
-                yield position, *key
+        found = tab.protections  # a Protections when parsed; a tab added here has none
+        yield from (found if isinstance(found, Protections) else Protections(found)).locks()
 
     def _lock(
         self, key: tuple[str, str, str], lock: CellLock | None, found: list[Protection]
