@@ -41,7 +41,7 @@ CHUNK = 256 * 1024  # the double sends an answer in pieces, as a server's socket
 
 class PipeBody(io.RawIOBase):
     """An answer's body read from the double as it comes, piece by piece, like a socket:
-    the engine process never holds a 60 MB answer whole unless it reads it whole."""
+    the engine process never holds a big answer whole unless it reads it whole."""
 
     def __init__(self, conn: Connection) -> None:
         super().__init__()

@@ -165,7 +165,7 @@ def _readable(body: bytes | Readable) -> Readable:
 
 class _Arriving:
     """A response's body as a file read while it arrives: a 100,000-invoice sheet's metadata
-    answer is ~60 MB of JSON, never held whole (requests would also join it into a copy)."""
+    answer lists 180,000 protected ranges, never held whole (nor joined into a copy)."""
 
     def __init__(self, response: requests.Response) -> None:
         self._chunks = response.iter_content(CHUNK_BYTES)  # gzip undone as it comes
