@@ -20,8 +20,9 @@ def test_make_profile_saves_and_prints_where_a_busy_tick_spends_its_time(tmp_pat
     assert result.returncode == 0, result.stderr
     engine = (tmp_path / "engine-plan_tick.txt").read_text()
     tick = (tmp_path / "busy-tick-WorkbookBook.txt").read_text()
+    # A 200-row plan lasts a few milliseconds: a sampling profiler reliably catches plan_tick
+    # itself, not which of its callees a handful of samples happened to land in.
     assert "plan_tick" in engine, engine
-    assert "diff_table" in engine, engine
     # The whole tick: the read, the plan, the save and the emails all show in the tree.
     for step in ("WorkbookBook.read", "plan_tick", "WorkbookBook.apply", "Engine.deliver"):
         assert step in tick, (step, tick)
