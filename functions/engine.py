@@ -13,9 +13,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -365,14 +366,14 @@ class Engine:
 
     def _report_tab(self, read: BookRead, month: str, pending: list[LogEntry]) -> ReportTab:
         # pandas (~50 MB, a slower cold start) is loaded only by the ticks that write a report.
-        from .report import compute_report, log_frame, report_tab
+        from .report import compute_report, report_log, report_tab
 
         settings, _ = read_settings(read.table("settings"), self.schema, read.locale)
         people = read_directory(read.table("people"), self.schema)
-        rows: list[Sequence[Cell]] = [*self.book.read_log(), *(e.as_row() for e in pending)]
-        table = compute_report(
-            log_frame(rows, settings.zone), read, people, self.schema, settings.zone, month
-        )
+        # The Log streams through: only the rows the report counts are kept.
+        rows: Iterable[Sequence[Cell]] = chain(self.book.read_log(), (e.as_row() for e in pending))
+        log = report_log(rows, settings.zone, self.schema, month)
+        table = compute_report(log, read, people, self.schema, settings.zone, month)
         return report_tab(table, self.schema, "ru" if read.locale == "ru" else "en", month)
 
     def _report_logged(self, month: str, read: BookRead, now: datetime) -> LogEntry:

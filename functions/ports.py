@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Mapping
+from collections.abc import Collection, Container, Iterable, Mapping
 from typing import Any, Protocol
 
 from .invoice_folder import FolderScan
@@ -29,8 +29,10 @@ class SpreadsheetBook(Protocol):
         A book may return more than asked (the workbook reads the whole file anyway).
         """
 
-    def read_log(self) -> list[list[Cell]]:
-        """The Log tab's rows (only for monthly reports: a plain tick never reads the Log)."""
+    def read_log(self) -> Iterable[list[Cell]]:
+        """The Log tab's rows in sheet order, blank ones left out, columns in the schema's
+        order (only for monthly reports: a plain tick never reads the Log). Iterate once:
+        a book that can hands rows over as they arrive, never the whole Log at once."""
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
         """Apply all changes in one save/batch; return writes skipped because a person edited.

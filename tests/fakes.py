@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from functions.errors import BookBusyError, BookChangedError
@@ -76,8 +76,8 @@ class FakeBook:
             )
         return BookRead(self.locale, tables, self.fingerprint())
 
-    def read_log(self) -> list[list[Any]]:
-        return [list(row) for row in self.log]
+    def read_log(self) -> Iterator[list[Any]]:
+        return (list(row) for row in self.log)
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
         if self.busy:

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from ..errors import BookChangedError, RefusedError
@@ -152,12 +152,13 @@ class GoogleSheetBook:
             self._seen.locale, tables, version, identity=self.spreadsheet_id, date_serials=True
         )
 
-    def read_log(self) -> list[list[Cell]]:
+    def read_log(self) -> Iterator[list[Cell]]:
         """The Log's rows below its header, in sheet order, blank rows left out: 1 request.
 
         Columns come in the schema's order (found by header; as they stand if the header no
-        longer matches), empty cells as None. Reading does not disturb what `read()` saw, so
-        an `apply()` after it still writes against that read.
+        longer matches), empty cells as None. The rows are handed over as Google sends them
+        (a busy book's Log holds hundreds of thousands). Reading does not disturb what
+        `read()` saw, so an `apply()` after it still writes against that read.
         """
         for attempt in (1, 2):
             tabs = self._metadata()
@@ -165,15 +166,20 @@ class GoogleSheetBook:
             spec = self.schema.tab("log")
             log_tab = find_tab(tabs, spec.title[locale])
             if log_tab is None:
-                return []
+                return
+            rows = self.api.rows_of(quote(log_tab.title))
             try:
-                (grid,) = self.api.batch_get([quote(log_tab.title)])
+                header = next(rows, [])
             except ApiFailure as exc:
                 if exc.status == 400 and attempt == 1:
                     self._tabs = None  # the Log was renamed since we cached titles
                     continue
                 raise self._explain(exc) from exc
-            return log_rows(grid, spec, locale, log_tab.title)
+            try:
+                yield from log_rows(header, rows, spec, locale, log_tab.title)
+            except ApiFailure as exc:  # the answer was cut off midway
+                raise self._explain(exc) from exc
+            return
         raise AssertionError("unreachable")
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -236,6 +236,16 @@ def parse_value_ranges(body: bytes | Readable) -> list[Grid]:
     decoded whole, a 100,000 + 100,000-row answer would briefly need ~250 MB more.
     """
     grids: list[Grid] = []
+    for row in value_rows(body):
+        if row is None:
+            grids.append([])
+        else:
+            grids[-1].append(row)
+    return grids
+
+
+def value_rows(body: bytes | Readable) -> Iterator[list[Cell] | None]:
+    """A values:batchGet answer's rows as they arrive; None where each range begins."""
     row: list[Cell] = []
     for prefix, event, value in ijson.parse(_readable(body), use_float=True):
         if prefix == _CELL:
@@ -244,10 +254,9 @@ def parse_value_ranges(body: bytes | Readable) -> list[Grid]:
             if event == "start_array":
                 row = []
             else:
-                grids[-1].append(row)
+                yield row
         elif prefix == _RANGE and event == "start_map":
-            grids.append([])
-    return grids
+            yield None
 
 
 def _cell(value: object) -> Cell:
@@ -339,21 +348,34 @@ class SheetsApi:
 
     def batch_get(self, ranges: Sequence[str]) -> list[Grid]:
         """Unformatted values (numbers as numbers, dates as serial numbers) of every range."""
-        params: JSON = {
-            "ranges": list(ranges),
-            "valueRenderOption": "UNFORMATTED_VALUE",
-            "dateTimeRenderOption": "SERIAL_NUMBER",
-            "majorDimension": "ROWS",
-        }
-        url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
         grids: list[Grid] = self._send(
             "get",
-            url,
-            params=params,
+            SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id,
+            params=_values_params(ranges),
             decode=lambda answer: parse_value_ranges(_body(answer)),
             stream=True,
         )
         return grids
+
+    def rows_of(self, range_: str) -> Iterator[list[Cell]]:
+        """One range's rows (as `batch_get` gives them) handed over as they arrive, for a
+        range too long to hold whole (the Log). The request goes out at the first `next()`;
+        an answer cut off midway raises ApiFailure."""
+        response: requests.Response = self._send(
+            "get",
+            SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id,
+            params=_values_params([range_]),
+            decode=lambda answer: answer,
+            stream=True,
+        )
+        try:
+            for row in value_rows(_body(response)):
+                if row is not None:
+                    yield row
+        except (requests.RequestException, ijson.JSONError) as exc:
+            raise ApiFailure(exc) from exc
+        finally:
+            response.close()
 
     def batch_update(
         self, requests_: list[JSON], *, unchanged_since: str | None = None
@@ -431,6 +453,15 @@ class SheetsApi:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise ApiFailure(exc) from exc
         raise AssertionError("tenacity stopped without an outcome")
+
+
+def _values_params(ranges: Sequence[str]) -> JSON:
+    return {
+        "ranges": list(ranges),
+        "valueRenderOption": "UNFORMATTED_VALUE",
+        "dateTimeRenderOption": "SERIAL_NUMBER",
+        "majorDimension": "ROWS",
+    }
 
 
 def _spreadsheet(response: requests.Response) -> JSON:

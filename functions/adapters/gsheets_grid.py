@@ -6,7 +6,7 @@ spaces, columns may be in any order, a missing tab or header is a SchemaError na
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import NotAWorkbookError, SchemaError
@@ -148,21 +148,26 @@ def quote(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def log_rows(grid: Grid, spec: SchemaTab, locale: Locale, title: str) -> list[list[Cell]]:
-    """The Log's rows below its header (blank ones left out), columns in the schema's order.
+def log_rows(
+    header: Sequence[Cell],
+    rows: Iterable[Sequence[Cell]],
+    spec: SchemaTab,
+    locale: Locale,
+    title: str,
+) -> Iterator[list[Cell]]:
+    """The Log's rows below its header (blank ones left out), columns in the schema's order,
+    one at a time as `rows` gives them.
 
     Empty cells read as None, as in the workbook. A header that no longer matches (the Log is
     protected, so only the owner could have changed it) leaves the columns as they stand.
     """
-    header = grid[0] if grid else []
     try:
         positions = column_positions(header, spec, locale, title)
-        order = [positions[column.key] for column in spec.columns]
+        order: list[int] | None = [positions[column.key] for column in spec.columns]
     except SchemaError:
-        order = list(range(max((len(row) for row in grid), default=0)))
-    out: list[list[Cell]] = []
-    for row in grid[1:]:
-        cells: list[Cell] = [row[c] if c < len(row) and row[c] != "" else None for c in order]
+        order = None
+    for row in rows:
+        picked = row if order is None else [row[c] if c < len(row) else "" for c in order]
+        cells: list[Cell] = [None if v == "" else v for v in picked]
         if any(v is not None for v in cells):
-            out.append(cells)
-    return out
+            yield cells

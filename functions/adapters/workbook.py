@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -139,8 +139,9 @@ class WorkbookBook:
         self._seen = Seen(fingerprint, locale, seen_tabs, log_title, log_header)
         return BookRead(locale, tables, fingerprint, identity=identity, date_cells=True)
 
-    def read_log(self) -> list[list[Cell]]:
-        """Every Log row below the header (read only for reports, never by a plain tick)."""
+    def read_log(self) -> Iterator[list[Cell]]:
+        """Every Log row below the header (read only for reports, never by a plain tick),
+        handed over as openpyxl's read-only mode parses the sheet, never all at once."""
         data = self._bytes()
         try:
             wb = load(data, read_only=True, data_only=True)
@@ -148,14 +149,12 @@ class WorkbookBook:
                 locale = self._locale(wb.sheetnames)
                 title = self.schema.tab("log").title[locale]
                 if title not in wb.sheetnames:
-                    return []
+                    return
                 ws = wb[title]
                 ws.reset_dimensions()
-                return [
-                    [_cell(v) for v in row]
-                    for row in ws.iter_rows(min_row=2, values_only=True)
-                    if any(v not in (None, "") for v in row)
-                ]
+                for row in ws.iter_rows(min_row=2, values_only=True):
+                    if any(v not in (None, "") for v in row):
+                        yield [_cell(v) for v in row]
             finally:
                 wb.close()
         except _BROKEN as exc:
