@@ -214,6 +214,12 @@ class SheetChanges:
     reports: list[ReportTab] | None = None
     appends: list[RowAppend] = field(default_factory=list)
 
+    def row_tabs(self) -> frozenset[str]:
+        """The row tabs these changes write, lock or append to (queues filter Invoices)."""
+        tabs = {w.tab for w in self.writes} | {c.tab for c in self.locks}
+        tabs |= {a.tab for a in self.appends}
+        return frozenset(tabs | ({"invoices"} if self.queues is not None else set()))
+
     def is_empty(self) -> bool:
         return not (
             self.writes

@@ -145,7 +145,7 @@ class GoogleSheetBook:
             self.version()
         version, self._version = self._version or "", None
         self._seen = None  # an earlier read's cells (an idle tick keeps them) go before the next
-        self._seen = self._load(version, whole_log=False, only=tabs)
+        self._seen = self._load(version, only=tabs)
         tables = {key: grid.table() for key, grid in self._seen.grids.items()}
         # A copy of a Google Sheet is a new spreadsheet: its ID is the book's identity.
         return BookRead(
@@ -188,13 +188,15 @@ class GoogleSheetBook:
         seen = self._seen if self._seen and self._seen.version == fingerprint else None
         self._seen = None  # whatever happens next, the cells read are no longer current
         if fingerprint is None:
-            seen = self._load("", whole_log=True)
+            # A replay reads the tabs the changes touch and the Log's end: whether the tick
+            # it replays already appended its Log rows (ChangeBuilder.append_log).
+            seen = self._load("", log_tail=len(changes.log), only=changes.row_tabs())
         elif changes.writes or changes.locks or seen is None:
             # Cells and locks are addressed by row position: any edit since the read (a sort,
             # an inserted or deleted row) must stop the write, or values land on other rows.
             if self._drive_version() != fingerprint:
                 raise BookChangedError(say(seen.locale if seen else "en", "sheet_changed"))
-            seen = seen or self._load(fingerprint, whole_log=False)
+            seen = seen or self._load(fingerprint)
         builder = ChangeBuilder(
             self.schema,
             seen,
@@ -262,9 +264,12 @@ class GoogleSheetBook:
             )
         return exc
 
-    def _load(self, version: str, *, whole_log: bool, only: Collection[str] | None = None) -> Seen:
+    def _load(
+        self, version: str, *, log_tail: int = 0, only: Collection[str] | None = None
+    ) -> Seen:
         """One batchGet of the watched tabs (or `only` those row tabs, with People and
-        Settings) and the Log's header (or the whole Log); refreshes stale titles once."""
+        Settings) and the Log's header (with its last `log_tail` rows); refreshes stale
+        titles once."""
         for attempt in (1, 2):
             tabs = self._metadata()
             locale = book_locale(tabs, self.schema, self.name)
@@ -272,9 +277,9 @@ class GoogleSheetBook:
             log_tab = find_tab(tabs, self.schema.tab("log").title[locale])
             ranges = [quote(tab.title) for tab in wanted.values()]
             if log_tab is not None:
-                ranges.append(quote(log_tab.title) + ("" if whole_log else "!1:1"))
+                ranges.append(quote(log_tab.title) + ("" if log_tail else "!1:1"))
             try:
-                grids = self.api.batch_get(ranges)
+                grids = self.api.batch_get(ranges, {len(wanted): log_tail} if log_tail else None)
             except ApiFailure as exc:
                 if exc.status == 400 and attempt == 1:
                     self._tabs = None  # a tab was renamed or deleted since we cached titles

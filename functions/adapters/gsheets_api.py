@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -229,18 +230,30 @@ _ROW = _RANGE + ".values.item"
 _CELL = _ROW + ".item"
 
 
-def parse_value_ranges(body: bytes | Readable) -> list[Grid]:
+def parse_value_ranges(
+    body: bytes | Readable, tails: Mapping[int, int] | None = None
+) -> list[Grid]:
     """Rows of cells per requested range (a values:batchGet answer's JSON, as received).
 
     Missing trailing cells are simply absent. Parsed as a stream with repeated texts shared:
-    decoded whole, a 100,000 + 100,000-row answer would briefly need ~250 MB more.
+    decoded whole, a 100,000 + 100,000-row answer would briefly need ~250 MB more. `tails`
+    maps a range's index to how many of its last rows holding a value to keep after its
+    first (the Log's end, to replay a journal: the Log holds hundreds of thousands of rows).
     """
     grids: list[Grid] = []
+    ends: dict[int, deque[list[Cell]]] = {}
     for row in value_rows(body):
         if row is None:
             grids.append([])
+            if tails and len(grids) - 1 in tails:
+                ends[len(grids) - 1] = deque(maxlen=tails[len(grids) - 1])
+        elif len(grids) - 1 in ends and grids[-1]:
+            if any(v not in ("", None) for v in row):
+                ends[len(grids) - 1].append(row)
         else:
             grids[-1].append(row)
+    for index, end in ends.items():
+        grids[index].extend(end)
     return grids
 
 
@@ -346,13 +359,16 @@ class SheetsApi:
         self.locale = str(answer.get("properties", {}).get("locale") or self.locale)
         return parse_tabs(answer)
 
-    def batch_get(self, ranges: Sequence[str]) -> list[Grid]:
-        """Unformatted values (numbers as numbers, dates as serial numbers) of every range."""
+    def batch_get(
+        self, ranges: Sequence[str], tails: Mapping[int, int] | None = None
+    ) -> list[Grid]:
+        """Unformatted values (numbers as numbers, dates as serial numbers) of every range;
+        of a range in `tails`, its first row and its last rows holding a value."""
         grids: list[Grid] = self._send(
             "get",
             SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id,
             params=_values_params(ranges),
-            decode=lambda answer: parse_value_ranges(_body(answer)),
+            decode=lambda answer: parse_value_ranges(_body(answer), tails),
             stream=True,
         )
         return grids

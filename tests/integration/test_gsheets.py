@@ -247,6 +247,36 @@ def test_replaying_a_journal_costs_at_most_three_requests(double: GoogleDouble) 
     assert double.kinds(mark) == ["sheets.spreadsheets.get", BATCH_GET, BATCH_UPDATE]
 
 
+def test_a_replay_reads_the_tabs_its_changes_touch_and_only_the_log_s_end(
+    double: GoogleDouble,
+) -> None:
+    _sid, book, editor = made(double)
+    earlier = [LogEntry("09:00", "invoice", f"INV-{i:06d}", "created") for i in range(2_000)]
+    book.apply(SheetChanges(log=earlier), None)
+    fingerprint = book.read().fingerprint
+    status = CellWrite("invoices", "INV-000001", 2, "status", "Awaiting decision", None)
+    entries = [LogEntry("10:00", "invoice", "INV-000001", "transition", "New", "Awaiting decision")]
+    changes = SheetChanges(writes=[status], log=[*entries, log_plan().log[0]])
+    double.fail(BATCH_UPDATE, 500, after_apply=True)  # written, but the tick never learnt it
+    with pytest.raises(GoogleApiError, match="Google answered 500"):
+        book.apply(changes, fingerprint)
+    read: list[tuple[list[str], list[int]]] = []
+    batch_get = book.api.batch_get
+
+    def spy(ranges: Any, tails: Any = None) -> Any:
+        grids = batch_get(ranges, tails)
+        read.append((list(ranges), [len(grid) for grid in grids]))
+        return grids
+
+    book.api.batch_get = spy  # type: ignore[method-assign]
+    book.apply(changes, None)  # the journal, replayed by the next tick
+    ((ranges, sizes),) = read
+    assert ranges == ["'Invoices'", "'People'", "'Settings'", "'Log'"]  # no Deals
+    assert sizes[-1] == 1 + 2  # the Log's header and its last two rows, not 2,003
+    assert len(editor.log()) == 2_000 + 2  # the replayed tick's rows are not appended twice
+    assert editor.log()[-1] == log_plan().log[0].as_row()
+
+
 # --- stale titles and protections ---------------------------------------------------------
 
 
