@@ -30,12 +30,14 @@ A busy tick thus costs version + read + version + batchUpdate = 4 requests on an
 has the tab metadata (Cloud Functions keep one engine per instance, see cloud.py), 5 on an
 instance's first tick.
 
-Without a fingerprint (a journal replayed after a crash) apply reads the tabs and the whole Log
-in one batchGet, writes only cells still holding their `expected` value, and skips Log rows
-that already end the Log: at most 3 requests (metadata, batchGet, batchUpdate).
+Without a fingerprint (a journal replayed after a crash) apply reads the tabs the changes touch
+and the Log in one batchGet, keeping of the Log only its header and its last rows (as many as
+the journal appends), writes only cells still holding their `expected` value, and skips Log
+rows that already end the Log: at most 3 requests (metadata, batchGet, batchUpdate).
 
 Monthly reports: `read_log()` is one `values:batchGet` of the whole Log (unformatted values;
-the tab's title comes from the metadata the read cached), and a report tab travels in the
+the tab's title comes from the metadata the read cached), its rows handed over as they arrive
+(the report keeps only those it counts), and a report tab travels in the
 tick's one batchUpdate (deleted and added again at its position, see gsheets_report). A tick
 on the 1st of a month thus costs version + read + read_log + batchUpdate = 4 requests when
 the metadata is cached (5 when the same tick also writes cells), one more on an instance's
