@@ -95,3 +95,19 @@ def test_the_log_is_taken_one_row_at_a_time() -> None:
 
     assert report_log(arriving(), ZONE, SCHEMA, "2026-11").empty
     assert taken == list(range(1, 29))  # every row read, none kept
+
+
+def test_a_payment_at_the_month_s_first_instant_is_kept_and_one_before_is_not() -> None:
+    log: list[list[Cell]] = [
+        ["2026-10-31 23:59:59+01:00", "deal", "D-1", "payment", "0", "10", "M", ""],
+        ["2026-11-01 00:00:00+01:00", "deal", "D-1", "payment", "10", "20", "M", ""],
+    ]
+    kept = report_log(log, ZONE, SCHEMA, "2026-11")
+    assert list(kept["to"]) == ["20"]
+
+
+def test_a_time_before_1970_typed_into_the_log_is_read_not_a_crash() -> None:
+    # The owner may type over a protected Log cell; a year typed wrong is still a time.
+    log: list[list[Cell]] = [["1969-11-02 10:00:00+01:00", "invoice", "INV-1", "transition"]]
+    frame = log_frame(log, ZONE)
+    assert [f"{at:%Y-%m-%d %H:%M}" for at in frame["at"]] == ["1969-11-02 10:00"]
