@@ -37,7 +37,7 @@ ROOT = HERE.parent
 SIZES = (1_000, 10_000, 100_000)
 # Seconds a worker may take before it is stopped (the result then says "n/a (> X s)").
 TIMEOUT = {"prepare": 600, "engine": 300, "workbook": 420, "google": 1200, "functions": 900}
-FUNCTIONS = ("invoice_flow", "deal_watch")  # bench.workers: google-<function>
+FUNCTIONS = ("invoice_flow", "deal_watch", "monthly_report")  # bench.workers: google-<function>
 TARGETS = {
     "busy_requests": 4,
     "idle_requests": 1,
@@ -333,7 +333,7 @@ HEADERS = [
     "Firestore reads / writes, busy",
     "Firestore reads / writes, idle",
     "peak RSS: engine / Google, every flow in one process / each Cloud Function"
-    " (invoice_flow, deal_watch) / workbook",
+    " (invoice_flow, deal_watch, monthly_report) / workbook",
 ]
 
 

@@ -286,6 +286,12 @@ def _fill(double: Any, sid: str, seed: dict[str, Any]) -> None:
                 value = values.get(key)
                 if value is not None and value != "":
                     cells[(number, col)] = made.day(value) if key in dates else made.cell(value)
+    log = book.sheet_by_title(schema.tab("log").title["en"])
+    log.grow(len(seed["log"]) + 1, len(schema.tab("log").columns))
+    for number, values in enumerate(seed["log"], start=1):
+        for col, value in enumerate(values):
+            if value not in (None, ""):
+                log.cells[(number, col)] = made.cell(value)
     invoices = book.sheet_by_title(schema.tab("invoices").title["en"])
     keys = [c.key for c in schema.tab("invoices").columns]
     row_of = {values["id"]: number for number, values in enumerate(rows_of["invoices"], start=2)}

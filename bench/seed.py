@@ -20,9 +20,10 @@ from __future__ import annotations
 import os
 import pickle
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 
@@ -32,6 +33,7 @@ from functions.adapters.workbook_fast import _queue_xml
 from functions.adapters.workbook_layout import write_queues
 from functions.adapters.workbook_xf import Styles
 from functions.adapters.workbook_xml import DIMENSION, Package, SheetXml, value_xml
+from functions.log_times import to_serial
 from functions.model import QueueView
 from functions.parsing import parse_date
 from functions.planner import plan_tick
@@ -73,6 +75,7 @@ def prepare(n: int, folder: Path, firestore_root: str | None) -> dict[str, Any]:
         "queues": queues,
         "edits": edits,
         "edits_cold": edits_cold,
+        "log": google_log(log),
     }
     with (folder / "seed.pkl").open("wb") as out:
         pickle.dump(seed, out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -101,6 +104,16 @@ def seed_firestore(root: str, snapshot: dict[str, Any], meta: dict[str, Any]) ->
     client = firestore.Client(project=os.environ.get("BENCH_FIRESTORE_PROJECT", "sheetflow-test"))
     FirestoreState(client, root=root).commit_journal(as_on_google(snapshot), meta)
     client.close()
+
+
+def google_log(log: list[list[str]]) -> list[list[Any]]:
+    """The Log a year-old book holds on a Google Sheet: the first tick's rows (about 6.5 per
+    invoice), their Times spread evenly over the year before START and kept as Google gives
+    them back (serial numbers of the Settings zone's wall clock, as `log_time_cell` writes)."""
+    zone = ZoneInfo(SETTINGS["time_zone"])
+    first = (START - timedelta(days=365)).astimezone(zone).replace(tzinfo=None)
+    step = timedelta(days=365) / max(len(log), 1)
+    return [[to_serial(first + i * step), *row[1:]] for i, row in enumerate(log)]
 
 
 def google_day(value: Any) -> int | None:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from functions.schema import load_schema
 
@@ -32,6 +33,7 @@ ENGINE_REPEATS = 3
 NAIVE_SECONDS = 20.0  # the naive script runs at most this long; the rest is extrapolated
 QUOTA_PER_MINUTE = 60  # Sheets API: write requests per minute per user (documented default)
 PROJECT = "sheetflow-test"
+MONTH_LATER = 9_000  # at(MONTH_LATER): 2026-12-03, a tick in the month after the others
 
 
 def rss_mib() -> float:
@@ -237,6 +239,33 @@ def _tick(
     return out
 
 
+def _report(engine: Any, phases: Phases, k: int, label: str) -> dict[str, Any]:
+    """The monthly_report function's run (functions/cloud.py `_report`) at at(k)."""
+    from functions.months import previous_month
+
+    phases.captured = {}
+    now = at(k)
+    started = time.perf_counter()
+    zone = ZoneInfo(str(engine.state.load_meta().get("time_zone", "UTC")))
+    tab = engine.monthly_report(previous_month(now, zone), now)
+    out = {
+        "label": label,
+        "seconds": time.perf_counter() - started,
+        "outcome": "done",
+        "message": tab.title,
+        "emails": 0,
+        "transitions": 0,
+        "conflicts": 0,
+        "phases": phases.take(),
+        "hwm_mib": phases.take_hwm(),
+        "writes": 0,
+        "log_rows": 1,
+        "managers": len(tab.rows) - 1,
+    }
+    say("tick", **out)
+    return out
+
+
 # --- workbook: real .xlsx through bootstrap ------------------------------------------------
 
 
@@ -291,13 +320,16 @@ def google(n: int, folder: Path, function: str | None = None) -> dict[str, Any]:
 
         from functions.cloud import FLOWS
 
-        flows = None if function is None else FLOWS[function]
+        flows = None if function in (None, "monthly_report") else FLOWS[function]
 
         def tick(k: int, label: str) -> dict[str, Any]:
             mark = double.mark()
             state.reads = state.writes = 0
             double.busy_seconds()
-            out = _tick(engine, phases, k, label, flows)
+            if function == "monthly_report":
+                out = _report(engine, phases, k, label)
+            else:
+                out = _tick(engine, phases, k, label, flows)
             kinds = double.kinds(mark)
             out.update(
                 requests=len(kinds),
@@ -308,6 +340,10 @@ def google(n: int, folder: Path, function: str | None = None) -> dict[str, Any]:
             )
             return out
 
+        if function == "monthly_report":  # Scheduler's call on the 1st: last month's report
+            ticks = [tick(1, "report, first of this instance (metadata + read + the Log)")]
+            ticks.append(tick(2, "report again, warm instance (Scheduler's retry)"))
+            return {"ticks": ticks, "rss_mib": rss_mib(), "baseline_rss_mib": baseline}
         ticks = [tick(1, "first of this instance (metadata + read)")]
         ticks.append(tick(2, "after its own write (re-read)"))  # the first tick wrote too
         double.ask("edit")
@@ -317,6 +353,8 @@ def google(n: int, folder: Path, function: str | None = None) -> dict[str, Any]:
             ticks.append(tick(4, "after its own write (re-read)"))
             double.ask("people")
             ticks.append(tick(5, "People edited"))
+            # a month later: this tick writes last month's report, reading the year's Log
+            ticks.append(tick(MONTH_LATER, "first of a new month (writes the report)"))
             return {"ticks": ticks, "rss_mib": rss_mib(), "baseline_rss_mib": baseline}
         busy_plan = dict(phases.captured)  # the cells and Log rows the busy tick wrote
         ticks.append(tick(4, "after its own write (re-read)"))

@@ -87,6 +87,9 @@ def report_due(meta: dict[str, object], now: datetime) -> str | None:
 
 
 REPORT_TABS = frozenset({"invoices"})  # the row tabs the monthly report counts
+# The flow whose tick writes a due report: it reads the Invoices anyway. deal_watch leaves it
+# to invoice_flow (and to monthly_report's job), or it would hold both flows' rows at once.
+REPORT_FLOW = "invoice"
 
 
 def _tabs_to_read(
@@ -94,8 +97,8 @@ def _tabs_to_read(
 ) -> frozenset[str] | None:
     """The row tabs a tick of `flows` reads (None: all): its own, since a Cloud Function runs
     one flow and at 100,000 rows another flow's rows would double its memory. Invoices too
-    when the monthly report is due (it counts them) or the state is empty (whether the book
-    has a past is told by its invoices)."""
+    when the monthly report is due (it counts them; only REPORT_FLOW's ticks write it) or the
+    state is empty (whether the book has a past is told by its invoices)."""
     if flows == ALL_FLOWS:
         return None
     wanted = {tab for tab, flow in TAB_FLOWS.items() if flow in flows}
@@ -209,7 +212,7 @@ class Engine:
         meta = self.state.load_meta()
         report.locale = self.locale = str(meta.get("locale") or self.locale)
         version = self.book.version()
-        due = report_due(meta, now)
+        due = report_due(meta, now) if REPORT_FLOW in flows else None
         version_key = "book_version" + ("" if flows == ALL_FLOWS else ":" + "+".join(sorted(flows)))
         read_key = version_key + ":read_at"
         last_read = meta.get(read_key)
