@@ -241,19 +241,21 @@ def parse_value_ranges(
     first (the Log's end, to replay a journal: the Log holds hundreds of thousands of rows).
     """
     grids: list[Grid] = []
-    ends: dict[int, deque[list[Cell]]] = {}
+    ends: list[tuple[Grid, deque[list[Cell]]]] = []
+    end: deque[list[Cell]] | None = None  # the current range's last rows, if it is a tail
     for row in value_rows(body):
         if row is None:
             grids.append([])
-            if tails and len(grids) - 1 in tails:
-                ends[len(grids) - 1] = deque(maxlen=tails[len(grids) - 1])
-        elif len(grids) - 1 in ends and grids[-1]:
-            if any(v not in ("", None) for v in row):
-                ends[len(grids) - 1].append(row)
-        else:
-            grids[-1].append(row)
-    for index, end in ends.items():
-        grids[index].extend(end)
+            limit = (tails or {}).get(len(grids) - 1)
+            end = None if limit is None else deque(maxlen=limit)
+            if end is not None:
+                ends.append((grids[-1], end))
+        elif end is None or not grids[-1]:
+            grids[-1].append(row)  # every row, or a tail's first (the header)
+        elif any(v not in ("", None) for v in row):
+            end.append(row)
+    for grid, rows in ends:
+        grid.extend(rows)
     return grids
 
 
