@@ -92,17 +92,15 @@ REPORT_TABS = frozenset({"invoices"})  # the row tabs the monthly report counts
 REPORT_FLOW = "invoice"
 
 
-def _tabs_to_read(
-    flows: frozenset[str], meta: Mapping[str, object], due: str | None
-) -> frozenset[str] | None:
+def _tabs_to_read(flows: frozenset[str], meta: Mapping[str, object]) -> frozenset[str] | None:
     """The row tabs a tick of `flows` reads (None: all): its own, since a Cloud Function runs
-    one flow and at 100,000 rows another flow's rows would double its memory. Invoices too
-    when the monthly report is due (it counts them; only REPORT_FLOW's ticks write it) or the
-    state is empty (whether the book has a past is told by its invoices)."""
+    one flow and at 100,000 rows another flow's rows would double its memory. A tick that
+    writes the monthly report is REPORT_FLOW's, which reads what the report counts anyway;
+    Invoices too when the state is empty (whether the book has a past is told by them)."""
     if flows == ALL_FLOWS:
         return None
     wanted = {tab for tab, flow in TAB_FLOWS.items() if flow in flows}
-    if due or not meta:
+    if not meta:
         wanted |= REPORT_TABS
     return frozenset(wanted)
 
@@ -228,7 +226,7 @@ class Engine:
         if idle:
             self._keep_cursor(scan, meta)
             return self._idle(report)  # nobody edited since the last tick: no read at all
-        read = self.book.read(_tabs_to_read(flows, meta, due))
+        read = self.book.read(_tabs_to_read(flows, meta))
         report.locale = self.locale = read.locale
         self._check_owner(read, meta)
         digest_key, digest = version_key + ":digest", read_digest(read)
