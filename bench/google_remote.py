@@ -150,10 +150,13 @@ def serve(conn: Connection, seed_path: str) -> None:
     from tests.google_double.people import new_google_book
 
     from .scenario import PEOPLE, SETTINGS
+    from .seed import GOOGLE_LOG
 
     started = time.perf_counter()
     with open(seed_path, "rb") as source:
         seed = pickle.load(source)
+    with (Path(seed_path).parent / GOOGLE_LOG).open("rb") as source:
+        seed["log"] = pickle.load(source)
     double = GoogleDouble()
     writers = [email for _n, email, _r, _a in PEOPLE]
     sid, _book = new_google_book(double, _schema(), "en", PEOPLE, SETTINGS, writers=writers)

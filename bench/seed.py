@@ -5,6 +5,7 @@ Log rows, queue views and snapshot are put straight into:
 
 - `seed.pkl`: the rows as they now are, the snapshot and meta, locks, queues and the edits
   people make before the measured busy tick (for the engine worker and the Google double);
+  `google_log.pkl`: a year's Log as a Google Sheet holds it (for the double only);
 - `book.xlsx` + `book.state.sqlite`: a real workbook (created by `create_workbook`, so with its
   dropdowns, protections and the hidden Lists tab) whose sheets' XML is generated with the
   same cell styles the tick gives (people's cells unlocked, claimed Accountant cells locked),
@@ -43,6 +44,7 @@ from functions.typed_values import SERIAL_DAY_0
 from .scenario import PEOPLE, SETTINGS, START, Rows, book_read
 
 SCHEMA: Schema = load_schema()
+GOOGLE_LOG = "google_log.pkl"  # beside seed.pkl: the Log the double is filled with
 EDIT_SEED = 1
 
 
@@ -75,10 +77,12 @@ def prepare(n: int, folder: Path, firestore_root: str | None) -> dict[str, Any]:
         "queues": queues,
         "edits": edits,
         "edits_cold": edits_cold,
-        "log": google_log(log),
     }
     with (folder / "seed.pkl").open("wb") as out:
         pickle.dump(seed, out, protocol=pickle.HIGHEST_PROTOCOL)
+    # Only the Google double holds the Log: the engine worker's peak leaves it out.
+    with (folder / GOOGLE_LOG).open("wb") as out:
+        pickle.dump(google_log(log), out, protocol=pickle.HIGHEST_PROTOCOL)
     started = time.perf_counter()
     build_workbook(folder / "book.xlsx", rows, locks, log, queues)
     state = SqliteState(folder / "book.state.sqlite")
