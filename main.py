@@ -6,7 +6,7 @@ from typing import Any
 
 import functions_framework
 
-from functions.cloud import handle
+from functions.entry.cloud import handle
 
 
 @functions_framework.http

@@ -1,7 +1,7 @@
 """A first Bitrix24 import of 10,000 deals: requests and time at the published rate.
 
 `python -m bench.bitrix` (also run by `make bench`). The deal source runs against the loopback
-double (tests/bitrix_double) exactly as a tick runs it — 100 requests at most per tick, ticks a
+double (functions/demo/bitrix24) exactly as a tick runs it — 100 requests at most per tick, ticks a
 minute apart — with a virtual clock: the leaky bucket's pauses (limits.md: 2 requests/s and a
 burst of 50; Enterprise 5/s and 250) advance the clock instead of sleeping, so the time printed
 is what the published rate costs, not this machine's speed. The naive way (offset paging with
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.bitrix_import import CrmFields
-from tests.bitrix_double.portal import Portal
-from tests.bitrix_double.server import bitrix_double
-from tests.bitrix_double.wiring import deals
+from functions.demo.bitrix24.portal import Portal
+from functions.demo.bitrix24.server import bitrix_double
+from functions.demo.bitrix24.wiring import deals
 
 HERE = Path(__file__).resolve().parent
 PER_TICK = 100  # the source's request budget per tick (Bitrix24Deals default)

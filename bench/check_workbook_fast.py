@@ -26,19 +26,12 @@ import openpyxl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check_workbook_scenario import scenario_cases  # noqa: E402
-from functions.adapters import workbook as workbook_module  # noqa: E402
-from functions.adapters import workbook_read  # noqa: E402
-from functions.adapters.workbook import WorkbookBook, create_workbook  # noqa: E402
-from functions.model import (  # noqa: E402
-    CellLock,
-    CellWrite,
-    LogEntry,
-    QueueView,
-    RowAppend,
-    SheetChanges,
-)
-from functions.planner import QUEUE_COLUMNS  # noqa: E402
+from functions.adapters.workbook import book as workbook_module  # noqa: E402
+from functions.adapters.workbook import read as workbook_read  # noqa: E402
+from functions.adapters.workbook.book import WorkbookBook, create_workbook  # noqa: E402
+from functions.model import CellLock, CellWrite, LogEntry, QueueView, RowAppend, SheetChanges
 from functions.schema import load_schema  # noqa: E402
+from functions.tick.planner import QUEUE_COLUMNS  # noqa: E402
 
 SCHEMA = load_schema()
 PEOPLE = [

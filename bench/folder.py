@@ -27,13 +27,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from functions.adapters.drive_folder import DriveFolder  # noqa: E402
-from functions.adapters.local_folder import LocalFolder  # noqa: E402
-from functions.adapters.sqlite_state import SqliteState  # noqa: E402
-from functions.adapters.workbook import WorkbookBook, create_workbook  # noqa: E402
-from functions.engine import Engine  # noqa: E402
+from functions.adapters.folders.drive import DriveFolder  # noqa: E402
+from functions.adapters.folders.local import LocalFolder  # noqa: E402
+from functions.adapters.sqlite.state import SqliteState  # noqa: E402
+from functions.adapters.workbook.book import WorkbookBook, create_workbook  # noqa: E402
 from functions.notify import EmailRenderer  # noqa: E402
 from functions.schema import load_schema  # noqa: E402
+from functions.tick.engine import Engine  # noqa: E402
 from tests import invoice_pdfs  # noqa: E402
 from tests.fakes import FakeMail  # noqa: E402
 from tests.google_double import OWNER, SERVICE_ACCOUNT, GoogleDouble  # noqa: E402

@@ -252,7 +252,7 @@ class _Cells:
     def day(self, value: Any) -> Any:
         """A typed date as the first tick left it on a Google Sheet: a day number shown as a
         date, else the text as typed."""
-        from functions.adapters.gsheets_cells import number_format
+        from functions.adapters.gsheets.cells import number_format
         from tests.google_double.cells import Cell
 
         from .seed import google_day
@@ -268,8 +268,8 @@ class _Cells:
 
 
 def _fill(double: Any, sid: str, seed: dict[str, Any]) -> None:
-    from functions.adapters.gsheets_cells import grid, lock_description
-    from functions.adapters.gsheets_changes import ChangeBuilder
+    from functions.adapters.gsheets.cells import grid, lock_description
+    from functions.adapters.gsheets.changes import ChangeBuilder
     from tests.google_double.batch import Batch
     from tests.google_double.server import OWNER
 

@@ -20,11 +20,11 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from functions.adapters.gsheets_cells import LOCK, column_letter  # noqa: E402
-from functions.adapters.sqlite_state import SqliteState  # noqa: E402
-from functions.engine import Engine  # noqa: E402
+from functions.adapters.gsheets.cells import LOCK, column_letter  # noqa: E402
+from functions.adapters.sqlite.state import SqliteState  # noqa: E402
 from functions.notify import EmailRenderer  # noqa: E402
 from functions.schema import load_schema  # noqa: E402
+from functions.tick.engine import Engine  # noqa: E402
 from tests.fakes import FakeMail  # noqa: E402
 from tests.google_double import GoogleDouble  # noqa: E402
 from tests.google_double.a1 import quote_title  # noqa: E402

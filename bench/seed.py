@@ -28,17 +28,17 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from functions.adapters.sqlite_state import SqliteState
-from functions.adapters.workbook import create_workbook
-from functions.adapters.workbook_fast import _queue_xml
-from functions.adapters.workbook_layout import write_queues
-from functions.adapters.workbook_xf import Styles
-from functions.adapters.workbook_xml import DIMENSION, Package, SheetXml, value_xml
-from functions.log_times import to_serial
+from functions.adapters.sqlite.state import SqliteState
+from functions.adapters.workbook.book import create_workbook
+from functions.adapters.workbook.fast import _queue_xml
+from functions.adapters.workbook.layout import write_queues
+from functions.adapters.workbook.xf import Styles
+from functions.adapters.workbook.xml import DIMENSION, Package, SheetXml, value_xml
 from functions.model import QueueView
-from functions.parsing import parse_date
-from functions.planner import plan_tick
 from functions.schema import Schema, load_schema
+from functions.text.log_times import to_serial
+from functions.text.parsing import parse_date
+from functions.tick.planner import plan_tick
 from functions.typed_values import SERIAL_DAY_0
 
 from .scenario import PEOPLE, SETTINGS, START, Rows, book_read
@@ -103,7 +103,7 @@ def prepare(n: int, folder: Path, firestore_root: str | None) -> dict[str, Any]:
 def seed_firestore(root: str, snapshot: dict[str, Any], meta: dict[str, Any]) -> None:
     from google.cloud import firestore
 
-    from functions.adapters.firestore_state import FirestoreState
+    from functions.adapters.firestore.state import FirestoreState
 
     client = firestore.Client(project=os.environ.get("BENCH_FIRESTORE_PROJECT", "sheetflow-test"))
     FirestoreState(client, root=root).commit_journal(as_on_google(snapshot), meta)

@@ -110,8 +110,8 @@ def profiled(name: str, wanted: bool = True) -> Iterator[None]:
 
 
 def engine(n: int, folder: Path) -> dict[str, Any]:
-    from functions.planner import plan_tick
     from functions.record import freeze
+    from functions.tick.planner import plan_tick
 
     baseline = rss_mib()
     with (folder / "seed.pkl").open("rb") as source:
@@ -154,7 +154,7 @@ class Phases:
     """Wall time per step of Engine.tick (wrapping the engine's collaborators)."""
 
     def __init__(self, engine: Any) -> None:
-        import functions.engine as engine_module
+        import functions.tick.engine as engine_module
 
         self.times: dict[str, float] = {}
         self.hwm: dict[str, float] = {}
@@ -240,7 +240,7 @@ def _tick(
 
 
 def _report(engine: Any, phases: Phases, k: int, label: str) -> dict[str, Any]:
-    """The monthly_report function's run (functions/cloud.py `_report`) at at(k)."""
+    """The monthly_report function's run (functions/entry/cloud.py `_report`) at at(k)."""
     from functions.months import previous_month
 
     phases.captured = {}
@@ -270,7 +270,7 @@ def _report(engine: Any, phases: Phases, k: int, label: str) -> dict[str, Any]:
 
 
 def workbook(n: int, folder: Path) -> dict[str, Any]:
-    from functions.bootstrap import Config, build_engine
+    from functions.entry.bootstrap import Config, build_engine
 
     from .seed import type_into_workbook
 
@@ -297,10 +297,10 @@ def google(n: int, folder: Path, function: str | None = None) -> dict[str, Any]:
     of its own — its first tick, the re-read after its own write and a busy tick."""
     from google.cloud import firestore
 
-    from functions.adapters.firestore_state import FirestoreState
-    from functions.adapters.gsheets import GoogleSheetBook
-    from functions.engine import Engine
+    from functions.adapters.firestore.state import FirestoreState
+    from functions.adapters.gsheets.book import GoogleSheetBook
     from functions.notify import EmailRenderer
+    from functions.tick.engine import Engine
     from tests.fakes import FakeMail
 
     from .google_remote import SA, DoubleProcess, remote_client
@@ -318,7 +318,7 @@ def google(n: int, folder: Path, function: str | None = None) -> dict[str, Any]:
         engine = Engine(book, state, FakeMail(), EmailRenderer(), SCHEMA)
         phases = Phases(engine)
 
-        from functions.cloud import FLOWS
+        from functions.entry.cloud import FLOWS
 
         flows = None if function in (None, "monthly_report") else FLOWS[function]
 
@@ -440,7 +440,7 @@ WORKERS: dict[str, Callable[[int, Path], dict[str, Any]]] = {
 
 def main() -> None:
     kind, n, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-    # google-NAME: one Cloud Function (a name in functions.cloud.FLOWS) in a process of its own
+    # google-NAME: one Cloud Function (a name in functions.entry.cloud.FLOWS), in its own process
     work = WORKERS.get(kind)
     if work is None and kind.startswith("google-"):
         work = functools.partial(google, function=kind.removeprefix("google-"))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from functions.demo import play
+from functions.demo.story import play
 
 DPI = 110
 POINTS = 72

@@ -1,5 +1,5 @@
 """`python -m functions` runs the sheetflow CLI."""
 
-from .cli import main
+from functions.entry.cli import main
 
 main()

@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .controls import bound_values
-from .directory import read_settings
-from .invoice_flow import InvoiceState
-from .messages import say
-from .model import BookRead, LogEntry, stored
-from .months import previous_month
-from .parsing import text
-from .schema import Locale, Schema
+from functions.controls import bound_values
+from functions.directory import read_settings
+from functions.invoice_flow import InvoiceState
+from functions.model import BookRead, LogEntry, stored
+from functions.months import previous_month
+from functions.schema import Locale, Schema
+from functions.text.messages import say
+from functions.text.parsing import text
 
 _APPROVED = ("awaiting_accountant", "in_payment", "awaiting_closing_docs", "closed")
 _CLAIMED = ("in_payment", "awaiting_closing_docs", "closed")

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from .flow_context import FlowContext
-from .model import CellWrite, RowAppend, SheetChanges, Stored, TableRead, stored
-from .parsing import parse_decimal, text
+from functions.flow_context import FlowContext
+from functions.model import CellWrite, RowAppend, SheetChanges, Stored, TableRead, stored
+from functions.text.parsing import parse_decimal, text
 
 META = "bitrix24"
 FLOW = "bitrix24"

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
-from .formats import amount, day
-from .model import Stored
-from .parsing import parse_amount, parse_date, text
+from functions.model import Stored
+from functions.text.formats import amount, day
+from functions.text.parsing import parse_amount, parse_date, text
 
 # What a signer decides on: a change to any of these after the decision needs a new one.
 BOUND_COLUMNS: tuple[str, ...] = (

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from . import formats
-from .directory import Person
-from .flow_context import FlowContext
-from .model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
-from .parsing import format_money, is_formula_error, parse_decimal, parse_email, text
+from functions.directory import Person
+from functions.flow_context import FlowContext
+from functions.model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
+from functions.text import formats
+from functions.text.parsing import format_money, is_formula_error, parse_decimal, parse_email, text
 
 FLOW = "deal"
 HUNDRED = Decimal(100)

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .formats import default_currency, known_currency
-from .messages import say
-from .model import Recipient, TableRead
-from .parsing import parse_email, text
-from .schema import Locale, Schema
+from functions.model import Recipient, TableRead
+from functions.schema import Locale, Schema
+from functions.text.formats import default_currency, known_currency
+from functions.text.messages import say
+from functions.text.parsing import parse_email, text
 
 # Used when Settings has no Sender (and said so): outbox files need a From; mail servers refuse it.
 FALLBACK_SENDER = "sheetflow@localhost"

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .directory import Directory, Settings
-from .formats import log_value
-from .messages import say
-from .model import LogEntry
-from .parsing import text
-from .schema import Locale, Schema
+from functions.directory import Directory, Settings
+from functions.model import LogEntry
+from functions.schema import Locale, Schema
+from functions.text.formats import log_value
+from functions.text.messages import say
+from functions.text.parsing import text
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .flow_context import FlowContext
-from .model import Stored
-from .parsing import parse_amount, parse_date, parse_email, text
+from functions.flow_context import FlowContext
+from functions.model import Stored
+from functions.text.parsing import parse_amount, parse_date, parse_email, text
 
 REQUIRED = (
     "manager",

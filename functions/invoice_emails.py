@@ -6,13 +6,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .directory import Person
-from .flow_context import FlowContext
-from .model import EmailIntent, Recipient, Stored
-from .parsing import format_money, parse_amount, parse_date, text
+from functions.directory import Person
+from functions.flow_context import FlowContext
+from functions.model import EmailIntent, Recipient, Stored
+from functions.text.parsing import format_money, parse_amount, parse_date, text
 
 if TYPE_CHECKING:
-    from .invoice_flow import _Row
+    from functions.invoice_flow import _Row
 
 FLOW = "invoice"
 

@@ -12,15 +12,15 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
-from .controls import BOUND_COLUMNS, LATER_STEPS, Bound, bound_values, changes
-from .directory import Person
-from .flow_context import FlowContext
-from .invoice_checks import check_fields, duplicate_problem, paid_on_problem
-from .invoice_emails import emails_for
-from .model import EmailIntent, LogEntry, SheetRow, Stored, stored
-from .parsing import parse_date, text
-from .transitions import TRANSITIONS, Transition, outgoing
-from .typed_values import settle_typed_values
+from functions.controls import BOUND_COLUMNS, LATER_STEPS, Bound, bound_values, changes
+from functions.directory import Person
+from functions.flow_context import FlowContext
+from functions.invoice_checks import check_fields, duplicate_problem, paid_on_problem
+from functions.invoice_emails import emails_for
+from functions.model import EmailIntent, LogEntry, SheetRow, Stored, stored
+from functions.text.parsing import parse_date, text
+from functions.transitions import TRANSITIONS, Transition, outgoing
+from functions.typed_values import settle_typed_values
 
 FLOW = "invoice"
 _CHAIN_LIMIT = len(TRANSITIONS)  # a row can move at most this many steps in one tick

@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .flow_context import FlowContext
-from .model import BookRead, CellWrite, RowAppend, Stored, stored
-from .parsing import same_text, text
-from .prefill import FIELDS, Prefill, read_invoice
+from functions.flow_context import FlowContext
+from functions.model import BookRead, CellWrite, RowAppend, Stored, stored
+from functions.prefill import FIELDS, Prefill, read_invoice
+from functions.text.parsing import same_text, text
 
 META = "folder"
 JSON = dict[str, Any]

@@ -26,10 +26,10 @@ from jinja2 import (
     UndefinedError,
 )
 
-from .email_text import default_currency, filters, helpers, translations
-from .errors import ConfigError, MailError
-from .model import EmailIntent, Recipient, RenderedEmail
-from .schema import Locale, load_schema
+from functions.errors import ConfigError, MailError
+from functions.model import EmailIntent, Recipient, RenderedEmail
+from functions.schema import Locale, load_schema
+from functions.text.emails import default_currency, filters, helpers, translations
 
 INVOICE_TEMPLATES: tuple[str, ...] = (
     "signer_request",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Container, Iterable, Mapping
 from typing import Any, Protocol
 
-from .invoice_folder import FolderScan
-from .model import BookRead, Cell, Remember, RenderedEmail, SheetChanges, Snapshot
+from functions.invoice_folder import FolderScan
+from functions.model import BookRead, Cell, Remember, RenderedEmail, SheetChanges, Snapshot
 
 JSON = dict[str, Any]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .model import Stored
-from .parsing import parse_decimal
+from functions.model import Stored
+from functions.text.parsing import parse_decimal
 
 FIELDS = ("supplier", "invoice_no", "invoice_date", "amount", "currency")
 

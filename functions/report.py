@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from .directory import Directory
-from .log_times import log_instant
-from .model import BookRead, Cell, ReportTab, Stored
-from .parsing import parse_decimal, text
-from .record import share
-from .schema import Locale, Schema
+from functions.directory import Directory
+from functions.model import BookRead, Cell, ReportTab, Stored
+from functions.record import share
+from functions.schema import Locale, Schema
+from functions.text.log_times import log_instant
+from functions.text.parsing import parse_decimal, text
 
 LOG_COLUMNS = ("time", "flow", "record", "event", "from", "to", "by", "details")
 # Details of a payment: `Paid % 30 → 45.5` (older Logs) or `Paid % 30% → 45,5 %` (Babel).

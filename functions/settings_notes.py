@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .model import CellWrite, RowAppend, SheetRow, TableRead, stored
-from .parsing import text
-from .schema import Locale, Schema
+from functions.model import CellWrite, RowAppend, SheetRow, TableRead, stored
+from functions.schema import Locale, Schema
+from functions.text.parsing import text
 
 META = "settings_notes"
 

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 
-from .flow_context import FlowContext
-from .formats import day, money
-from .model import LogEntry, Stored, stored
-from .parsing import parse_amount, parse_date
+from functions.flow_context import FlowContext
+from functions.model import LogEntry, Stored, stored
+from functions.text.formats import day, money
+from functions.text.parsing import parse_amount, parse_date
 
 # What a date cell is written as: the ISO text of midnight, which the workbook writes as a
 # date cell and reads back as the same datetime (so the next tick sees no change).

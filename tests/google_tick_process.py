@@ -22,14 +22,14 @@ from pathlib import Path
 import gspread
 from google.cloud import firestore
 
-from functions.adapters.firestore_state import FirestoreState
-from functions.adapters.gsheets import GoogleSheetBook
-from functions.adapters.mail_outbox import OutboxSender
-from functions.adapters.mail_smtp import SmtpSender
-from functions.engine import Engine
+from functions.adapters.firestore.state import FirestoreState
+from functions.adapters.gsheets.book import GoogleSheetBook
+from functions.adapters.mail.outbox import OutboxSender
+from functions.adapters.mail.smtp import SmtpSender
 from functions.notify import EmailRenderer
 from functions.ports import MailSender
 from functions.schema import load_schema
+from functions.tick.engine import Engine
 from tests.crash_points import DyingSender
 from tests.firestore_emulator import PROJECT
 from tests.google_double import SERVICE_ACCOUNT

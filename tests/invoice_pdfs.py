@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from functions.demo_invoice import pdf_bytes
+from functions.demo.invoice import pdf_bytes
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 

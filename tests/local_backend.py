@@ -20,14 +20,14 @@ from typing import Any
 import openpyxl
 import pytest
 
-from functions.adapters import workbook_layout
-from functions.adapters.mail_outbox import OutboxSender
-from functions.adapters.sqlite_state import SqliteState
-from functions.adapters.workbook import WorkbookBook, create_workbook
-from functions.engine import Checkpoint, Engine
+from functions.adapters.mail.outbox import OutboxSender
+from functions.adapters.sqlite.state import SqliteState
+from functions.adapters.workbook import layout as workbook_layout
+from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.notify import EmailRenderer
 from functions.ports import MailSender
 from functions.schema import load_schema
+from functions.tick.engine import Checkpoint, Engine
 
 SCHEMA = load_schema()
 PEOPLE = [

@@ -31,9 +31,9 @@ from typing import Any
 
 import openpyxl
 
-from functions.engine import TickReport
-from functions.parsing import parse_amount, parse_date, text
 from functions.schema import load_schema
+from functions.text.parsing import parse_amount, parse_date, text
+from functions.tick.engine import TickReport
 from tests.local_backend import (
     PEOPLE,
     make_engine,

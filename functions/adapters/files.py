@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ConfigError
+from functions.errors import ConfigError
 
 
 def write_atomically(

@@ -12,8 +12,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tests.bitrix_double.portal import Portal
-from tests.bitrix_double.server import bitrix_double
+from functions.demo.bitrix24.portal import Portal
+from functions.demo.bitrix24.server import bitrix_double
 from tests.local_backend import new_book, rows_by_header, state_path
 
 SHEETFLOW = Path(sys.executable).with_name("sheetflow")

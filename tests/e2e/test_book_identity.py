@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from functions.adapters.workbook import WorkbookBook
-from functions.adapters.workbook_editor import WorkbookEditor
+from functions.adapters.workbook.book import WorkbookBook
+from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import load_schema
 from tests.e2e.test_cli_story import book, run, tick  # noqa: F401 - `book` is a fixture
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from functions.adapters.workbook_editor import WorkbookEditor
+from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import Locale, load_schema
 from tests.e2e.test_cli_story import SHEETFLOW, run
 

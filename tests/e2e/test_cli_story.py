@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from functions.adapters.workbook_editor import WorkbookEditor
+from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import load_schema
 
 SHEETFLOW = Path(sys.executable).with_name("sheetflow")
@@ -192,7 +192,7 @@ def test_run_ticks_until_ctrl_c_and_stops_cleanly(book: Path) -> None:
 
 
 def test_a_tick_while_another_holds_the_lock_says_skipped_and_exits_0(book: Path) -> None:
-    from functions.adapters.sqlite_state import SqliteState
+    from functions.adapters.sqlite.state import SqliteState
 
     state = SqliteState(book.with_name("sheetflow.state.sqlite"))
     assert state.acquire_lock("another-process", 300)

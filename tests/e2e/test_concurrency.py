@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from functions.adapters.mail_smtp import SmtpSender
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import LEASE_SECONDS, TickReport
+from functions.adapters.mail.smtp import SmtpSender
+from functions.adapters.sqlite.state import SqliteState
+from functions.tick.engine import LEASE_SECONDS, TickReport
 from tests.local_backend import (
     edit_book,
     make_engine,

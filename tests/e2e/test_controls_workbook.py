@@ -7,7 +7,7 @@ import email
 import email.policy
 from pathlib import Path
 
-from functions.adapters.workbook_editor import WorkbookEditor
+from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import load_schema
 from tests.e2e.test_cli_story import book, tick  # noqa: F401 - `book` is a fixture
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from functions.demo import play
+from functions.demo.story import play
 from tests.local_backend import outbox_messages, rows_by_header
 
 

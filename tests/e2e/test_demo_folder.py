@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from functions.demo import FOLDER_FILE, play
+from functions.demo.story import FOLDER_FILE, play
 from tests.local_backend import rows_by_header
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from functions.adapters.gsheets import GoogleSheetBook, create_google_book
+from functions.adapters.gsheets.book import GoogleSheetBook, create_google_book
 from functions.schema import Locale, Schema
 
 from .a1 import column_letter, quote_title

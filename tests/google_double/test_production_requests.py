@@ -22,12 +22,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from functions.adapters.gsheets import GoogleSheetBook, create_google_book
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import Engine
+from functions.adapters.gsheets.book import GoogleSheetBook, create_google_book
+from functions.adapters.sqlite.state import SqliteState
 from functions.model import CellLock, CellWrite, SheetChanges
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine
 from tests.fakes import FakeMail
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.batch import HANDLERS

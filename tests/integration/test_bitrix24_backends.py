@@ -10,13 +10,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import Engine
+from functions.adapters.sqlite.state import SqliteState
+from functions.demo.bitrix24.portal import Portal
+from functions.demo.bitrix24.server import bitrix_double
+from functions.demo.bitrix24.wiring import deals
 from functions.notify import EmailRenderer
-from functions.parsing import text
-from tests.bitrix_double.portal import Portal
-from tests.bitrix_double.server import bitrix_double
-from tests.bitrix_double.wiring import deals
+from functions.text.parsing import text
+from functions.tick.engine import Engine
 from tests.fakes import FakeMail
 from tests.integration import test_book_contract as contract
 from tests.integration.test_book_contract import NOW, SCHEMA, Harness, backends

@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.mail_outbox import OutboxSender
-from functions.adapters.sqlite_state import SqliteState
-from functions.adapters.workbook import WorkbookBook
-from functions.engine import Engine
+from functions.adapters.mail.outbox import OutboxSender
+from functions.adapters.sqlite.state import SqliteState
+from functions.adapters.workbook.book import WorkbookBook
+from functions.demo.bitrix24.portal import Portal, stage
+from functions.demo.bitrix24.server import BitrixDouble, bitrix_double
+from functions.demo.bitrix24.wiring import deals as deal_source
 from functions.model import BookRead
 from functions.notify import EmailRenderer
-from tests.bitrix_double.portal import Portal, stage
-from tests.bitrix_double.server import BitrixDouble, bitrix_double
-from tests.bitrix_double.wiring import deals as deal_source
+from functions.tick.engine import Engine
 from tests.local_backend import (
     SCHEMA,
     edit_book,

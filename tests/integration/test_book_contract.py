@@ -15,16 +15,16 @@ from typing import Any, Protocol
 import openpyxl
 import pytest
 
-from functions.adapters.gsheets import GoogleSheetBook
-from functions.adapters.sqlite_state import SqliteState
-from functions.adapters.workbook import WorkbookBook, create_workbook
-from functions.engine import Engine
+from functions.adapters.gsheets.book import GoogleSheetBook
+from functions.adapters.sqlite.state import SqliteState
+from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.errors import BookChangedError, SchemaError
-from functions.log_times import naive_time, same_log_row
 from functions.model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, SheetChanges
 from functions.notify import EmailRenderer
 from functions.ports import SpreadsheetBook
 from functions.schema import Schema, load_schema
+from functions.text.log_times import naive_time, same_log_row
+from functions.tick.engine import Engine
 from tests.fakes import FakeMail
 from tests.google_double import OWNER, SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.a1 import quote_title

@@ -15,13 +15,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from functions.adapters.firestore_state import FirestoreState
-from functions.adapters.gsheets import GoogleSheetBook
-from functions.bootstrap import Config
-from functions.cloud import handle
-from functions.engine import Engine
+from functions.adapters.firestore.state import FirestoreState
+from functions.adapters.gsheets.book import GoogleSheetBook
+from functions.entry.bootstrap import Config
+from functions.entry.cloud import handle
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine
 from tests.fakes import FakeMail
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep

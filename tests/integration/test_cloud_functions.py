@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from functions_framework import create_app
 
-from functions.adapters.sqlite_state import SqliteState
-from functions.adapters.workbook import create_workbook
-from functions.adapters.workbook_editor import WorkbookEditor
+from functions.adapters.sqlite.state import SqliteState
+from functions.adapters.workbook.book import create_workbook
+from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import load_schema
 from tests.cloud_function import cloud_function
 
@@ -154,8 +154,8 @@ class _Request:
 
 
 def test_a_function_instance_builds_its_engine_once_and_afresh_after_a_crash(book: Path) -> None:
-    from functions.bootstrap import build_engine
-    from functions.cloud import handle
+    from functions.entry.bootstrap import build_engine
+    from functions.entry.cloud import handle
 
     built: list[object] = []
 
@@ -176,7 +176,7 @@ def test_a_function_instance_builds_its_engine_once_and_afresh_after_a_crash(boo
     answer, status = handle("invoice_flow", _Request(), build)
     assert status == 200
     assert len(built) == 1  # `build` keeps its engine; `broken`'s was dropped:
-    from functions import cloud
+    from functions.entry import cloud
 
     assert not any(key[0] is broken for key in cloud._ENGINES)
 
@@ -184,9 +184,9 @@ def test_a_function_instance_builds_its_engine_once_and_afresh_after_a_crash(boo
 def test_a_tick_that_set_a_refused_write_aside_is_logged_at_error(
     book: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from functions.bootstrap import build_engine
-    from functions.cloud import handle
-    from functions.engine import TickReport
+    from functions.entry.bootstrap import build_engine
+    from functions.entry.cloud import handle
+    from functions.tick.engine import TickReport
 
     def build(config: Any) -> Any:
         engine = build_engine(config)

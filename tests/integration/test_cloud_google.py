@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from googleapiclient.discovery import build
 
-from functions.adapters.firestore_state import FirestoreState
-from functions.adapters.mail_gmail import GmailSender
-from functions.cloud import handle
-from functions.engine import Engine
+from functions.adapters.firestore.state import FirestoreState
+from functions.adapters.mail.gmail import GmailSender
+from functions.entry.cloud import handle
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.gmail import GmailDouble
 from tests.google_double.people import SheetEditor, new_google_book

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from functions.adapters.workbook import create_workbook
-from functions.adapters.workbook_editor import WorkbookEditor
+from functions.adapters.workbook.book import create_workbook
+from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import load_schema
 from tests.integration.test_cloud_functions import call
 

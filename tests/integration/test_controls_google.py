@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.firestore_state import FirestoreState
-from functions.adapters.gsheets_cells import LOCK
-from functions.engine import Engine
+from functions.adapters.firestore.state import FirestoreState
+from functions.adapters.gsheets.cells import LOCK
 from functions.notify import EmailRenderer
+from functions.tick.engine import Engine
 from tests.google_double import GoogleDouble
 from tests.google_double.people import SheetEditor
 from tests.integration.test_cloud_google import SCHEMA, call, deployment  # noqa: F401

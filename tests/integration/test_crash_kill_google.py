@@ -28,11 +28,11 @@ from typing import Any
 import pytest
 from google.api_core.exceptions import Aborted
 
-from functions.adapters.mail_outbox import OutboxSender
-from functions.adapters.mail_smtp import SmtpSender
-from functions.engine import LEASE_SECONDS
+from functions.adapters.mail.outbox import OutboxSender
+from functions.adapters.mail.smtp import SmtpSender
 from functions.notify import message_id_for
 from functions.ports import MailSender
+from functions.tick.engine import LEASE_SECONDS
 from tests.crash_points import CHECKPOINTS
 from tests.google_double.http_server import locked, serving
 from tests.integration.test_crash_recovery_google import (

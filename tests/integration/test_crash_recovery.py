@@ -31,11 +31,11 @@ from typing import Any, NoReturn
 
 import pytest
 
-from functions.adapters.mail_outbox import OutboxSender
-from functions.adapters.mail_smtp import SmtpSender
-from functions.engine import Engine, TickReport
+from functions.adapters.mail.outbox import OutboxSender
+from functions.adapters.mail.smtp import SmtpSender
 from functions.notify import message_id_for
 from functions.ports import MailSender
+from functions.tick.engine import Engine, TickReport
 from tests.crash_points import CHECKPOINTS, MAIL_POINTS, Crash, DyingSender, steps_reaching
 from tests.local_backend import (
     Edit,

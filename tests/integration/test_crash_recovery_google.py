@@ -31,15 +31,15 @@ from typing import Any
 
 import pytest
 
-from functions.adapters import firestore_outbox as outbox
-from functions.adapters import firestore_writes
-from functions.adapters.firestore_state import FirestoreState
-from functions.adapters.gsheets import GoogleSheetBook
-from functions.adapters.mail_outbox import OutboxSender
-from functions.adapters.mail_smtp import SmtpSender
-from functions.engine import LEASE_SECONDS, Engine, TickReport
+from functions.adapters.firestore import outbox
+from functions.adapters.firestore import writes as firestore_writes
+from functions.adapters.firestore.state import FirestoreState
+from functions.adapters.gsheets.book import GoogleSheetBook
+from functions.adapters.mail.outbox import OutboxSender
+from functions.adapters.mail.smtp import SmtpSender
 from functions.notify import EmailRenderer, message_id_for
 from functions.ports import MailSender
+from functions.tick.engine import LEASE_SECONDS, Engine, TickReport
 from tests.crash_points import CHECKPOINTS, MAIL_POINTS, Crash, DyingSender, steps_reaching
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep

@@ -195,7 +195,7 @@ def test_gcloudignore_uploads_the_code_and_never_a_key_or_an_env_file(tmp_path: 
     files = [
         "main.py",
         "requirements.txt",
-        "functions/engine.py",
+        "functions/tick/engine.py",
         "sheet_schema/log.yaml",
         "templates/signer_request.en.txt",
         "key.json",

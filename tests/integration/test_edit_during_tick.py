@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.gsheets import GoogleSheetBook
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import Engine, TickReport
+from functions.adapters.gsheets.book import GoogleSheetBook
+from functions.adapters.sqlite.state import SqliteState
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine, TickReport
 from tests.fakes import FakeMail
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep

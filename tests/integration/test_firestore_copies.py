@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.firestore_state import FirestoreState
+from functions.adapters.firestore.state import FirestoreState
 from functions.model import RenderedEmail
 
 LEASE = 300.0

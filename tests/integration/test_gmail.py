@@ -17,20 +17,20 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from functions.adapters import mail_gmail
-from functions.adapters.mail_factory import sender_from_url
-from functions.adapters.mail_gmail import (
+from functions.adapters.mail import gmail as mail_gmail
+from functions.adapters.mail.factory import sender_from_url
+from functions.adapters.mail.gmail import (
     READ_SCOPE,
     SEND_SCOPE,
     GmailSender,
     gmail_sender_from_credentials,
 )
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import Engine, TickReport
+from functions.adapters.sqlite.state import SqliteState
 from functions.errors import ConfigError, MailError
 from functions.model import EmailIntent, Recipient, RenderedEmail
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine, TickReport
 from tests.fakes import FakeBook
 from tests.google_double.gmail import GmailDouble
 

@@ -24,7 +24,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from functions.adapters import gsheets_api, gsheets_protections
+from functions.adapters.gsheets import api as gsheets_api
+from functions.adapters.gsheets import protections as gsheets_protections
 from tests.google_double import GoogleDouble
 from tests.google_double.discovery import Validator
 

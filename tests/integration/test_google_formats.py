@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.gsheets import GoogleSheetBook, create_google_book
-from functions.adapters.sqlite_state import SqliteState
-from functions.adapters.workbook_style import STATUS_FILLS
-from functions.engine import Engine
-from functions.log_times import from_serial, to_serial
+from functions.adapters.gsheets.book import GoogleSheetBook, create_google_book
+from functions.adapters.sqlite.state import SqliteState
+from functions.adapters.workbook.style import STATUS_FILLS
 from functions.notify import EmailRenderer
 from functions.schema import Locale, load_schema
+from functions.text.log_times import from_serial, to_serial
+from functions.tick.engine import Engine
 from tests.fakes import FakeMail
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from functions import google_wiring
-from functions.adapters.gsheets import GoogleSheetBook
-from functions.adapters.sqlite_state import SqliteState
-from functions.cli import app
-from functions.engine import Engine
+from functions.adapters.gsheets.book import GoogleSheetBook
+from functions.adapters.sqlite.state import SqliteState
+from functions.entry import google as google_wiring
+from functions.entry.cli import app
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine
 from tests.fakes import FakeMail
 from tests.google_double import OWNER, GoogleDouble
 from tests.google_double.people import SheetEditor, no_sleep

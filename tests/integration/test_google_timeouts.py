@@ -10,8 +10,9 @@ from google.cloud.firestore_v1.client import Client
 from google.cloud.firestore_v1.document import DocumentReference
 from google.cloud.firestore_v1.query import Query
 
-from functions.adapters import firestore_writes, mail_gmail
-from functions.adapters.firestore_state import FirestoreState
+from functions.adapters.firestore import writes as firestore_writes
+from functions.adapters.firestore.state import FirestoreState
+from functions.adapters.mail import gmail as mail_gmail
 
 
 def test_firestore_reads_and_queries_pass_a_timeout(

@@ -9,13 +9,13 @@ from typing import Any
 import gspread
 import pytest
 
-from functions.adapters.gsheets import GoogleApiError, GoogleSheetBook, create_google_book
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import Engine
+from functions.adapters.gsheets.book import GoogleApiError, GoogleSheetBook, create_google_book
+from functions.adapters.sqlite.state import SqliteState
 from functions.errors import BookChangedError, ConfigError, SchemaError
 from functions.model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, SheetChanges
 from functions.notify import EmailRenderer
 from functions.schema import Locale, Schema, load_schema
+from functions.tick.engine import Engine
 from tests.fakes import FakeMail
 from tests.google_double import OWNER, SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.a1 import column_letter
@@ -217,7 +217,7 @@ def test_a_write_refused_for_quota_is_sent_again(double: GoogleDouble) -> None:
 
 
 def test_drive_rate_limit_403_is_a_passing_failure_and_retried(double: GoogleDouble) -> None:
-    from functions.adapters.gsheets_api import TIMEOUT
+    from functions.adapters.gsheets.api import TIMEOUT
 
     _sid, book, _editor = made(double)
     double.fail("drive.files.get", 403, times=2)

@@ -14,9 +14,9 @@ from typing import Any
 import gspread
 import pytest
 
-from functions.adapters.gsheets import GoogleSheetBook
-from functions.adapters.gsheets_api import SheetsApi
-from functions.adapters.gsheets_grid import quote
+from functions.adapters.gsheets.api import SheetsApi
+from functions.adapters.gsheets.book import GoogleSheetBook
+from functions.adapters.gsheets.grid import quote
 from functions.directory import read_directory
 from functions.model import CellWrite, SheetChanges
 from functions.schema import load_schema

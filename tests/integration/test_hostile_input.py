@@ -34,10 +34,10 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from functions import email_text
-from functions.engine import TickReport
 from functions.notify import DEFAULT_TEMPLATES_DIR, clean_header_text
-from functions.parsing import parse_amount, parse_date, parse_email, text
+from functions.text import emails as email_text
+from functions.text.parsing import parse_amount, parse_date, parse_email, text
+from functions.tick.engine import TickReport
 from tests.local_backend import (
     SCHEMA,
     Edit,

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 import requests
 
-from functions.adapters.drive_folder import DriveFolder, drive_id
-from functions.adapters.firestore_state import FirestoreState
-from functions.adapters.sqlite_state import SqliteState
-from functions.cloud import handle
-from functions.engine import Engine
+from functions.adapters.firestore.state import FirestoreState
+from functions.adapters.folders.drive import DriveFolder, drive_id
+from functions.adapters.sqlite.state import SqliteState
+from functions.entry.cloud import handle
 from functions.notify import EmailRenderer
 from functions.ports import StateStore
 from functions.schema import load_schema
+from functions.tick.engine import Engine
 from tests import invoice_pdfs
 from tests.crash_points import Crash
 from tests.fakes import FakeMail

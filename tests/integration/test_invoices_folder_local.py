@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.local_folder import LocalFolder
-from functions.adapters.workbook import create_workbook
-from functions.engine import Engine
+from functions.adapters.folders.local import LocalFolder
+from functions.adapters.workbook.book import create_workbook
+from functions.tick.engine import Engine
 from tests import invoice_pdfs
 from tests.crash_points import Crash as Killed
 from tests.local_backend import (

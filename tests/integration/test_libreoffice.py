@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from functions.adapters.workbook import WorkbookBook, create_workbook
-from functions.adapters.workbook_editor import WorkbookEditor
-from functions.adapters.workbook_layout import existing_cells
-from functions.bootstrap import Config, build_engine
-from functions.engine import TickReport
+from functions.adapters.workbook.book import WorkbookBook, create_workbook
+from functions.adapters.workbook.editor import WorkbookEditor
+from functions.adapters.workbook.layout import existing_cells
+from functions.entry.bootstrap import Config, build_engine
 from functions.model import BookRead, Cell
 from functions.schema import Schema, load_schema
+from functions.tick.engine import TickReport
 
 pytestmark = pytest.mark.slow
 

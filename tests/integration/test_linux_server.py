@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from functions.adapters.gsheets import create_google_book
+from functions.adapters.gsheets.book import create_google_book
 from functions.schema import load_schema
 from tests.google_double import GoogleDouble
 from tests.google_double.http import service_account_key, serving

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from functions.adapters import local_folder, pdf_text
-from functions.adapters.local_folder import LocalFolder
+from functions.adapters.folders import local as local_folder
+from functions.adapters.folders import pdf_text
+from functions.adapters.folders.local import LocalFolder
 from functions.invoice_folder import FolderScan
 from tests import invoice_pdfs
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 
-from functions.adapters.workbook import WorkbookBook, create_workbook
+from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.model import LogEntry, SheetChanges
 from tests.local_backend import (
     SCHEMA,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 
-from functions.adapters.workbook import WorkbookBook
+from functions.adapters.workbook.book import WorkbookBook
 from tests.builders import NOW
 from tests.local_backend import SCHEMA, edit_book, make_engine, new_book, outbox_messages
 

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from functions import setaside
-from functions.adapters.gsheets import GoogleSheetBook
-from functions.adapters.sqlite_state import SqliteState
-from functions.adapters.workbook import WorkbookBook
-from functions.engine import Engine
+from functions.adapters.gsheets.book import GoogleSheetBook
+from functions.adapters.sqlite.state import SqliteState
+from functions.adapters.workbook.book import WorkbookBook
 from functions.errors import RefusedError
 from functions.model import SheetChanges
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick import setaside
+from functions.tick.engine import Engine
 from tests.fakes import FakeMail
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep

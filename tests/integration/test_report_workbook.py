@@ -9,9 +9,9 @@ from pathlib import Path
 
 import openpyxl
 
-from functions.adapters.workbook import WorkbookBook, create_workbook
-from functions.adapters.workbook_editor import WorkbookEditor
-from functions.bootstrap import Config, build_engine
+from functions.adapters.workbook.book import WorkbookBook, create_workbook
+from functions.adapters.workbook.editor import WorkbookEditor
+from functions.entry.bootstrap import Config, build_engine
 from functions.schema import load_schema
 from tests.e2e.test_cli_story import run
 

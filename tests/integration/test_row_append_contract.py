@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import Engine
-from functions.journal import decode_changes, encode_changes
+from functions.adapters.sqlite.state import SqliteState
 from functions.model import CellWrite, RowAppend, SheetChanges
 from functions.notify import EmailRenderer
+from functions.tick.engine import Engine
+from functions.tick.journal import decode_changes, encode_changes
 from tests.fakes import FakeMail
 from tests.integration import test_book_contract as contract
 from tests.integration.test_book_contract import NOW, SCHEMA, Harness, backends, hand_made

@@ -13,12 +13,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from functions.adapters.gsheets import GoogleSheetBook
-from functions.adapters.sqlite_state import SqliteState
-from functions.adapters.workbook import create_workbook
-from functions.engine import Engine, TickReport
+from functions.adapters.gsheets.book import GoogleSheetBook
+from functions.adapters.sqlite.state import SqliteState
+from functions.adapters.workbook.book import create_workbook
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine, TickReport
 from tests.fakes import FakeMail
 from tests.google_double import GoogleDouble
 from tests.google_double.cells import Cell

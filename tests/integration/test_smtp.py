@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from functions.adapters.mail_factory import sender_from_url
-from functions.adapters.mail_smtp import PASSWORD_ENV, SmtpSender
+from functions.adapters.mail.factory import sender_from_url
+from functions.adapters.mail.smtp import PASSWORD_ENV, SmtpSender
 from functions.errors import ConfigError, MailError
 from functions.model import EmailIntent, Recipient, RenderedEmail
 from functions.notify import EmailRenderer

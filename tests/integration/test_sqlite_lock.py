@@ -8,13 +8,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from functions.adapters.sqlite_state import SqliteState
+from functions.adapters.sqlite.state import SqliteState
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from functions.adapters.sqlite_state import SqliteState
+    from functions.adapters.sqlite.state import SqliteState
     state = SqliteState(Path(sys.argv[1]))
     assert state.acquire_lock("killed-tick", 300)
     print("locked", flush=True)

@@ -13,13 +13,14 @@ from typing import Any, Protocol
 
 import pytest
 
-from functions.adapters import firestore_shards, firestore_writes
-from functions.adapters.firestore_state import FirestoreState, FirestoreStateError
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import Engine
+from functions.adapters.firestore import shards as firestore_shards
+from functions.adapters.firestore import writes as firestore_writes
+from functions.adapters.firestore.state import FirestoreState, FirestoreStateError
+from functions.adapters.sqlite.state import SqliteState
 from functions.model import Remember, RenderedEmail, Snapshot
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine
 from tests.builders import NOW, invoice
 from tests.fakes import FakeBook, FakeMail
 from tests.unit.test_engine import PEOPLE, STORY, Crash

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from functions.adapters.workbook import create_workbook
-from functions.adapters.workbook_editor import WorkbookEditor
-from functions.bootstrap import Config, build_engine
+from functions.adapters.workbook.book import create_workbook
+from functions.adapters.workbook.editor import WorkbookEditor
+from functions.entry.bootstrap import Config, build_engine
 from functions.schema import load_schema
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from functions.adapters import workbook_layout
-from functions.adapters.workbook import WorkbookBook, create_workbook
+from functions.adapters.workbook import layout as workbook_layout
+from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.errors import (
     BookBusyError,
     BookChangedError,

@@ -16,7 +16,7 @@ from typing import Any
 
 import openpyxl
 
-from functions.adapters.workbook_read import values_by_row
+from functions.adapters.workbook.read import values_by_row
 
 ROWS = (
     b'<row r="1">'

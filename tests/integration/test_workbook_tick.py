@@ -8,11 +8,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from functions.adapters.workbook import create_workbook
-from functions.adapters.workbook_editor import WorkbookEditor
-from functions.bootstrap import Config, build_engine
-from functions.engine import Engine
+from functions.adapters.workbook.book import create_workbook
+from functions.adapters.workbook.editor import WorkbookEditor
+from functions.entry.bootstrap import Config, build_engine
 from functions.schema import Locale, load_schema
+from functions.tick.engine import Engine
 
 SCHEMA = load_schema()
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)

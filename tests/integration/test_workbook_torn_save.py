@@ -18,7 +18,7 @@ from typing import IO, Any
 import openpyxl
 import pytest
 
-from functions.engine import LEASE_SECONDS
+from functions.tick.engine import LEASE_SECONDS
 from tests.local_backend import dump_book, edit_book, make_engine, new_book, typed_invoice
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from functions.adapters.bitrix24 import Bitrix24Deals
+from functions.adapters.bitrix24.deals import Bitrix24Deals
 from functions.bitrix_import import CrmFields
-from functions.bootstrap import bitrix24_source
+from functions.entry.bootstrap import bitrix24_source
 from functions.errors import ConfigError
 
 HOOK = "https://co.bitrix24.com/rest/1/abc123/"

@@ -174,8 +174,8 @@ def test_every_deal_invisible_at_once_is_not_taken_for_a_mass_deletion() -> None
 
 
 def test_the_status_row_changing_does_not_re_plan_every_invoice() -> None:
-    from functions.planner import plan_tick
     from functions.schema import load_schema
+    from functions.tick.planner import plan_tick
     from tests.builders import NOW
     from tests.fakes import FakeBook
 

@@ -6,7 +6,7 @@ import pytest
 import typer.core
 import typer.main
 
-from functions.cli import app
+from functions.entry.cli import app
 
 _COMMAND = typer.main.get_command(app)
 assert isinstance(_COMMAND, typer.core.TyperGroup)  # the app has subcommands

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from functions.console import print_report_tab
+from functions.entry.console import print_report_tab
 from functions.model import ReportTab
 
 TAB = ReportTab(

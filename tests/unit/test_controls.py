@@ -8,8 +8,8 @@ from typing import Any
 
 from functions.controls import DuplicateIndex, bound_values, changes, comparable
 from functions.model import SheetRow
-from functions.planner import plan_tick
 from functions.schema import load_schema
+from functions.tick.planner import plan_tick
 from tests.builders import NOW, PEOPLE, invoice, step, walk
 from tests.fakes import FakeBook
 from tests.unit.test_invoice_flow import recipients, statuses

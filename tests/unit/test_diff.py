@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.diff import diff_table, row_values
 from functions.model import SheetRow
+from functions.tick.diff import diff_table, row_values
 
 COLUMNS = ("id", "a", "b")
 values = st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=3).filter(str.strip))

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import Engine
+from functions.adapters.sqlite.state import SqliteState
 from functions.model import RenderedEmail, SheetChanges
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine
 from tests.builders import NOW, invoice
 from tests.fakes import FakeBook, FakeMail
 
@@ -355,8 +355,8 @@ def test_the_plan_itself_leaves_out_the_rows_a_people_edit_did_not_change(
 ) -> None:
     """Left out as they are made (not all held, then dropped): 100,000 re-planned rows would
     otherwise all be in memory at once."""
-    import functions.engine as engine_module
-    from functions import planner
+    import functions.tick.engine as engine_module
+    from functions.tick import planner
 
     book.tabs["invoices"] += [new_invoice(invoice_no=f"A-{i}") for i in range(5)]
     engine, _ = make_engine(book, tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from functions.planner import ALL_FLOWS
+from functions.tick.planner import ALL_FLOWS
 from tests.fakes import FakeBook
 from tests.unit.test_engine import PEOPLE, make_engine, new_invoice
 

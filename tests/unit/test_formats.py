@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from functions import formats
-from functions.messages import say
+from functions.text import formats
+from functions.text.messages import say
 
 NBSP = "\u00a0"
 

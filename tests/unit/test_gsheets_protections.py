@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from functions.adapters.gsheets_api import parse_spreadsheet, parse_tabs
-from functions.adapters.gsheets_cells import TAB_LOCK, lock_description
-from functions.adapters.gsheets_protections import Protection, Protections
+from functions.adapters.gsheets.api import parse_spreadsheet, parse_tabs
+from functions.adapters.gsheets.cells import TAB_LOCK, lock_description
+from functions.adapters.gsheets.protections import Protection, Protections
 
 ROBOT = "sheetflow@p.iam.gserviceaccount.com"
 
@@ -118,7 +118,7 @@ def test_a_gzipped_answer_is_parsed_as_it_arrives_in_small_pieces(
     import requests
     import urllib3
 
-    from functions.adapters import gsheets_api
+    from functions.adapters.gsheets import api as gsheets_api
 
     answer = {
         "sheets": [

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from functions.log_times import (
+from functions.model import Cell
+from functions.report import log_frame
+from functions.text.log_times import (
     from_serial,
     log_cell,
     log_instant,
@@ -14,8 +16,6 @@ from functions.log_times import (
     to_serial,
     wall_clock,
 )
-from functions.model import Cell
-from functions.report import log_frame
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 STAMP = "2026-11-28 09:30:17+03:00"  # as FlowContext.log writes it in Moscow

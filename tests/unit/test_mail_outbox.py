@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from functions.adapters.mail_factory import sender_from_url
-from functions.adapters.mail_outbox import OutboxSender
+from functions.adapters.mail.factory import sender_from_url
+from functions.adapters.mail.outbox import OutboxSender
 from functions.errors import ConfigError, MailError
 from functions.model import EmailIntent, Recipient, RenderedEmail
 from functions.notify import EmailRenderer

@@ -6,8 +6,8 @@ import string
 
 import pytest
 
-from functions.messages import catalogue, say
 from functions.schema import LOCALES
+from functions.text.messages import catalogue, say
 from tests.builders import invoice, step
 
 

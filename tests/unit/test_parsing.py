@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from functions.parsing import (
+from functions.text.parsing import (
     parse_amount,
     parse_date,
     parse_decimal,

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.sqlite_state import SqliteState
+from functions.adapters.sqlite.state import SqliteState
 from functions.controls import DuplicateIndex
-from functions.diff import diff_table
-from functions.engine import Engine
 from functions.model import SheetRow
 from functions.notify import EmailRenderer
-from functions.planner import _Duplicates
 from functions.record import Record, shape
 from functions.schema import load_schema
+from functions.tick.diff import diff_table
+from functions.tick.engine import Engine
+from functions.tick.planner import _Duplicates
 from tests.builders import NOW, context, invoice
 from tests.fakes import FakeBook, FakeMail
 
@@ -61,7 +61,7 @@ def test_every_row_planned_means_one_index_of_every_invoice() -> None:
 def test_a_busy_tick_indexes_only_what_its_rows_could_match_a_replan_indexes_everything(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from functions import planner
+    from functions.tick import planner
 
     asked: list[list[str] | None] = []
 

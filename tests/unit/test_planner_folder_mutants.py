@@ -13,8 +13,8 @@ from typing import Any
 from functions.directory import Directory, Person
 from functions.invoice_folder import FolderFile, FolderScan
 from functions.model import RowAppend
-from functions.planner import plan_tick
 from functions.schema import load_schema
+from functions.tick.planner import plan_tick
 from tests.builders import NOW, PEOPLE, invoice
 from tests.fakes import FakeBook
 

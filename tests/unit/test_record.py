@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions.diff import diff_table, sharing_read_values
 from functions.model import BookRead, SheetRow, TableRead
 from functions.record import Record, as_json, compact, freeze, projection, share
+from functions.tick.diff import diff_table, sharing_read_values
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

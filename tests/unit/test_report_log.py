@@ -13,9 +13,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.log_times import to_serial
 from functions.model import Cell
 from functions.report import compute_report, log_frame, report_log
+from functions.text.log_times import to_serial
 from tests.unit.test_report import AA, ACD, AD, CL, IP, NEW, PEOPLE, RW, SCHEMA, ZONE, book, move
 
 STATUSES = [NEW, AD, AD, RW, AA, AA, IP, ACD, CL, "Новый", "Ожидает решения"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from functions import setaside
 from functions.errors import RefusedError
-from functions.journal import decode_changes, encode_changes
 from functions.model import CellLock, CellWrite, LogEntry, SheetChanges
 from functions.schema import load_schema
+from functions.tick import setaside
+from functions.tick.journal import decode_changes, encode_changes
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 SCHEMA = load_schema()

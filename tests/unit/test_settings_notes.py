@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from functions.adapters.sqlite_state import SqliteState
-from functions.engine import Engine, TickReport
+from functions.adapters.sqlite.state import SqliteState
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
+from functions.tick.engine import Engine, TickReport
 from tests.builders import NOW, invoice
 from tests.fakes import FakeBook, FakeMail
 
