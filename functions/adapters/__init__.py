@@ -1,1 +1,1 @@
-"""Adapters: the edges where sheetflow meets files, databases and mail servers."""
+"""Adapters: one folder per technology, each implementing the ports of functions/ports.py."""

@@ -1,0 +1,1 @@
+"""`sheetflow demo`: a scripted story on a new local workbook, with its own stand-in assets."""

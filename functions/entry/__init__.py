@@ -1,0 +1,1 @@
+"""Where sheetflow starts: the CLI, the Cloud Functions, and the bootstrap that wires adapters."""

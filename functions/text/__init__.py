@@ -1,0 +1,1 @@
+"""People's words: reading what they type; numbers, dates and sentences in the book's language."""

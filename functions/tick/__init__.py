@@ -1,0 +1,1 @@
+"""One tick: read → diff → plan → journal → write → deliver (pure but for the ports it is given)."""

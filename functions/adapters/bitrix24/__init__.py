@@ -1,0 +1,1 @@
+"""Bitrix24 REST: the HTTP client (webhook, rate limit, retries) and the deal source."""

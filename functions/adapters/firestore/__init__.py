@@ -1,0 +1,1 @@
+"""State in Firestore (the Cloud deployment): snapshot shards, journal, email ledger, lock."""

@@ -1,0 +1,1 @@
+"""The Google Sheets book: reads, one atomic batchUpdate per tick, protections, init, reports."""

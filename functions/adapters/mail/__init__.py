@@ -1,0 +1,1 @@
+"""Mail senders: an outbox folder of .eml files, SMTP, or Gmail."""

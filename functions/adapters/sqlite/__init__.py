@@ -1,0 +1,1 @@
+"""State in a SQLite file beside the workbook (the embedded default)."""
