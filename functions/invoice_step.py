@@ -7,8 +7,8 @@ the row (its effect: state, cells, locks and notices; it returns the changes its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 from functions.controls import LATER_STEPS
 from functions.directory import Person
@@ -27,8 +27,8 @@ class InvoiceStep(InvoiceRow):
     """One row's moves: `can(t)` runs t's guard, `fire(t)` its effect and sends its emails."""
 
     def can(self, t: Transition) -> bool:
-        guard: Any = getattr(self, t.guard)
-        return bool(guard())
+        guard: Callable[[], bool] = getattr(self, t.guard)
+        return guard()
 
     def fire(self, t: Transition) -> list[EmailIntent]:
         self.out.log.append(
@@ -42,7 +42,7 @@ class InvoiceStep(InvoiceRow):
             )
         )
         self.out.transitions.append((t.source, t.target))
-        effect: Any = getattr(self, t.effect)
+        effect: Callable[[Transition], Changes] = getattr(self, t.effect)
         changes: Changes = effect(t)
         facts = InvoiceFacts(
             self.record,
