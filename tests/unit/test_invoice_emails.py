@@ -94,6 +94,15 @@ def test_a_manager_nobody_in_people_matches_gets_no_email_and_the_note_says_so()
     assert "No email address for the rework to the manager email: check People" in (out.note or "")
 
 
+def test_an_approval_withdrawn_from_a_manager_nobody_matches_still_tells_the_accountants() -> None:
+    withdraw = {"manager": "Nobody Known", "decision": "Rework", "comment": "VAT"}
+    out, _ = walk(invoice(), APPROVE, withdraw)
+    assert out.state.status == "rework"
+    assert [e.template for e in out.emails] == ["approval_void", "approval_void"]
+    # the email after the one that found no address does not make the Note forget it
+    assert "No email address for the rework to the manager email: check People" in (out.note or "")
+
+
 def test_closing_still_emails_the_accountant_when_the_manager_has_no_address() -> None:
     out, _ = walk(invoice(), APPROVE, CLAIM, PAY, {**CLOSE, "manager": "Nobody Known"})
     assert out.state.status == "closed"
