@@ -14,7 +14,7 @@ from typing import Any
 
 from functions.controls import bound_values
 from functions.directory import read_settings
-from functions.invoice_flow import InvoiceState
+from functions.invoice_state import InvoiceState
 from functions.model import BookRead, LogEntry, stored
 from functions.months import previous_month
 from functions.schema import Locale, Schema

@@ -24,8 +24,20 @@ SETTINGS = Settings(
 )
 
 
-def context(now: datetime = NOW, locale: str = "en") -> FlowContext:
-    return FlowContext(load_schema(), locale, PEOPLE, SETTINGS, now)  # type: ignore[arg-type]
+# The edits that take an invoice through its steps, for `walk`.
+APPROVED = ({"decision": "Approve"},)
+CLAIMED = (*APPROVED, {"accountant": "Irina K"})
+PAID = (*CLAIMED, {"paid_on": "28.11.2026"})
+
+
+def context(
+    now: datetime = NOW,
+    locale: str = "en",
+    *,
+    people: Directory = PEOPLE,
+    settings: Settings = SETTINGS,
+) -> FlowContext:
+    return FlowContext(load_schema(), locale, people, settings, now)  # type: ignore[arg-type]
 
 
 def invoice(**overrides: Any) -> dict[str, Any]:
@@ -74,3 +86,13 @@ def walk(values: dict[str, Any], *edits: dict[str, Any]) -> tuple[RowOutcome, di
         sheet = {**out.values, **edit}
         out = step(sheet, carry(out))
     return out, carry(out)
+
+
+def statuses(out: RowOutcome) -> list[str]:
+    """The statuses a row moved to in one tick."""
+    return [to for _, to in out.transitions]
+
+
+def recipients(out: RowOutcome) -> list[tuple[str, str]]:
+    """Each email of a tick as (template, address)."""
+    return [(e.template, e.to[0].email) for e in out.emails]

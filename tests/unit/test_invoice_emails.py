@@ -6,9 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from functions.directory import Directory
-from functions.invoice_emails import invoice_context
+from functions.invoice_emails import RECIPIENTS, InvoiceFacts, emails_for, invoice_context
 from functions.invoice_flow import RowOutcome, plan_invoice
 from functions.model import Recipient, SheetRow
+from functions.notify import INVOICE_TEMPLATES
+from functions.transitions import TRANSITIONS
 from tests.builders import (
     ACCOUNTANT,
     DIRECTOR,
@@ -92,6 +94,15 @@ def test_a_manager_nobody_in_people_matches_gets_no_email_and_the_note_says_so()
     assert "No email address for the rework to the manager email: check People" in (out.note or "")
 
 
+def test_an_approval_withdrawn_from_a_manager_nobody_matches_still_tells_the_accountants() -> None:
+    withdraw = {"manager": "Nobody Known", "decision": "Rework", "comment": "VAT"}
+    out, _ = walk(invoice(), APPROVE, withdraw)
+    assert out.state.status == "rework"
+    assert [e.template for e in out.emails] == ["approval_void", "approval_void"]
+    # the email after the one that found no address does not make the Note forget it
+    assert "No email address for the rework to the manager email: check People" in (out.note or "")
+
+
 def test_closing_still_emails_the_accountant_when_the_manager_has_no_address() -> None:
     out, _ = walk(invoice(), APPROVE, CLAIM, PAY, {**CLOSE, "manager": "Nobody Known"})
     assert out.state.status == "closed"
@@ -147,3 +158,19 @@ def test_a_row_typed_without_an_id_is_emailed_under_the_id_it_is_given() -> None
     [request] = out.emails
     assert request.context["invoice"]["id"] == "INV-000007"
     assert request.key == "invoice:INV-000007:signer_request:r1:dmitry@example.com"
+
+
+def test_every_invoice_email_has_one_recipient_rule_and_every_step_s_email_is_one() -> None:
+    assert set(RECIPIENTS) == set(INVOICE_TEMPLATES)
+    assert {e for t in TRANSITIONS for e in t.emails} <= set(RECIPIENTS)
+
+
+def test_an_email_is_made_from_the_facts_alone_without_a_row_being_planned() -> None:
+    facts = InvoiceFacts("INV-000009", invoice(id="INV-000009"), context(), round=2, reworks=0)
+    intents, problems = emails_for(facts, "signer_request", [])
+    assert [i.key for i in intents] == ["invoice:INV-000009:signer_request:r2:dmitry@example.com"]
+    assert intents[0].reply_to == (Recipient("Maria Lopez", "maria@example.com"),)
+    assert problems == []
+    nobody, said = emails_for(replace(facts, values=invoice(manager=None)), "manager_paid", [])
+    assert nobody == []
+    assert said == ["No email address for the paid — to the manager email: check People"]

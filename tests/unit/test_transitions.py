@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from functions import invoice_step, transitions
+from functions.invoice_emails import RECIPIENTS
+from functions.invoice_step import InvoiceStep
 from functions.schema import load_schema
+from functions.template_files import missing_locales
+from functions.text.emails import catalog_path
 from functions.transitions import (
     FINAL,
     STATUSES,
@@ -74,3 +82,94 @@ def test_a_reachable_status_with_no_way_out_is_refused_and_named() -> None:
     with pytest.raises(InvalidDefinition) as caught:
         check_definition(broken)
     assert str(caught.value) == "statuses with no way out: ['awaiting_closing_docs']"
+
+
+# -- the declared machine: guards, effects, recipients and templates ------------------------
+
+ESCALATED = Transition(
+    "escalated",
+    "awaiting_decision",
+    "awaiting_decision",
+    "nobody decided for a week",
+    "manager",
+    guard="another_signer_chosen",
+    effect="ask_signer",
+)
+
+
+def check_machine(*extra: Transition) -> None:
+    check_definition(
+        (*TRANSITIONS, *extra),
+        step=InvoiceStep,
+        recipients=RECIPIENTS,
+        missing_locales=missing_locales,
+    )
+
+
+def test_the_invoice_machine_names_a_guard_an_effect_a_rule_and_a_template_for_every_step() -> None:
+    check_machine()
+    assert all(t.guard and t.effect for t in TRANSITIONS)
+
+
+def test_a_trigger_with_no_guard_is_refused_and_named() -> None:
+    with pytest.raises(InvalidDefinition, match="^escalated: no guard$"):
+        check_machine(replace(ESCALATED, guard=""))
+
+
+def test_a_trigger_with_no_effect_is_refused_and_named() -> None:
+    with pytest.raises(InvalidDefinition, match="^escalated: no effect$"):
+        check_machine(replace(ESCALATED, effect=""))
+
+
+def test_a_guard_or_effect_the_step_does_not_have_is_refused_and_named() -> None:
+    with pytest.raises(InvalidDefinition, match="^escalated: guard overdue is not a method of"):
+        check_machine(replace(ESCALATED, guard="overdue"))
+    with pytest.raises(InvalidDefinition, match="^escalated: effect remind is not a method of"):
+        check_machine(replace(ESCALATED, effect="remind"))
+    with pytest.raises(InvalidDefinition, match="^escalated: effect _now is not a method of"):
+        check_machine(replace(ESCALATED, effect="_now"))  # helpers are not steps
+
+
+def test_an_email_with_no_recipient_rule_is_refused_and_named() -> None:
+    with pytest.raises(
+        InvalidDefinition, match="^escalated: email reminder has no recipient rule$"
+    ):
+        check_machine(replace(ESCALATED, emails=("reminder",)))
+
+
+def test_an_email_with_no_template_is_refused_with_the_locales_it_lacks() -> None:
+    reminder = replace(ESCALATED, emails=("reminder",))
+    with pytest.raises(InvalidDefinition) as caught:
+        check_definition(
+            (*TRANSITIONS, reminder),
+            step=InvoiceStep,
+            recipients={*RECIPIENTS, "reminder"},
+            missing_locales=missing_locales,
+        )
+    assert str(caught.value) == "escalated: email reminder has no template in ['en', 'ru']"
+
+
+def test_a_template_is_missing_in_a_locale_whose_catalog_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "reminder.j2").write_text("{% block subject %}{% endblock %}", encoding="utf-8")
+    assert missing_locales("reminder", tmp_path) == ["ru"]
+    catalog = catalog_path(tmp_path, "ru")
+    catalog.parent.mkdir(parents=True)
+    catalog.write_text("", encoding="utf-8")
+    assert missing_locales("reminder", tmp_path) == []
+    assert missing_locales("signer_request") == []
+
+
+@pytest.fixture
+def fresh_step_module() -> Iterator[None]:
+    """Reload invoice_step after the test, so the flow keeps the real machine."""
+    yield
+    importlib.reload(invoice_step)
+
+
+@pytest.mark.usefixtures("fresh_step_module")
+def test_a_broken_machine_fails_when_the_step_module_is_imported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(transitions, "TRANSITIONS", (*TRANSITIONS, replace(ESCALATED, guard="")))
+    with pytest.raises(InvalidDefinition, match="^escalated: no guard$"):
+        importlib.reload(invoice_step)

@@ -1,6 +1,5 @@
-"""What one invoice row's step says and remembers, to the letter: the transition's Log line, the
-Note's exact words, who is named, what the saved state keeps. Written against mutmut's
-survivors in `_Row` (tests/mutants_equivalent.txt lists the ones no caller can observe)."""
+"""What one invoice step (functions/invoice_step.py) says and remembers, to the letter: the
+transition's Log line, the Note's exact words, who is named, what the saved state keeps."""
 
 from __future__ import annotations
 
@@ -11,12 +10,21 @@ from typing import Any
 from functions.directory import Directory
 from functions.invoice_flow import RowOutcome, plan_invoice
 from functions.model import SheetRow
-from tests.builders import DIRECTOR, NOW, PEOPLE, carry, context, invoice, step, walk
-from tests.unit.test_invoice_flow import recipients, statuses
-
-APPROVED = ({"decision": "Approve"},)
-CLAIMED = (*APPROVED, {"accountant": "Irina K"})
-PAID = (*CLAIMED, {"paid_on": "28.11.2026"})
+from tests.builders import (
+    APPROVED,
+    CLAIMED,
+    DIRECTOR,
+    NOW,
+    PAID,
+    PEOPLE,
+    carry,
+    context,
+    invoice,
+    recipients,
+    statuses,
+    step,
+    walk,
+)
 
 
 def log_lines(out: RowOutcome, event: str) -> list[tuple[str, str, str, str, str]]:
