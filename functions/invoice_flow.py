@@ -18,6 +18,7 @@ from functions.flow_context import FlowContext
 from functions.invoice_checks import check_fields, duplicate_problem, paid_on_problem
 from functions.invoice_emails import emails_for
 from functions.model import EmailIntent, LogEntry, SheetRow, Stored, stored
+from functions.text.messages import problem_text
 from functions.text.parsing import parse_date, text
 from functions.transitions import TRANSITIONS, Transition, outgoing
 from functions.typed_values import settle_typed_values
@@ -260,7 +261,7 @@ class _Row:
             return False
         paid_on, problem = parse_date(typed, self.ctx.header("paid_on"), self.ctx.locale)
         if problem or not isinstance(paid_on, date):
-            self.problems.append(problem or "")
+            self.problems.append(problem_text(problem, self.ctx.locale) if problem else "")
             return False
         if self.state.approved_at:
             approved = datetime.fromisoformat(self.state.approved_at)
