@@ -36,7 +36,14 @@ from functions.adapters.mail.smtp import SmtpSender
 from functions.notify import message_id_for
 from functions.ports import MailSender
 from functions.tick.engine import Engine, TickReport
-from tests.crash_points import CHECKPOINTS, MAIL_POINTS, Crash, DyingSender, steps_reaching
+from tests.crash_points import (
+    CHECKPOINTS,
+    MAIL_POINTS,
+    Crash,
+    DyingSender,
+    FiresAtPoint,
+    steps_reaching,
+)
 from tests.local_backend import (
     Edit,
     dump_book,
@@ -120,7 +127,7 @@ def exit_at_once(point: str) -> NoReturn:
 
 
 @dataclass
-class Fault:
+class Fault(FiresAtPoint):
     """Kills one tick attempt at `point`, by raising or by ending the process."""
 
     point: str
@@ -132,14 +139,6 @@ class Fault:
     def fire(self) -> None:
         self.fired += 1
         self.die(self.point)
-
-    def checkpoint(self, step: str) -> None:
-        if step == "email_sent":
-            self.emails += 1
-            if self.point == f"email {self.emails}":
-                self.fire()
-        if step == self.point:
-            self.fire()
 
     @contextmanager
     def armed(self, engine: Engine) -> Iterator[None]:

@@ -40,7 +40,14 @@ from functions.adapters.mail.smtp import SmtpSender
 from functions.notify import EmailRenderer, message_id_for
 from functions.ports import MailSender
 from functions.tick.engine import LEASE_SECONDS, Engine, TickReport
-from tests.crash_points import CHECKPOINTS, MAIL_POINTS, Crash, DyingSender, steps_reaching
+from tests.crash_points import (
+    CHECKPOINTS,
+    MAIL_POINTS,
+    Crash,
+    DyingSender,
+    FiresAtPoint,
+    steps_reaching,
+)
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep
 from tests.local_backend import PEOPLE, SCHEMA, SETTINGS, outbox_keys, outbox_message_ids
@@ -137,7 +144,7 @@ class Backend:
 
 
 @dataclass
-class Fault:
+class Fault(FiresAtPoint):
     """Kills one tick attempt at `point`, by raising (`kill` False) or as a dead instance."""
 
     point: str
@@ -150,14 +157,6 @@ class Fault:
     def fire(self) -> None:
         self.fired += 1
         raise Crash(self.point)
-
-    def checkpoint(self, step: str) -> None:
-        if step == "email_sent":
-            self.emails += 1
-            if self.point == f"email {self.emails}":
-                self.fire()
-        if step == self.point:
-            self.fire()
 
     @contextmanager
     def armed(self, engine: Engine, backend: Backend) -> Iterator[None]:
