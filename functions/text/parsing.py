@@ -33,7 +33,8 @@ ProblemKind = Literal[
 class ParseProblem:
     """Why a typed value could not be read: what is wrong, under which label, with what value.
 
-    `value` is what the person typed (a number for `not_positive`, nothing for `fill_in`).
+    `value` is the value in question, whole: the typed text, or the number read (not positive, or
+    outside Excel's calendar); `fill_in` has none. How much a sentence quotes is the wording's.
     """
 
     kind: ProblemKind
