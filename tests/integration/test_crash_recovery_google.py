@@ -40,6 +40,7 @@ from functions.adapters.mail.smtp import SmtpSender
 from functions.notify import EmailRenderer, message_id_for
 from functions.ports import MailSender
 from functions.tick.engine import LEASE_SECONDS, Engine, TickReport
+from tests.builders import typed_invoice
 from tests.crash_points import (
     CHECKPOINTS,
     MAIL_POINTS,
@@ -59,17 +60,8 @@ A, B, C = "INV-000001", "INV-000002", "INV-000003"
 
 
 def _invoice(number: str, **extra: object) -> dict[str, object]:
-    values: dict[str, object] = {
-        "manager": "Maria Lopez",
-        "supplier": "Acme <Steel>",
-        "supplier_email": "billing@acme.example",
-        "invoice_no": number,
-        "invoice_date": "20.11.2026",
-        "amount": 1234.5,
-        "invoice_file": f"https://files.example/{number}.pdf",
-        "signer": "Dmitry Volkov",
-        **extra,
-    }
+    """A typed row whose supplier needs escaping in an email; None in `extra` leaves a cell out."""
+    values = {**typed_invoice(number, supplier="Acme <Steel>", amount=1234.5), **extra}
     return {key: value for key, value in values.items() if value is not None}
 
 
