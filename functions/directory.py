@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from functions.model import Recipient, TableRead
 from functions.schema import Locale, Schema
 from functions.text.formats import default_currency, known_currency
-from functions.text.messages import say
+from functions.text.messages import problem_text, say
 from functions.text.parsing import parse_email, text
 
 # Used when Settings has no Sender (and said so): outbox files need a From; mail servers refuse it.
@@ -70,10 +70,14 @@ def read_directory(table: TableRead, schema: Schema, locale: str = "en") -> Dire
         active_word = text(row.get("active"))
         active = active_word == "" or schema.choice_key("yes_no", active_word) == "yes"
         if not name or email_problem or role is None:
-            why = email_problem or (
-                say(lang, "people_no_name")
-                if not name
-                else say(lang, "people_bad_role", value=text(row.get("role")))
+            why = (
+                problem_text(email_problem, lang)
+                if email_problem
+                else (
+                    say(lang, "people_no_name")
+                    if not name
+                    else say(lang, "people_bad_role", value=text(row.get("role")))
+                )
             )
             problems.append(say(lang, "people_row", row=row.number, why=why))
             continue

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from functions.flow_context import FlowContext
 from functions.model import Stored
-from functions.text.parsing import parse_amount, parse_date, parse_email, text
+from functions.text.messages import problem_text
+from functions.text.parsing import Parser, parse_amount, parse_date, parse_email, text
 
 REQUIRED = (
     "manager",
@@ -22,7 +23,7 @@ _BEFORE_APPROVAL = ("new", "awaiting_decision", "rework")
 
 def check_fields(values: Mapping[str, Stored], ctx: FlowContext) -> list[str]:
     """Problems with the manager's part of the row, in plain words."""
-    checks: list[tuple[str, Callable[[Stored, str, str], tuple[object, str | None]]]] = [
+    checks: list[tuple[str, Parser]] = [
         ("supplier_email", parse_email),
         ("invoice_date", parse_date),
         ("amount", parse_amount),
@@ -43,7 +44,7 @@ def check_fields(values: Mapping[str, Stored], ctx: FlowContext) -> list[str]:
         if text(values.get(column)):
             _, problem = parse(values.get(column), ctx.header(column), ctx.locale)
             if problem:
-                problems.append(problem)
+                problems.append(problem_text(problem, ctx.locale))
     return problems
 
 

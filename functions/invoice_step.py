@@ -17,6 +17,7 @@ from functions.invoice_emails import RECIPIENTS, InvoiceFacts, emails_for
 from functions.invoice_row import InvoiceRow
 from functions.model import EmailIntent
 from functions.template_files import missing_locales
+from functions.text.messages import problem_text
 from functions.text.parsing import parse_date, text
 from functions.transitions import TRANSITIONS, Transition, check_definition
 
@@ -138,7 +139,7 @@ class InvoiceStep(InvoiceRow):
             return False
         paid_on, problem = parse_date(typed, self.ctx.header("paid_on"), self.ctx.locale)
         if problem or not isinstance(paid_on, date):
-            self.problems.append(problem or "")
+            self.problems.append(problem_text(problem, self.ctx.locale) if problem else "")
             return False
         if self.state.approved_at:
             approved = datetime.fromisoformat(self.state.approved_at)

@@ -65,6 +65,37 @@ def invoice(**overrides: Any) -> dict[str, Any]:
     return values
 
 
+def typed_invoice(number: str, manager: str = "Maria Lopez", **extra: object) -> dict[str, object]:
+    """A valid invoice row as a manager types it (column key → value), with `extra` on top.
+
+    The one builder of typed rows: a test states only what its story needs to differ.
+    """
+    return {
+        "manager": manager,
+        "supplier": "Acme",
+        "supplier_email": "billing@acme.example",
+        "invoice_no": number,
+        "invoice_date": "20.11.2026",
+        "amount": 100,
+        "invoice_file": f"https://files.example/{number}.pdf",
+        "signer": "Dmitry Volkov",
+        **extra,
+    }
+
+
+def supplier_invoice(number: str, invoice_date: object, amount: object) -> dict[str, object]:
+    """A typed row in EUR from a supplier of its own, named after the invoice number."""
+    typed = typed_invoice(
+        number,
+        supplier=f"Supplier {number}",
+        supplier_email=f"billing-{number.lower()}@supplier.example",
+        invoice_date=invoice_date,
+        amount=amount,
+        currency="EUR",
+    )
+    return {**typed, "invoice_file": f"https://files.northwind.example/invoices/{number}.pdf"}
+
+
 def step(
     values: dict[str, Any], previous: dict[str, Any] | None = None, now: datetime = NOW
 ) -> RowOutcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from functions.model import RenderedEmail
@@ -21,6 +22,38 @@ class Fault(Protocol):
     point: str
 
     def fire(self) -> None: ...
+
+
+class FiresAtPoint:
+    """The engine checkpoint every fault shares: fire at `point`, counting the tick's emails.
+
+    A subclass says how it dies (`fire`): raising `Crash`, ending its process, or waiting to be
+    killed; `email N` is reached when the tick has sent its N-th email.
+    """
+
+    point: str
+    emails: int
+
+    def fire(self) -> None:
+        raise NotImplementedError
+
+    def checkpoint(self, step: str) -> None:
+        if step == "email_sent":
+            self.emails += 1
+            if self.point == f"email {self.emails}":
+                self.fire()
+        if step == self.point:
+            self.fire()
+
+
+def dies_at(point: str | None) -> Callable[[str], None]:
+    """An engine checkpoint that raises `Crash` at `point` (and never when it is None)."""
+
+    def checkpoint(step: str) -> None:
+        if step == point:
+            raise Crash(step)
+
+    return checkpoint
 
 
 class DyingSender:

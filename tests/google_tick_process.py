@@ -30,14 +30,14 @@ from functions.notify import EmailRenderer
 from functions.ports import MailSender
 from functions.schema import load_schema
 from functions.tick.engine import Engine
-from tests.crash_points import DyingSender
+from tests.crash_points import DyingSender, FiresAtPoint
 from tests.firestore_emulator import PROJECT
 from tests.google_double import SERVICE_ACCOUNT
 from tests.google_double.http_server import session_via
 from tests.google_double.people import no_sleep
 
 
-class StopAt:
+class StopAt(FiresAtPoint):
     """Tells the test (stdout) that the tick reached `point`, then waits to be killed."""
 
     def __init__(self, point: str | None) -> None:
@@ -48,14 +48,6 @@ class StopAt:
         print(f"AT {self.point}", flush=True)
         while True:  # only SIGKILL ends this process now
             time.sleep(60)
-
-    def checkpoint(self, step: str) -> None:
-        if step == "email_sent":
-            self.emails += 1
-            if self.point == f"email {self.emails}":
-                self.fire()
-        if step == self.point:
-            self.fire()
 
 
 def main(argv: list[str] | None = None) -> int:

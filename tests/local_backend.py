@@ -28,6 +28,7 @@ from functions.notify import EmailRenderer
 from functions.ports import MailSender
 from functions.schema import load_schema
 from functions.tick.engine import Checkpoint, Engine
+from tests.builders import typed_invoice as typed_invoice  # still importable from here
 
 SCHEMA = load_schema()
 PEOPLE = [
@@ -38,21 +39,6 @@ PEOPLE = [
 ]
 SETTINGS = {"company": "Northwind", "time_zone": "Europe/Berlin", "sender": "flow@example.com"}
 Row = tuple[Any, ...]
-
-
-def typed_invoice(number: str, manager: str = "Maria Lopez", **extra: object) -> dict[str, object]:
-    """A valid invoice row as a manager types it (column key → value), with `extra` on top."""
-    return {
-        "manager": manager,
-        "supplier": "Acme",
-        "supplier_email": "billing@acme.example",
-        "invoice_no": number,
-        "invoice_date": "20.11.2026",
-        "amount": 100,
-        "invoice_file": f"https://files.example/{number}.pdf",
-        "signer": "Dmitry Volkov",
-        **extra,
-    }
 
 
 def new_book(folder: Path, name: str = "book.xlsx", prepared_rows: int | None = None) -> Path:

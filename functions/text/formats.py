@@ -105,11 +105,6 @@ def money_text(value: object, currency: str, locale: str) -> str:
     return money(parsed, currency, locale) if parsed is not None else text(value)  # type: ignore[arg-type]
 
 
-def amount_text(value: object, locale: str) -> str:
-    parsed = _decimal(value, locale)
-    return amount(parsed, locale) if parsed is not None else text(value)  # type: ignore[arg-type]
-
-
 def percent_text(value: object, locale: str) -> str:
     parsed = _decimal(value, locale)
     return percent(parsed, locale) if parsed is not None else text(value)  # type: ignore[arg-type]

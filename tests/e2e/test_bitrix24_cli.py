@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 from functions.demo.bitrix24.portal import Portal
 from functions.demo.bitrix24.server import bitrix_double
+from tests.e2e.cli import run_isolated
 from tests.local_backend import new_book, rows_by_header, state_path
 
-SHEETFLOW = Path(sys.executable).with_name("sheetflow")
 CODE = Portal().code
 
 
@@ -24,9 +23,7 @@ def sheetflow(*args: str, webhook: str | None) -> subprocess.CompletedProcess[st
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHEETFLOW_")}
     if webhook is not None:
         env["SHEETFLOW_BITRIX24_WEBHOOK"] = webhook
-    return subprocess.run(
-        [str(SHEETFLOW), *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    return run_isolated(*args, env=env)
 
 
 def test_check_says_what_the_webhook_reads_and_never_prints_its_code() -> None:

@@ -16,7 +16,7 @@ import pytest
 from functions.adapters.workbook.book import WorkbookBook
 from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import load_schema
-from tests.e2e.test_cli_story import book, run, tick  # noqa: F401 - `book` is a fixture
+from tests.e2e.cli import init, run, tick
 
 SCHEMA = load_schema()
 
@@ -49,7 +49,7 @@ def story(path: Path) -> None:
 
 
 def test_a_moved_book_without_its_state_sends_nothing_and_says_how_to_adopt(
-    book: Path,  # noqa: F811 - the fixture
+    book: Path,
     tmp_path: Path,
 ) -> None:
     story(book)
@@ -68,7 +68,7 @@ def test_a_moved_book_without_its_state_sends_nothing_and_says_how_to_adopt(
 
 
 def test_adopting_records_the_book_as_it_stands_and_sends_nothing_again(
-    book: Path,  # noqa: F811
+    book: Path,
     tmp_path: Path,
 ) -> None:
     story(book)
@@ -92,12 +92,12 @@ def test_adopting_records_the_book_as_it_stands_and_sends_nothing_again(
 
 
 def test_a_book_pointed_at_another_books_state_is_refused(
-    book: Path,  # noqa: F811
+    book: Path,
     tmp_path: Path,
 ) -> None:
     story(book)
     other = tmp_path / "other.xlsx"
-    assert run("init", "--book", str(other)).returncode == 0
+    init(other)
     state = book.with_name("sheetflow.state.sqlite")
     result = run("tick", "--book", str(other), "--state", str(state))
     assert result.returncode == 1
@@ -105,7 +105,7 @@ def test_a_book_pointed_at_another_books_state_is_refused(
     assert outbox(other.parent) == []
 
 
-def test_a_new_book_needs_no_state_to_start(book: Path) -> None:  # noqa: F811
+def test_a_new_book_needs_no_state_to_start(book: Path) -> None:
     assert not book.with_name("sheetflow.state.sqlite").exists()
     story(book)
     assert len(outbox(book.parent)) >= 3
@@ -117,7 +117,7 @@ def test_the_identity_survives_a_libreoffice_re_save(tmp_path: Path) -> None:
             pytest.fail("LibreOffice (soffice) is not installed; .ci/run installs it")
         pytest.skip("needs LibreOffice")
     path = tmp_path / "book.xlsx"
-    assert run("init", "--book", str(path)).returncode == 0
+    init(path)
     before = WorkbookBook(path, SCHEMA).read().identity
     out = tmp_path / "resaved"
     subprocess.run(

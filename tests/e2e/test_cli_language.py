@@ -8,16 +8,15 @@ flag, a missing file) stays English.
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import Locale, load_schema
-from tests.e2e.test_cli_story import SHEETFLOW, run
+from tests.builders import typed_invoice
+from tests.e2e.cli import init, run, run_until_ctrl_c
 
 SCHEMA = load_schema()
 PEOPLE = {
@@ -32,25 +31,14 @@ ENGLISH = re.compile(
 
 
 def make_book(tmp_path: Path, locale: Locale) -> Path:
-    path = tmp_path / "sheetflow.xlsx"
-    assert run("init", "--book", str(path), "--locale", locale).returncode == 0
+    path = init(tmp_path / "sheetflow.xlsx", "--locale", locale)
     editor = WorkbookEditor(path, SCHEMA, locale)
     for number, (name, role, active) in enumerate(PEOPLE[locale]):
         email = ("maria", "dmitry")[number] + "@example.com"
         editor.add_row("people", {"name": name, "email": email, "role": role, "active": active})
-    editor.add_row(
-        "invoices",
-        {
-            "manager": PEOPLE[locale][0][0],
-            "supplier": "Acme",
-            "supplier_email": "b@acme.example",
-            "invoice_no": "A-17",
-            "invoice_date": "20.11.2026",
-            "amount": "1 234,50",
-            "invoice_file": "https://files.example/A-17.pdf",
-            "signer": PEOPLE[locale][1][0],
-        },
-    )
+    manager, signer = PEOPLE[locale][0][0], PEOPLE[locale][1][0]
+    typed = typed_invoice("A-17", manager, supplier_email="b@acme.example", amount="1 234,50")
+    editor.add_row("invoices", {**typed, "signer": signer})
     return path
 
 
@@ -102,24 +90,10 @@ def test_an_error_after_the_book_is_read_is_one_russian_line(tmp_path: Path) -> 
     assert "sheetflow adopt --book" in line
 
 
-def run_until_ctrl_c(book: Path) -> str:
-    proc = subprocess.Popen(
-        [str(SHEETFLOW), "run", "--book", str(book), "--every", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        state = book.with_name("sheetflow.state.sqlite")
-        while not state.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(2)  # at least one tick done
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == 0, err
+def printed_until_ctrl_c(book: Path) -> str:
+    """What `sheetflow run` printed before Ctrl+C stopped it, cleanly."""
+    returncode, out, err = run_until_ctrl_c(book)
+    assert returncode == 0, err
     return out
 
 
@@ -133,7 +107,7 @@ def run_until_ctrl_c(book: Path) -> str:
 def test_run_says_its_ticks_and_its_stop_in_the_books_language(
     tmp_path: Path, locale: Locale, stopping: str, stopped: str
 ) -> None:
-    out = run_until_ctrl_c(make_book(tmp_path, locale))
+    out = printed_until_ctrl_c(make_book(tmp_path, locale))
     assert stopping in out
     assert out.strip().endswith(stopped)
     if locale == "ru":

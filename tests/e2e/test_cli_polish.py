@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_story import SHEETFLOW, run
+from tests.e2e.cli import SHEETFLOW, init, run
 
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -59,7 +59,7 @@ def test_a_mail_target_that_is_no_sender_is_refused_and_creates_nothing(
     tmp_path: Path,
 ) -> None:
     book = tmp_path / "book.xlsx"
-    assert run("init", "--book", str(book)).returncode == 0
+    init(book)
     before = sorted(p.name for p in tmp_path.iterdir())
     line = one_error_line(
         subprocess.run(
@@ -77,7 +77,7 @@ def test_a_mail_target_that_is_no_sender_is_refused_and_creates_nothing(
 
 def test_a_bad_state_path_names_the_file_and_the_cause(tmp_path: Path) -> None:
     book = tmp_path / "book.xlsx"
-    assert run("init", "--book", str(book)).returncode == 0
+    init(book)
     missing = tmp_path / "nowhere" / "state.sqlite"
     line = one_error_line(run("tick", "--book", str(book), "--state", str(missing)))
     assert line == f"error: state file {missing}: the folder {missing.parent} does not exist"
@@ -102,7 +102,7 @@ def make_read_only(folder: Path, read_only: bool) -> None:
 def read_only_folder(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "books"
     folder.mkdir()
-    assert run("init", "--book", str(folder / "book.xlsx")).returncode == 0
+    init(folder / "book.xlsx")
     make_read_only(folder, True)
     try:
         yield folder

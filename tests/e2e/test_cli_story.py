@@ -4,70 +4,18 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import load_schema
-
-SHEETFLOW = Path(sys.executable).with_name("sheetflow")
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    assert SHEETFLOW.exists(), "the sheetflow console script is not installed (run make)"
-    return subprocess.run(
-        [str(SHEETFLOW), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
-
-
-@pytest.fixture
-def book(tmp_path: Path) -> Path:
-    path = tmp_path / "books" / "sheetflow.xlsx"
-    path.parent.mkdir()
-    result = run("init", "--book", str(path))
-    assert result.returncode == 0, result.stderr
-    editor = WorkbookEditor(path, load_schema())
-    for person in (
-        ("Maria Lopez", "maria@example.com", "manager", "Yes"),
-        ("Dmitry Volkov", "dmitry@example.com", "director", "Yes"),
-        ("Irina K", "irina@example.com", "accountant", "Yes"),
-        ("Sergey Popov", "sergey@example.com", "accountant", "Yes"),
-    ):
-        editor.add_row(
-            "people", dict(zip(("name", "email", "role", "active"), person, strict=True))
-        )
-    return path
-
-
-def tick(book: Path, now: str) -> str:
-    result = run("tick", "--book", str(book), "--now", now)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+from tests.builders import typed_invoice
+from tests.e2e.cli import run, run_until_ctrl_c, tick
 
 
 def test_the_whole_invoice_story_through_the_cli(book: Path) -> None:
     edit = WorkbookEditor(book, load_schema())
-    edit.add_row(
-        "invoices",
-        {
-            "manager": "Maria Lopez",
-            "supplier": "Acme <Steel>",
-            "supplier_email": "b@acme.example",
-            "invoice_no": "A-17",
-            "invoice_date": "20.11.2026",
-            "amount": "1 234,50",
-            "invoice_file": "https://files.example/A-17.pdf",
-            "signer": "Dmitry Volkov",
-        },
-    )
+    typed = {"supplier": "Acme <Steel>", "supplier_email": "b@acme.example", "amount": "1 234,50"}
+    edit.add_row("invoices", typed_invoice("A-17", **typed))
     out = tick(book, "2026-11-28T09:00+01:00")
     assert "INV-000001" in out
     assert "Awaiting decision" in out
@@ -166,26 +114,8 @@ def test_a_renamed_header_stops_the_tick_and_names_it(book: Path) -> None:
 
 
 def test_run_ticks_until_ctrl_c_and_stops_cleanly(book: Path) -> None:
-    import signal
-    import time
-
-    proc = subprocess.Popen(
-        [str(SHEETFLOW), "run", "--book", str(book), "--every", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        state = book.with_name("sheetflow.state.sqlite")
-        while not state.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(2)  # at least one tick done, maybe one running
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == 0, err
+    returncode, out, err = run_until_ctrl_c(book)
+    assert returncode == 0, err
     assert "tick" in out or "idle" in out or ":" in out
     assert out.strip().endswith("stopped")
     assert "Traceback" not in err

@@ -11,11 +11,9 @@ queued emails) and each email is still sent once.
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,6 +26,8 @@ import pytest
 from functions.adapters.mail.smtp import SmtpSender
 from functions.adapters.sqlite.state import SqliteState
 from functions.tick.engine import LEASE_SECONDS, TickReport
+from tests.builders import typed_invoice
+from tests.e2e.cli import cli_env, run, start
 from tests.local_backend import (
     edit_book,
     make_engine,
@@ -40,22 +40,17 @@ from tests.local_backend import (
 )
 from tests.smtp_server import running_smtp_server
 
-SHEETFLOW = Path(sys.executable).with_name("sheetflow")
 NOW = "2026-11-28T09:00+01:00"
 ROWS = 300
 
 
 def invoice(number: int) -> dict[str, object]:
-    return {
-        "manager": "Maria Lopez",
-        "supplier": f"Supplier {number}",
-        "supplier_email": f"billing{number}@supplier.example",
-        "invoice_no": f"N-{number:04d}",
-        "invoice_date": "20.11.2026",
-        "amount": 100 + number,
-        "invoice_file": f"https://files.example/N-{number:04d}.pdf",
-        "signer": "Dmitry Volkov",
-    }
+    return typed_invoice(
+        f"N-{number:04d}",
+        supplier=f"Supplier {number}",
+        supplier_email=f"billing{number}@supplier.example",
+        amount=100 + number,
+    )
 
 
 def book_with_pending_work(folder: Path, rows: int = ROWS, prepared: int | None = None) -> Path:
@@ -65,14 +60,7 @@ def book_with_pending_work(folder: Path, rows: int = ROWS, prepared: int | None 
 
 
 def start_tick(book: Path) -> subprocess.Popen[str]:
-    assert SHEETFLOW.exists(), "the sheetflow console script is not installed (run make)"
-    return subprocess.Popen(
-        [str(SHEETFLOW), "tick", "--book", str(book), "--now", NOW],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return start("tick", "--book", str(book), "--now", NOW, env=cli_env())
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -171,12 +159,7 @@ def test_a_killed_tick_leaves_no_lock_behind_and_the_next_tick_finishes_its_work
     code, _out, _err = finish(process)
     assert code == -signal.SIGKILL
 
-    nxt = subprocess.run(
-        [str(SHEETFLOW), "tick", "--book", str(book), "--now", NOW],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    nxt = run("tick", "--book", str(book), "--now", NOW)
     assert nxt.returncode == 0, nxt.stderr
     assert not nxt.stdout.startswith("tick: skipped"), nxt.stdout
     assert_consistent(book)

@@ -9,19 +9,11 @@ from pathlib import Path
 
 from functions.adapters.workbook.editor import WorkbookEditor
 from functions.schema import load_schema
-from tests.e2e.test_cli_story import book, tick  # noqa: F401 - `book` is a fixture
+from tests.builders import typed_invoice
+from tests.e2e.cli import tick
 
 SCHEMA = load_schema()
-ACME = {
-    "manager": "Maria Lopez",
-    "supplier": "Acme Steel",
-    "supplier_email": "b@acme.example",
-    "invoice_no": "A-17",
-    "invoice_date": "20.11.2026",
-    "amount": 100000,
-    "invoice_file": "https://files.example/A-17.pdf",
-    "signer": "Dmitry Volkov",
-}
+ACME = typed_invoice("A-17", supplier="Acme Steel", supplier_email="b@acme.example", amount=100000)
 
 
 def sent(folder: Path) -> list[tuple[str, str]]:
@@ -34,7 +26,7 @@ def sent(folder: Path) -> list[tuple[str, str]]:
 
 
 def test_an_amount_changed_after_approval_goes_back_to_the_signer_and_nobody_is_paid(
-    book: Path,  # noqa: F811 - the fixture
+    book: Path,
 ) -> None:
     edit = WorkbookEditor(book, SCHEMA)
     edit.add_row("invoices", ACME)
@@ -57,7 +49,7 @@ def test_an_amount_changed_after_approval_goes_back_to_the_signer_and_nobody_is_
 
 
 def test_a_decision_typed_before_the_request_is_not_acted_on(
-    book: Path,  # noqa: F811
+    book: Path,
 ) -> None:
     edit = WorkbookEditor(book, SCHEMA)
     edit.add_row("invoices", {**ACME, "decision": "Approve", "accountant": "Irina K"})
@@ -72,7 +64,7 @@ def test_a_decision_typed_before_the_request_is_not_acted_on(
 
 
 def test_the_same_supplier_invoice_twice_is_held_until_confirmed(
-    book: Path,  # noqa: F811
+    book: Path,
 ) -> None:
     edit = WorkbookEditor(book, SCHEMA)
     edit.add_row("invoices", ACME)
@@ -89,7 +81,7 @@ def test_the_same_supplier_invoice_twice_is_held_until_confirmed(
 
 
 def test_a_paid_amount_is_restored_and_the_typed_value_kept_in_the_log(
-    book: Path,  # noqa: F811
+    book: Path,
 ) -> None:
     edit = WorkbookEditor(book, SCHEMA)
     edit.add_row("invoices", ACME)

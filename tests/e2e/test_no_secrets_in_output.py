@@ -15,10 +15,8 @@ import base64
 import datetime as dt
 import ipaddress
 import json
-import os
 import ssl
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 import zipfile
@@ -27,11 +25,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import typed_invoice
 from tests.cloud_function import cloud_function
-from tests.local_backend import PEOPLE, edit_book, new_book
+from tests.e2e.cli import run
+from tests.local_backend import PEOPLE, Edit, edit_book, new_book
 from tests.smtp_server import Authenticator, RecordingHandler, free_port, running_smtp_server
 
-SHEETFLOW = Path(sys.executable).with_name("sheetflow")
 ROOT = Path(__file__).resolve().parents[2]
 USER = "robot@northwind.example"
 PASSWORD = "Pw-7f3c9a1e-SMTP-SECRET-d41d8cd9"
@@ -143,13 +142,7 @@ class Cli:
         self.printed: list[str] = []
 
     def __call__(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(SHEETFLOW), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, **self.env, "COLUMNS": "200", **extra_env},
-        )
+        result = run(*args, env={**self.env, **extra_env})
         self.printed += [result.stdout, result.stderr]
         return result
 
@@ -192,17 +185,8 @@ def test_no_secret_appears_in_any_output_log_state_or_email(
     )
     book = new_book(tmp_path / "books")
     assert {p[0] for p in PEOPLE} >= {"Maria Lopez", "Dmitry Volkov", "Irina K"}
-    invoice = {
-        "manager": "Maria Lopez",
-        "supplier": "Acme",
-        "supplier_email": "billing@acme.example",
-        "invoice_no": "A-17",
-        "invoice_date": "20.11.2026",
-        "amount": "1 234,50",
-        "invoice_file": "https://files.example/A-17.pdf",
-        "signer": "Dmitry Volkov",
-    }
-    story = [
+    invoice = typed_invoice("A-17", amount="1 234,50")
+    story: list[list[Edit]] = [
         [("invoices", "new", invoice)],
         [("invoices", "INV-000001", {"decision": "Approve"})],
         [("invoices", "INV-000001", {"accountant": "Irina K"})],
@@ -296,16 +280,7 @@ def test_no_secret_appears_in_the_cloud_functions_logs_or_answers(
     the functions log JSON lines to stdout for Cloud Logging and answer Scheduler in JSON."""
     handler, authenticator, port = login_server
     book = new_book(tmp_path / "books")
-    invoice = {
-        "manager": "Maria Lopez",
-        "supplier": "Acme",
-        "supplier_email": "billing@acme.example",
-        "invoice_no": "A-17",
-        "invoice_date": "20.11.2026",
-        "amount": 1234.5,
-        "invoice_file": "https://files.example/A-17.pdf",
-        "signer": "Dmitry Volkov",
-    }
+    invoice = typed_invoice("A-17", amount=1234.5)
     edit_book(book, [("invoices", "new", invoice)])
     smtp = f"smtp+starttls://{USER.replace('@', '%40')}@127.0.0.1:{port}"
     env = {

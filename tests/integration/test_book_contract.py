@@ -25,6 +25,7 @@ from functions.ports import SpreadsheetBook
 from functions.schema import Schema, load_schema
 from functions.text.log_times import naive_time, same_log_row
 from functions.tick.engine import Engine
+from tests.builders import typed_invoice
 from tests.fakes import FakeMail
 from tests.google_double import OWNER, SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.a1 import quote_title
@@ -515,18 +516,8 @@ def _logged(row: list[Any]) -> list[Any]:
 
 
 def invoice(number: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "manager": "Maria Lopez",
-        "supplier": "Acme Steel",
-        "supplier_email": "billing@acme.example",
-        "invoice_no": number,
-        "invoice_date": "20.11.2026",
-        "amount": 1234.5,
-        "currency": "EUR",
-        "invoice_file": f"https://files.example/{number}.pdf",
-        "signer": "Dmitry Volkov",
-        **extra,
-    }
+    typed = typed_invoice(number, supplier="Acme Steel", amount=1234.5, currency="EUR")
+    return {**typed, **extra}
 
 
 STORY: list[tuple[str, Callable[[SheetEditor], None]]] = [

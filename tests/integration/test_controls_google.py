@@ -17,6 +17,7 @@ from functions.adapters.firestore.state import FirestoreState
 from functions.adapters.gsheets.cells import LOCK
 from functions.notify import EmailRenderer
 from functions.tick.engine import Engine
+from tests.builders import typed_invoice
 from tests.google_double import GoogleDouble
 from tests.google_double.people import SheetEditor
 from tests.integration.test_cloud_google import SCHEMA, call, deployment  # noqa: F401
@@ -25,17 +26,8 @@ DIRECTOR_2 = ("Elena Sokolova", "elena@example.com", "director", True)
 
 
 def an_invoice(**overrides: Any) -> dict[str, Any]:
-    return {
-        "manager": "Maria Lopez",
-        "supplier": "Acme",
-        "supplier_email": "b@acme.example",
-        "invoice_no": "A-1",
-        "invoice_date": "20.11.2026",
-        "amount": 100,
-        "invoice_file": "https://files.example/a1.pdf",
-        "signer": "Dmitry Volkov",
-        **overrides,
-    }
+    typed = typed_invoice("A-1", supplier_email="b@acme.example")
+    return {**typed, "invoice_file": "https://files.example/a1.pdf", **overrides}
 
 
 def lock_protections(double: GoogleDouble, sid: str) -> list[dict[str, Any]]:

@@ -36,7 +36,15 @@ from functions.adapters.mail.smtp import SmtpSender
 from functions.notify import message_id_for
 from functions.ports import MailSender
 from functions.tick.engine import Engine, TickReport
-from tests.crash_points import CHECKPOINTS, MAIL_POINTS, Crash, DyingSender, steps_reaching
+from tests.builders import typed_invoice
+from tests.crash_points import (
+    CHECKPOINTS,
+    MAIL_POINTS,
+    Crash,
+    DyingSender,
+    FiresAtPoint,
+    steps_reaching,
+)
 from tests.local_backend import (
     Edit,
     dump_book,
@@ -55,17 +63,8 @@ A, B, C = "INV-000001", "INV-000002", "INV-000003"
 
 
 def _invoice(number: str, **extra: object) -> dict[str, object]:
-    return {
-        "manager": "Maria Lopez",
-        "supplier": "Acme <Steel>",
-        "supplier_email": "billing@acme.example",
-        "invoice_no": number,
-        "invoice_date": "20.11.2026",
-        "amount": "1 234,50",
-        "invoice_file": f"https://files.example/{number}.pdf",
-        "signer": "Dmitry Volkov",
-        **extra,
-    }
+    """A typed row whose supplier needs escaping in an email and whose amount is typed text."""
+    return {**typed_invoice(number, supplier="Acme <Steel>", amount="1 234,50"), **extra}
 
 
 # Every transition, a rework without and with a comment, a resubmission, a claim race (a
@@ -120,7 +119,7 @@ def exit_at_once(point: str) -> NoReturn:
 
 
 @dataclass
-class Fault:
+class Fault(FiresAtPoint):
     """Kills one tick attempt at `point`, by raising or by ending the process."""
 
     point: str
@@ -132,14 +131,6 @@ class Fault:
     def fire(self) -> None:
         self.fired += 1
         self.die(self.point)
-
-    def checkpoint(self, step: str) -> None:
-        if step == "email_sent":
-            self.emails += 1
-            if self.point == f"email {self.emails}":
-                self.fire()
-        if step == self.point:
-            self.fire()
 
     @contextmanager
     def armed(self, engine: Engine) -> Iterator[None]:

@@ -40,7 +40,15 @@ from functions.adapters.mail.smtp import SmtpSender
 from functions.notify import EmailRenderer, message_id_for
 from functions.ports import MailSender
 from functions.tick.engine import LEASE_SECONDS, Engine, TickReport
-from tests.crash_points import CHECKPOINTS, MAIL_POINTS, Crash, DyingSender, steps_reaching
+from tests.builders import typed_invoice
+from tests.crash_points import (
+    CHECKPOINTS,
+    MAIL_POINTS,
+    Crash,
+    DyingSender,
+    FiresAtPoint,
+    steps_reaching,
+)
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep
 from tests.local_backend import PEOPLE, SCHEMA, SETTINGS, outbox_keys, outbox_message_ids
@@ -52,17 +60,8 @@ A, B, C = "INV-000001", "INV-000002", "INV-000003"
 
 
 def _invoice(number: str, **extra: object) -> dict[str, object]:
-    values: dict[str, object] = {
-        "manager": "Maria Lopez",
-        "supplier": "Acme <Steel>",
-        "supplier_email": "billing@acme.example",
-        "invoice_no": number,
-        "invoice_date": "20.11.2026",
-        "amount": 1234.5,
-        "invoice_file": f"https://files.example/{number}.pdf",
-        "signer": "Dmitry Volkov",
-        **extra,
-    }
+    """A typed row whose supplier needs escaping in an email; None in `extra` leaves a cell out."""
+    values = {**typed_invoice(number, supplier="Acme <Steel>", amount=1234.5), **extra}
     return {key: value for key, value in values.items() if value is not None}
 
 
@@ -137,7 +136,7 @@ class Backend:
 
 
 @dataclass
-class Fault:
+class Fault(FiresAtPoint):
     """Kills one tick attempt at `point`, by raising (`kill` False) or as a dead instance."""
 
     point: str
@@ -150,14 +149,6 @@ class Fault:
     def fire(self) -> None:
         self.fired += 1
         raise Crash(self.point)
-
-    def checkpoint(self, step: str) -> None:
-        if step == "email_sent":
-            self.emails += 1
-            if self.point == f"email {self.emails}":
-                self.fire()
-        if step == self.point:
-            self.fire()
 
     @contextmanager
     def armed(self, engine: Engine, backend: Backend) -> Iterator[None]:

@@ -36,7 +36,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from functions.notify import DEFAULT_TEMPLATES_DIR, clean_header_text
 from functions.text import emails as email_text
-from functions.text.parsing import parse_amount, parse_date, parse_email, text
+from functions.text.parsing import text
 from functions.tick.engine import TickReport
 from tests.local_backend import (
     SCHEMA,
@@ -49,6 +49,7 @@ from tests.local_backend import (
     type_into,
     typed_invoice,
 )
+from tests.worded_parsing import parse_amount, parse_date, parse_email
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 SHEETFLOW = Path(sys.executable).with_name("sheetflow")

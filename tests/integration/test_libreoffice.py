@@ -32,6 +32,7 @@ from functions.entry.bootstrap import Config, build_engine
 from functions.model import BookRead, Cell
 from functions.schema import Schema, load_schema
 from functions.tick.engine import TickReport
+from tests.builders import supplier_invoice
 
 pytestmark = pytest.mark.slow
 
@@ -62,20 +63,6 @@ def header(key: str) -> str:
 
 def at(hour: int, minute: int) -> datetime:
     return datetime(2026, 11, 27, hour, minute, tzinfo=ZONE)
-
-
-def invoice(number: str, invoice_date: object, amount: object) -> dict[str, object]:
-    return {
-        "manager": "Maria Lopez",
-        "supplier": f"Supplier {number}",
-        "supplier_email": f"billing-{number.lower()}@supplier.example",
-        "invoice_no": number,
-        "invoice_date": invoice_date,
-        "amount": amount,
-        "currency": "EUR",
-        "invoice_file": f"https://files.northwind.example/invoices/{number}.pdf",
-        "signer": "Dmitry Volkov",
-    }
 
 
 def tick(book: Path, now: datetime) -> TickReport:
@@ -114,9 +101,9 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Path:
     book = tmp_path_factory.mktemp("story") / "sheetflow.xlsx"
     create_workbook(book, SCHEMA, "en", people=PEOPLE, settings=SETTINGS)
     edit = WorkbookEditor(book, SCHEMA)
-    edit.add_row("invoices", invoice("A-1017", "20.11.2026", "1 234,50"))
-    edit.add_row("invoices", invoice("BP-88", date(2026, 11, 20), 5600))
-    edit.add_row("invoices", invoice("CT-3", "21.11.2026", "980.00"))
+    edit.add_row("invoices", supplier_invoice("A-1017", "20.11.2026", "1 234,50"))
+    edit.add_row("invoices", supplier_invoice("BP-88", date(2026, 11, 20), 5600))
+    edit.add_row("invoices", supplier_invoice("CT-3", "21.11.2026", "980.00"))
     tick(book, at(9, 0))
     edit.set("invoices", "INV-000001", {"decision": "Approve"})
     edit.set("invoices", "INV-000002", {"decision": "Rework", "comment": "Wrong VAT rate"})

@@ -13,7 +13,7 @@ from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.adapters.workbook.editor import WorkbookEditor
 from functions.entry.bootstrap import Config, build_engine
 from functions.schema import load_schema
-from tests.e2e.test_cli_story import run
+from tests.e2e.cli import run
 
 SCHEMA = load_schema()
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -22,8 +22,9 @@ from functions.notify import EmailRenderer
 from functions.schema import load_schema
 from functions.tick.engine import Engine
 from tests.builders import NOW, invoice
+from tests.crash_points import Crash, dies_at
 from tests.fakes import FakeBook, FakeMail
-from tests.unit.test_engine import PEOPLE, STORY, Crash
+from tests.unit.test_engine import PEOPLE, STORY
 
 
 def unique_root() -> str:
@@ -420,12 +421,8 @@ def play(
     book, mail = FakeBook(PEOPLE), FakeMail()
 
     def engine(crash: str | None) -> Engine:
-        def checkpoint(step: str) -> None:
-            if step == crash:
-                raise Crash(step)
-
         state = make_state(store=store)
-        return Engine(book, state, mail, EmailRenderer(), load_schema(), checkpoint)
+        return Engine(book, state, mail, EmailRenderer(), load_schema(), dies_at(crash))
 
     for index, edit in enumerate(STORY):
         edit(book)

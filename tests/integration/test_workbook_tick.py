@@ -13,6 +13,7 @@ from functions.adapters.workbook.editor import WorkbookEditor
 from functions.entry.bootstrap import Config, build_engine
 from functions.schema import Locale, load_schema
 from functions.tick.engine import Engine
+from tests.builders import typed_invoice
 
 SCHEMA = load_schema()
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -24,17 +25,7 @@ PEOPLE = [
 
 
 def invoice(number: str, **extra: object) -> dict[str, object]:
-    return {
-        "manager": "Maria Lopez",
-        "supplier": "Acme",
-        "supplier_email": "b@acme.example",
-        "invoice_no": number,
-        "invoice_date": "20.11.2026",
-        "amount": 100,
-        "invoice_file": f"https://files.example/{number}.pdf",
-        "signer": "Dmitry Volkov",
-        **extra,
-    }
+    return {**typed_invoice(number, supplier_email="b@acme.example"), **extra}
 
 
 def make(tmp_path: Path, locale: Locale = "en") -> tuple[Path, WorkbookEditor, Engine]:

@@ -16,6 +16,7 @@ from functions.notify import EmailRenderer
 from functions.schema import load_schema
 from functions.tick.engine import Engine
 from tests.builders import NOW, invoice
+from tests.crash_points import Crash, dies_at
 from tests.fakes import FakeBook, FakeMail
 
 PEOPLE = [
@@ -24,10 +25,6 @@ PEOPLE = [
     ("Irina K", "irina@example.com", "accountant", "Yes"),
     ("Sergey Popov", "sergey@example.com", "accountant", "Yes"),
 ]
-
-
-class Crash(Exception):
-    pass
 
 
 @pytest.fixture
@@ -39,13 +36,8 @@ def make_engine(
     book: FakeBook, tmp_path: Path, mail: FakeMail | None = None, crash_at: str | None = None
 ) -> tuple[Engine, FakeMail]:
     mail = mail or FakeMail()
-
-    def checkpoint(step: str) -> None:
-        if step == crash_at:
-            raise Crash(step)
-
     state = SqliteState(tmp_path / "state.sqlite")
-    return Engine(book, state, mail, EmailRenderer(), load_schema(), checkpoint), mail
+    return Engine(book, state, mail, EmailRenderer(), load_schema(), dies_at(crash_at)), mail
 
 
 def new_invoice(**overrides: object) -> dict[str, object]:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 
-from functions.text.parsing import (
-    parse_amount,
-    parse_date,
-    parse_decimal,
-    parse_email,
-    same_text,
-    text,
-)
+from functions.text import parsing
+from functions.text.messages import catalogue, problem_text
+from functions.text.parsing import ParseProblem, ProblemKind, parse_decimal, same_text, text
+from tests.worded_parsing import parse_amount, parse_date, parse_email
 
 
 @pytest.mark.parametrize(
@@ -183,3 +180,28 @@ def test_email_problems_speak_the_book_s_language() -> None:
         None,
         "Почта «a@b» — неверный адрес электронной почты",
     )
+
+
+def test_a_parser_tells_its_problem_as_data_the_caller_words() -> None:
+    assert parsing.parse_amount("x", "Amount") == (
+        None,
+        ParseProblem("not_a_number", "Amount", "x"),
+    )
+    assert parsing.parse_amount(-1, "Amount") == (
+        None,
+        ParseProblem("not_positive", "Amount", Decimal("-1")),
+    )
+    assert parsing.parse_date(" ", "Paid on") == (None, ParseProblem("fill_in", "Paid on"))
+    assert parsing.parse_email("a@b", "Email") == (None, ParseProblem("bad_email", "Email", "a@b"))
+
+
+def test_a_problem_keeps_the_whole_typed_value_and_only_its_sentence_shortens_it() -> None:
+    typed = "x" * 70
+    _, problem = parsing.parse_amount(typed, "Amount")
+    assert problem == ParseProblem("not_a_number", "Amount", typed)
+    assert problem is not None
+    assert problem_text(problem, "en") == f"Amount “{'x' * 40}” is not a number"
+
+
+def test_every_problem_kind_has_its_sentence_in_the_catalogue() -> None:
+    assert set(get_args(ProblemKind)) <= set(catalogue())

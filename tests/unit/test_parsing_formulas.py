@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.text.parsing import parse_amount
+from tests.worded_parsing import parse_amount
 
 
 def test_a_formula_typed_after_spaces_is_still_told_as_an_uncomputed_formula() -> None:

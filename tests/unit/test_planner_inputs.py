@@ -1,9 +1,10 @@
-"""The tick's plan takes in the invoices folder: a new file becomes a row, the row's Note says
-what was read from the file once the planner sees it, and then the note is forgotten.
+"""What the tick's plan takes in besides the rows' own cells.
 
-Also what the tick reads around the rows: People problems and percents in the book's language,
-Settings changes (not sheetflow's own Note) re-evaluating every row, Google's serial dates, every
-unusable Deal alerts to entry, and a claim naming a name two accountants share."""
+The invoices folder: a new file becomes a row, the row's Note says what was read from the file
+once the planner sees it, and then the note is forgotten. And what the tick reads around the
+rows: People problems and percents in the book's language, Settings changes (not sheetflow's own
+Note) re-evaluating every row, Google's serial dates, every unusable Deal alerts to entry, and a
+claim naming a name two accountants share."""
 
 from __future__ import annotations
 
