@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from functions.meta import SETTINGS_NOTES
 from functions.model import CellWrite, RowAppend, SheetRow, TableRead, stored
 from functions.schema import Locale, Schema
 from functions.text.parsing import text
-
-META = "settings_notes"
 
 
 def settings_key(row: SheetRow, schema: Schema) -> str | None:
@@ -41,7 +40,7 @@ def plan_settings_notes(
     A Note cell holding something sheetflow did not write is left as it is: a person's text
     is never deleted (the problem is still printed).
     """
-    said: dict[str, str] = dict(plan.meta.get(META) or {})
+    said: dict[str, str] = dict(plan.meta.get(SETTINGS_NOTES) or {})
     labels = schema.labels.settings_keys
     for key, sentence in problems.items():
         if said.get(key) != sentence:
@@ -72,4 +71,4 @@ def plan_settings_notes(
             plan.changes.appends.append(
                 RowAppend("settings", label, {"key": label, "note": sentence})
             )
-    plan.meta[META] = dict(problems)
+    plan.meta[SETTINGS_NOTES] = dict(problems)

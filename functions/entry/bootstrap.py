@@ -9,11 +9,10 @@ from pathlib import Path
 
 from functions.adapters.mail.factory import sender_from_url
 from functions.adapters.sqlite.state import SqliteState
-from functions.bitrix_import import DealSource
 from functions.entry.google import drive_folder, firestore_state, google_book, spreadsheet_id
 from functions.errors import ConfigError
 from functions.notify import EmailRenderer
-from functions.ports import InvoiceFolder, SpreadsheetBook, StateStore
+from functions.ports import DealSource, InvoiceFolder, SpreadsheetBook, StateStore
 from functions.schema import load_schema
 from functions.tick.engine import Checkpoint, Engine, _no_checkpoint
 

@@ -12,10 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from functions.bitrix_import import (
-    META,
-    CrmFields,
-    CrmPull,
-    DealSource,
     crm_fields,
     deletion_check_due,
     ids_to_check,
@@ -23,15 +19,15 @@ from functions.bitrix_import import (
 )
 from functions.directory import read_directory, read_settings
 from functions.flow_context import FlowContext
-from functions.model import BookRead
+from functions.meta import BITRIX24, DEALS_BASELINE
+from functions.model import BookRead, CrmFields, CrmPull
+from functions.ports import DealSource
 from functions.schema import Schema
 from functions.tick.planner import TickPlan
 
-__all__ = ["DealSource", "crm_early", "crm_join"]
-
 
 def _state(meta: dict[str, Any]) -> dict[str, Any]:
-    state = meta.get(META)
+    state = meta.get(BITRIX24)
     return state if isinstance(state, dict) else {}
 
 
@@ -76,9 +72,9 @@ def crm_join(
     plan.changes.writes += out.changes.writes
     plan.changes.log += out.changes.log
     plan.problems += out.problems
-    plan.meta[META] = out.meta
+    plan.meta[BITRIX24] = out.meta
     if out.silent_next:  # a first import is recorded silently, like a pasted pipeline
-        plan.meta["deals_baseline"] = False
+        plan.meta[DEALS_BASELINE] = False
     added = sum(1 for a in out.changes.appends if a.tab == "deals")
     if pull.deals or added:
         plan.transitions.append(("Bitrix24", f"{len(pull.deals)} deals read", f"{added} new rows"))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from functions.adoption import adopt, ownership_problem
@@ -30,23 +30,29 @@ from functions.errors import (
     RefusedError,
     StateMismatchError,
 )
-from functions.invoice_folder import FolderScan, folder_meta
+from functions.invoice_folder import folder_meta
 from functions.model import (
     BookRead,
     Cell,
-    EmailIntent,
+    FolderScan,
     LogEntry,
-    RenderedEmail,
     ReportTab,
     SheetChanges,
     Snapshot,
 )
 from functions.months import previous_month
-from functions.ports import InvoiceFolder, MailSender, SpreadsheetBook, StateStore
+from functions.ports import (
+    DealSource,
+    InvoiceFolder,
+    MailSender,
+    Renderer,
+    SpreadsheetBook,
+    StateStore,
+)
 from functions.record import same_entry
 from functions.schema import Locale, Schema
 from functions.text.messages import say
-from functions.tick.crm_join import DealSource, crm_early, crm_join
+from functions.tick.crm_join import crm_early, crm_join
 from functions.tick.diff import sharing_read_values
 from functions.tick.journal import decode_changes, encode_changes
 from functions.tick.planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
@@ -55,12 +61,6 @@ _log = logging.getLogger("sheetflow")
 LEASE_SECONDS = 300.0
 FULL_READ = 300.0  # seconds: read all even if the version says nothing changed (it may lag)
 Checkpoint = Callable[[str], None]
-
-
-class Renderer(Protocol):
-    def render(
-        self, intent: EmailIntent, *, locale: str, sender: str, sent_at: datetime
-    ) -> RenderedEmail: ...
 
 
 @dataclass

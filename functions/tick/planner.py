@@ -15,12 +15,13 @@ from functions.deal_watch import alert_recipients, plan_deal
 from functions.directory import read_directory, settings_problems
 from functions.flow_context import FlowContext
 from functions.invoice_flow import RowOutcome, plan_invoice
-from functions.invoice_folder import FolderScan, pending_notices, plan_folder
+from functions.invoice_folder import pending_notices, plan_folder
 from functions.model import (
     BookRead,
     CellLock,
     CellWrite,
     EmailIntent,
+    FolderScan,
     LogEntry,
     QueueView,
     SheetChanges,
