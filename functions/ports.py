@@ -26,6 +26,15 @@ class SpreadsheetBook(Protocol):
 
     name: str
 
+    @property
+    def version_may_lag(self) -> bool:
+        """Whether `version` may trail an edit (Drive's), so a full read is due now and then."""
+
+    @property
+    def written_version(self) -> str | None:
+        """The version the last `apply` saved when that was exactly the file read plus its
+        changes (a workbook), so the next tick may idle; None when the book cannot tell."""
+
     def busy_reason(self) -> str | None:
         """Why writing now is unsafe (e.g. open in LibreOffice), or None."""
 

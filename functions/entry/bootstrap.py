@@ -97,7 +97,7 @@ def build_engine(
         from functions.adapters.folders.local import LocalFolder
 
         folder = LocalFolder(path.parent)
-    engine = Engine(
+    return Engine(
         book=book,
         state=state,
         mail=sender_from_url(mail),
@@ -107,9 +107,8 @@ def build_engine(
         book_spec=config.book,
         state_location=state_location(config),
         folder=folder,
+        crm=bitrix24_source(),
     )
-    engine.crm = bitrix24_source()
-    return engine
 
 
 def bitrix24_source(webhook: str | None = None) -> DealSource | None:

@@ -141,8 +141,6 @@ def _no_checkpoint(step: str) -> None:
 
 
 class Engine:
-    crm: DealSource | None = None  # Bitrix24 feeding Deals: set by the bootstrap when configured
-
     def __init__(
         self,
         book: SpreadsheetBook,
@@ -155,12 +153,14 @@ class Engine:
         *,
         book_spec: str = "",
         state_location: str = "",
+        crm: DealSource | None = None,
     ) -> None:
         self.book, self.state, self.mail = book, state, mail
         self.book_spec, self.state_location = book_spec, state_location
         self.renderer, self.schema = renderer, schema
         self.checkpoint = checkpoint
         self.folder = folder
+        self.crm = crm  # Bitrix24 feeding Deals, when its webhook is configured
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._holds_lock = False
         self.locale = "en"  # the book's language, once a tick (or the state) has told it
@@ -216,7 +216,7 @@ class Engine:
         last_read = meta.get(read_key)
         # Only a version that may lag behind an edit (Drive's) needs a periodic full read; a
         # workbook's size and mtime change with every save.
-        lags = getattr(self.book, "version_may_lag", False)
+        lags = self.book.version_may_lag
         fresh = isinstance(last_read, int | float) and now.timestamp() - last_read <= FULL_READ
         recent = fresh or not lags
         scan = self._scan_folder(meta, flows)
@@ -434,7 +434,7 @@ class Engine:
             report.conflicts += skipped
             # A book that wrote exactly the file it read plus this plan (a workbook) names
             # the file's new version: the next tick is idle unless someone saves again.
-            own = getattr(self.book, "written_version", None)
+            own = self.book.written_version
             kept = skipped or journal.get("reread")  # a person's value, or rows yet to plan
             if version_key and own and fingerprint is not None and not kept:
                 journal["meta"] = {**journal["meta"], version_key: own}  # type: ignore[dict-item]

@@ -106,6 +106,7 @@ class GoogleSheetBook:
     version_may_lag = (
         True  # Drive's version of a sheet can trail an edit: read in full now and then
     )
+    written_version: str | None = None  # Drive names no version for a batch just written
 
     def __init__(
         self,
