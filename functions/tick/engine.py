@@ -52,6 +52,7 @@ from functions.ports import (
 from functions.record import same_entry
 from functions.schema import Locale, Schema
 from functions.text.messages import say
+from functions.tick import setaside
 from functions.tick.crm_join import crm_early, crm_join
 from functions.tick.diff import sharing_read_values
 from functions.tick.journal import decode_changes, encode_changes
@@ -448,8 +449,6 @@ class Engine:
 
     def _set_aside(self, journal: dict[str, object], exc: RefusedError, report: TickReport) -> bool:
         """Count a refusal of the journaled write; set its part aside once it is hopeless."""
-        from functions.tick import setaside
-
         if not setaside.count_refusal(journal, exc):
             self.state.save_journal(journal, [])  # the count survives to the next tick
             return False

@@ -52,8 +52,6 @@ QUEUE_COLUMNS = (
     "accountant",
 )
 _QUEUE_STATUSES = ("awaiting_accountant", "in_payment", "awaiting_closing_docs")
-# Settings rows sheetflow itself writes (the Bitrix24 status): not a reason to re-plan invoices.
-_WRITTEN_SETTINGS = frozenset({"bitrix24 status", "статус битрикс24"})
 
 
 @dataclass
