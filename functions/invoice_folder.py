@@ -41,6 +41,13 @@ def folder_meta(meta: Mapping[str, Any]) -> JSON:
     return dict(found) if isinstance(found, dict) else {}
 
 
+def folder_news(scan: FolderScan | None, meta: Mapping[str, Any]) -> bool:
+    """Whether the folder has something for the sheet: new files, or a problem came or went."""
+    if scan is None:
+        return False
+    return bool(scan.files) or scan.problem != folder_meta(meta).get("problem_kind")
+
+
 def pending_notices(meta: Mapping[str, Any]) -> dict[str, str]:
     """Notes for rows appended from the folder that the planner has not yet seen."""
     return dict(folder_meta(meta).get("notices") or {})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from itertools import chain
@@ -20,11 +19,9 @@ from functions.model import (
     BookRead,
     CellLock,
     CellWrite,
-    EmailIntent,
     FolderScan,
     LogEntry,
     QueueView,
-    SheetChanges,
     SheetRow,
     Snapshot,
     Stored,
@@ -37,6 +34,7 @@ from functions.settings_notes import plan_settings_notes
 from functions.text import formats
 from functions.text.parsing import same_text, text
 from functions.tick.diff import TableDiff, diff_table, row_values
+from functions.tick.tick_plan import TickPlan
 
 TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}
 ALL_FLOWS = frozenset(TAB_FLOWS.values())
@@ -52,22 +50,6 @@ QUEUE_COLUMNS = (
     "accountant",
 )
 _QUEUE_STATUSES = ("awaiting_accountant", "in_payment", "awaiting_closing_docs")
-
-
-@dataclass
-class TickPlan:
-    changes: SheetChanges = field(default_factory=SheetChanges)
-    emails: list[EmailIntent] = field(default_factory=list)
-    snapshot: dict[str, dict[str, dict[str, Any] | None]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-    transitions: list[tuple[str, str, str]] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    locale: Locale = "en"
-    sender: str = ""
-
-    def is_empty(self) -> bool:
-        return self.changes.is_empty() and not self.emails and not any(self.snapshot.values())
 
 
 def _id_number(record: str, prefix: str) -> int:

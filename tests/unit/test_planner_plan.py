@@ -9,7 +9,8 @@ from typing import Any
 
 from functions.model import CellLock
 from functions.schema import load_schema
-from functions.tick.planner import TickPlan, plan_tick
+from functions.tick.planner import plan_tick
+from functions.tick.tick_plan import TickPlan
 from tests.builders import NOW, PEOPLE, invoice
 from tests.fakes import FakeBook
 
