@@ -296,8 +296,8 @@ def diagram(
 
     Example:  sheetflow diagram --locale ru
     """
-    _locale(locale)
-    labels = {k: v[locale] for k, v in load_schema().labels.statuses.items()}  # type: ignore[index]
+    lang = _locale(locale)
+    labels = {k: v[lang] for k, v in load_schema().labels.statuses.items()}
     out.print(mermaid(labels), markup=False)
 
 
