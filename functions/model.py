@@ -11,14 +11,45 @@ from functions.meta import BITRIX24
 
 # What a spreadsheet cell can hold once read (openpyxl or Sheets "unformatted" values).
 Cell = str | int | float | bool | datetime | date | None
-# What the last tick saw, per tab and record ID: {"values": {...}, "state": {...}} (read-only).
-Snapshot = dict[str, dict[str, Mapping[str, Any]]]
+# One row as the last tick saw it: {"values": {column: Stored}, "state": {...}}, and
+# "deleted": True once the row left the sheet. It stays a mapping (the stores hand over compact
+# shared Records; an object per row would cost at 100,000 rows): read it with `entry_*` below.
+SnapshotEntry = Mapping[str, Any]
+# What the last tick saw, per tab and record ID (read-only).
+Snapshot = dict[str, dict[str, SnapshotEntry]]
+# A row as a plan commits it (None: the record is forgotten).
+PlannedEntry = dict[str, Any]
 # How a state store may swap a snapshot row for an equal one already in memory, as it loads:
 # (tab, record ID, row as stored) → the row to keep.
-Remember = Callable[[str, str, Mapping[str, Any]], Mapping[str, Any]]
+Remember = Callable[[str, str, SnapshotEntry], SnapshotEntry]
 JSON = dict[str, Any]
 # What the snapshot keeps of a cell: JSON-safe, so SQLite and Firestore store it as is.
 Stored = str | int | float | bool | None
+
+
+def entry_values(entry: SnapshotEntry) -> Mapping[str, Stored]:
+    """The row's cells as the last tick saw them."""
+    values: Mapping[str, Stored] = entry.get("values") or {}
+    return values
+
+
+def entry_state(entry: SnapshotEntry | None) -> Mapping[str, Any]:
+    """The flow's state of the row (an invoice's status and round, a deal's alerts)."""
+    state: Mapping[str, Any] = (entry or {}).get("state") or {}
+    return state
+
+
+def entry_deleted(entry: SnapshotEntry) -> bool:
+    """Whether the row was deleted from the sheet (its entry is kept for the Log)."""
+    return bool(entry.get("deleted"))
+
+
+def planned_entry(values: Mapping[str, Stored], state: Mapping[str, Any]) -> PlannedEntry:
+    return {"values": values, "state": state}
+
+
+def deleted_entry(entry: SnapshotEntry) -> PlannedEntry:
+    return {**entry, "deleted": True}
 
 
 def stored(value: Cell) -> Stored:

@@ -8,10 +8,9 @@ here, after the tabs' rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from functions.meta import BOOK_ID, LAST_REPORT, LOCALE
-from functions.model import Snapshot
+from functions.model import PlannedEntry, Snapshot
 from functions.record import same_entry
 from functions.schema import Schema
 from functions.tick.crm_join import join_crm
@@ -46,7 +45,7 @@ def plan_whole_tick(inputs: TickInputs, schema: Schema) -> TickPlan:
     return plan
 
 
-def drop_unchanged(planned: Mapping[str, dict[str, Any]], stored: Snapshot) -> None:
+def drop_unchanged(planned: Mapping[str, dict[str, PlannedEntry | None]], stored: Snapshot) -> None:
     """Leave out of the commit the rows the state already holds as planned.
 
     People or Settings edited make every invoice re-evaluated; most come out as they were, and

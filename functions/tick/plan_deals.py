@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 from functions.deal_watch import plan_deal
 from functions.flow_context import FlowContext
 from functions.meta import DEALS_BASELINE
-from functions.model import BookRead, CellWrite, LogEntry, Stored, stored
+from functions.model import (
+    BookRead,
+    CellWrite,
+    LogEntry,
+    SnapshotEntry,
+    Stored,
+    entry_deleted,
+    entry_values,
+    planned_entry,
+    stored,
+)
 from functions.text import formats
 from functions.text.parsing import text
 from functions.tick.diff import diff_table
@@ -18,10 +27,10 @@ from functions.tick.tick_plan import TickPlan
 
 
 def plan_deals_tab(
-    read: BookRead, previous: Mapping[str, Mapping[str, Any]], ctx: FlowContext, plan: TickPlan
+    read: BookRead, previous: Mapping[str, SnapshotEntry], ctx: FlowContext, plan: TickPlan
 ) -> None:
     table = read.table("deals")
-    live = {k: v["values"] for k, v in previous.items() if not v.get("deleted")}
+    live = {k: entry_values(v) for k, v in previous.items() if not entry_deleted(v)}
     diff = diff_table(live, table.rows, "deal_id", table.columns)
     silent = not plan.meta.get(DEALS_BASELINE)
     label = ctx.schema.tab("deals").column("deal_id").header[ctx.locale]
@@ -40,7 +49,7 @@ def plan_deals_tab(
             plan.transitions.append((record, before, after))  # as the Log writes them
         if out.note and "note" in out.writes:
             plan.problems.append(f"{record}: {out.note}")
-        plan.snapshot.setdefault("deals", {})[record] = {"values": out.values, "state": out.state}
+        plan.snapshot.setdefault("deals", {})[record] = planned_entry(out.values, out.state)
     notes = [(row, ctx.say("deal_no_id", label=label)) for row in diff.unidentified]
     notes += [
         (

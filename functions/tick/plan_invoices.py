@@ -15,9 +15,15 @@ from functions.model import (
     BookRead,
     CellLock,
     CellWrite,
+    PlannedEntry,
     QueueView,
     SheetRow,
+    SnapshotEntry,
     Stored,
+    entry_deleted,
+    entry_state,
+    entry_values,
+    planned_entry,
     stored,
 )
 from functions.record import same_entry
@@ -47,7 +53,7 @@ def _id_number(record: str, prefix: str) -> int:
 
 def plan_invoices_tab(
     read: BookRead,
-    previous: Mapping[str, Mapping[str, Any]],
+    previous: Mapping[str, SnapshotEntry],
     ctx: FlowContext,
     plan: TickPlan,
     everything: bool,
@@ -55,7 +61,7 @@ def plan_invoices_tab(
     """Plan the invoices due (all with `everything`); the records planned."""
     tab = ctx.schema.tab("invoices")
     table = read.table("invoices")
-    live = {k: v["values"] for k, v in previous.items() if not v.get("deleted")}
+    live = {k: entry_values(v) for k, v in previous.items() if not entry_deleted(v)}
     diff = diff_table(live, table.rows, "id", table.columns)
     prefix = tab.id_prefix or ""
     # IDs already known were counted by earlier ticks; only new ones can raise the counter.
@@ -106,8 +112,8 @@ class _Duplicates:
     def __init__(
         self,
         diff: TableDiff,
-        previous: Mapping[str, Mapping[str, Any]],
-        planned: Mapping[str, Mapping[str, Any] | None],
+        previous: Mapping[str, SnapshotEntry],
+        planned: Mapping[str, PlannedEntry | None],
         ctx: FlowContext,
         asked: list[SheetRow] | None = None,
     ) -> None:
@@ -118,7 +124,7 @@ class _Duplicates:
 
     def status_of(self, record: str) -> str:
         entry = self.planned.get(record) or self.previous.get(record) or {}
-        return str((entry.get("state") or {}).get("status") or "new")
+        return str(entry_state(entry).get("status") or "new")
 
     def _index(self) -> DuplicateIndex:
         if self.index is None:
@@ -161,10 +167,8 @@ def _apply_outcome(plan: TickPlan, out: RowOutcome, row: int, new: bool) -> None
     plan.conflicts += [f"{out.record}: {c}" for c in out.conflicts]
     if out.note and not out.conflicts and (new or out.writes.get("note")):
         plan.problems.append(f"{out.record}: {out.note}")
-    plan.snapshot.setdefault("invoices", {})[out.record] = {
-        "values": out.values,
-        "state": out.state.to_json(),
-    }
+    entry = planned_entry(out.values, out.state.to_json())
+    plan.snapshot.setdefault("invoices", {})[out.record] = entry
 
 
 def out_label(out: RowOutcome, status: str) -> str:
@@ -186,8 +190,8 @@ def _mark_copies(diff: TableDiff, ctx: FlowContext, plan: TickPlan) -> None:
 
 def queue_views(
     read: BookRead,
-    previous: Mapping[str, Mapping[str, Any]],
-    updated: dict[str, dict[str, Any] | None],
+    previous: Mapping[str, SnapshotEntry],
+    updated: dict[str, PlannedEntry | None],
     ctx: FlowContext,
 ) -> list[QueueView]:
     """Per active accountant: approved unclaimed invoices plus their own, never others'."""
@@ -195,9 +199,9 @@ def queue_views(
     # each row's queue cells are picked once, not once per accountant.
     rows: list[tuple[str | None, tuple[Any, ...]]] = []
     for entry in {**previous, **updated}.values():
-        state = (entry or {}).get("state") or {}
-        if entry and not entry.get("deleted") and state.get("status") in _QUEUE_STATUSES:
-            values = entry["values"]
+        state = entry_state(entry)
+        if entry and not entry_deleted(entry) and state.get("status") in _QUEUE_STATUSES:
+            values = entry_values(entry)
             rows.append((state.get("accountant"), tuple(map(values.get, QUEUE_COLUMNS))))
     tab = ctx.schema.tab("invoices")
     headers = tuple(tab.column(c).header[ctx.locale] for c in QUEUE_COLUMNS)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from functions.flow_context import FlowContext
+from functions.model import SnapshotEntry, deleted_entry, entry_values
 from functions.schema import Tab
 from functions.text.parsing import text
 from functions.tick.diff import TableDiff
@@ -14,7 +14,7 @@ from functions.tick.tick_plan import TickPlan
 
 def mark_removed(
     diff: TableDiff,
-    previous: Mapping[str, Mapping[str, Any]],
+    previous: Mapping[str, SnapshotEntry],
     ctx: FlowContext,
     plan: TickPlan,
     tab: str,
@@ -23,7 +23,7 @@ def mark_removed(
     """Rows the snapshot knew that the tab no longer holds: a Log line with what they said."""
     for record in diff.removed:
         entry = previous[record]
-        values = entry.get("values", {})
+        values = entry_values(entry)
         columns = ctx.schema.tab(tab)
         summary = ", ".join(
             f"{_header(columns, k, ctx)}: {text(v)}" for k, v in values.items() if text(v)
@@ -37,7 +37,7 @@ def mark_removed(
                 details=ctx.say("row_deleted", values=summary)[:2000],
             )
         )
-        plan.snapshot.setdefault(tab, {})[record] = {**entry, "deleted": True}
+        plan.snapshot.setdefault(tab, {})[record] = deleted_entry(entry)
         plan.problems.append(ctx.say("tick_row_deleted", record=record))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.model import EmailIntent, SheetChanges
+from functions.model import EmailIntent, PlannedEntry, SheetChanges
 from functions.schema import Locale
 from functions.tick.journal import Transition
 
@@ -14,7 +14,7 @@ from functions.tick.journal import Transition
 class TickPlan:
     changes: SheetChanges = field(default_factory=SheetChanges)
     emails: list[EmailIntent] = field(default_factory=list)
-    snapshot: dict[str, dict[str, dict[str, Any] | None]] = field(default_factory=dict)
+    snapshot: dict[str, dict[str, PlannedEntry | None]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     transitions: list[Transition] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
