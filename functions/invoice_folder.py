@@ -30,6 +30,7 @@ from functions.model import (
     FolderScan,
     RowAppend,
     Stored,
+    TickPlan,
     stored,
 )
 from functions.prefill import FIELDS, Prefill, read_invoice
@@ -54,9 +55,9 @@ def pending_notices(meta: Mapping[str, Any]) -> dict[str, str]:
 
 
 def plan_folder(
-    scan: FolderScan | None, read: BookRead, ctx: FlowContext, plan: Any, planned: set[str]
+    scan: FolderScan | None, read: BookRead, ctx: FlowContext, plan: TickPlan, planned: set[str]
 ) -> None:
-    """Add the scan's rows, scans and notes to `plan` (a planner.TickPlan); update its meta."""
+    """Add the scan's rows, scans and notes to `plan`; update its meta."""
     state = folder_meta(plan.meta)
     notices = {r: n for r, n in (state.get("notices") or {}).items() if r not in planned}
     if scan is None:
@@ -156,7 +157,7 @@ def _notice(file: FolderFile, found: Prefill, ctx: FlowContext) -> str:
 
 
 def _settings_note(
-    scan: FolderScan, read: BookRead, ctx: FlowContext, plan: Any, state: JSON
+    scan: FolderScan, read: BookRead, ctx: FlowContext, plan: TickPlan, state: JSON
 ) -> None:
     """A folder that cannot be read: one Log line when it starts, and a note on Settings."""
     note = (

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from functions.meta import BITRIX24
+from functions.schema import Locale
 
 # What a spreadsheet cell can hold once read (openpyxl or Sheets "unformatted" values).
 Cell = str | int | float | bool | datetime | date | None
@@ -23,6 +24,8 @@ PlannedEntry = dict[str, Any]
 # (tab, record ID, row as stored) → the row to keep.
 Remember = Callable[[str, str, SnapshotEntry], SnapshotEntry]
 JSON = dict[str, Any]
+# A row's change as a tick reports it: record, from, to (status labels, deal percentages).
+StatusChange = tuple[str, str, str]
 # What the snapshot keeps of a cell: JSON-safe, so SQLite and Firestore store it as is.
 Stored = str | int | float | bool | None
 
@@ -348,3 +351,24 @@ class CrmPull:
             and self.stages == state.get("stages", {})
             and self.users == state.get("users", {})
         )  # a cursor that moved without news needs no saving: the next pull asks again
+
+
+@dataclass
+class TickPlan:
+    """What one tick means to do: the sheet's changes, the emails, the state to commit."""
+
+    changes: SheetChanges = field(default_factory=SheetChanges)
+    emails: list[EmailIntent] = field(default_factory=list)
+    snapshot: dict[str, dict[str, PlannedEntry | None]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    transitions: list[StatusChange] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    locale: Locale = "en"
+    sender: str = ""
+    # Rows appended, or values brought in from the CRM or the folder, are planned by the next
+    # tick: it must read them even though the book holds only this tick's save.
+    reread: bool = False
+
+    def is_empty(self) -> bool:
+        return self.changes.is_empty() and not self.emails and not any(self.snapshot.values())

@@ -8,11 +8,10 @@ remembered in the state's meta (`settings_notes`: key → sentence), committed w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from functions.meta import SETTINGS_NOTES
-from functions.model import CellWrite, RowAppend, SheetRow, TableRead, stored
+from functions.model import CellWrite, RowAppend, SheetRow, TableRead, TickPlan, stored
 from functions.schema import Locale, Schema
 from functions.text.parsing import text
 
@@ -31,12 +30,12 @@ def plan_settings_notes(
     problems: Mapping[str, str],
     schema: Schema,
     locale: Locale,
-    plan: Any,
-    say: Any,
+    plan: TickPlan,
+    say: Callable[..., str],
 ) -> None:
     """Notes to write or empty, sentences to print, and what was said, into `plan`.
 
-    `plan` is a planner.TickPlan; `say(key, **fields)` a sentence in the book's language.
+    `say(key, **fields)` is a sentence in the book's language.
     A Note cell holding something sheetflow did not write is left as it is: a person's text
     is never deleted (the problem is still printed).
     """

@@ -17,10 +17,9 @@ from functions.bitrix_import import crm_fields, deletion_check_due, ids_to_check
 from functions.directory import read_directory, read_settings
 from functions.flow_context import FlowContext
 from functions.meta import BITRIX24, DEALS_BASELINE
-from functions.model import BookRead, CrmFields, CrmPull
+from functions.model import BookRead, CrmFields, CrmPull, TickPlan
 from functions.ports import DealSource
 from functions.schema import Schema
-from functions.tick.tick_plan import TickPlan
 
 
 def _state(meta: Mapping[str, Any]) -> dict[str, Any]:

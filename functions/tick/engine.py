@@ -24,7 +24,7 @@ from functions.errors import (
     StateMismatchError,
 )
 from functions.meta import LAST_REPORT, LOCALE
-from functions.model import BookRead, ReportTab, SheetChanges
+from functions.model import BookRead, ReportTab, SheetChanges, TickPlan
 from functions.ports import (
     DealSource,
     InvoiceFolder,
@@ -42,7 +42,6 @@ from functions.tick.gather import Gatherer
 from functions.tick.journal import Journal
 from functions.tick.monthly import REPORT_TABS, report_logged, report_tab
 from functions.tick.planner import ALL_FLOWS
-from functions.tick.tick_plan import TickPlan
 from functions.tick.tick_report import TickReport
 
 __all__ = ["LEASE_SECONDS", "Checkpoint", "Engine", "TickReport"]

@@ -18,9 +18,8 @@ from functions.model import (
     ReportTab,
     RowAppend,
     SheetChanges,
+    StatusChange,
 )
-
-Transition = tuple[str, str, str]  # record, from, to: as the tick's report shows them
 
 
 @dataclass
@@ -30,7 +29,7 @@ class Journal:
     changes: SheetChanges
     snapshot: dict[str, dict[str, JSON | None]]  # the rows to commit (None deletes)
     meta: JSON  # the state's meta after this tick
-    transitions: list[Transition] = field(default_factory=list)
+    transitions: list[StatusChange] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     locale: str = "en"  # the book's language, for the Notes and Log lines a replay writes
     applied: bool = False  # the sheet holds the changes; what is left is the commit

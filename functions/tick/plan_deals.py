@@ -14,6 +14,7 @@ from functions.model import (
     LogEntry,
     SnapshotEntry,
     Stored,
+    TickPlan,
     entry_deleted,
     entry_values,
     planned_entry,
@@ -23,7 +24,6 @@ from functions.text import formats
 from functions.text.parsing import text
 from functions.tick.diff import diff_table
 from functions.tick.plan_rows import mark_removed
-from functions.tick.tick_plan import TickPlan
 
 
 def plan_deals_tab(

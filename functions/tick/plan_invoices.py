@@ -20,6 +20,7 @@ from functions.model import (
     SheetRow,
     SnapshotEntry,
     Stored,
+    TickPlan,
     entry_deleted,
     entry_state,
     entry_values,
@@ -30,7 +31,6 @@ from functions.record import same_entry
 from functions.text.parsing import same_text, text
 from functions.tick.diff import TableDiff, diff_table, row_values
 from functions.tick.plan_rows import mark_removed
-from functions.tick.tick_plan import TickPlan
 
 QUEUE_COLUMNS = (
     "id",

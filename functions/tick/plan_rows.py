@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from functions.flow_context import FlowContext
-from functions.model import SnapshotEntry, deleted_entry, entry_values
+from functions.model import SnapshotEntry, TickPlan, deleted_entry, entry_values
 from functions.schema import Tab
 from functions.text.parsing import text
 from functions.tick.diff import TableDiff
-from functions.tick.tick_plan import TickPlan
 
 
 def mark_removed(

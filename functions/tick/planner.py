@@ -19,6 +19,7 @@ from functions.model import (
     BookRead,
     FolderScan,
     Snapshot,
+    TickPlan,
 )
 from functions.months import previous_month
 from functions.schema import Locale, Schema
@@ -27,7 +28,6 @@ from functions.text.parsing import text
 from functions.tick.diff import row_values
 from functions.tick.plan_deals import plan_deals_tab
 from functions.tick.plan_invoices import plan_invoices_tab
-from functions.tick.tick_plan import TickPlan
 
 TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}
 ALL_FLOWS = frozenset(TAB_FLOWS.values())

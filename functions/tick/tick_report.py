@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from functions.tick.journal import Transition
+from functions.model import StatusChange
 
 
 @dataclass
@@ -13,7 +13,7 @@ class TickReport:
 
     outcome: str = "done"  # done | idle | skipped | busy | retry
     message: str = ""
-    transitions: list[Transition] = field(default_factory=list)
+    transitions: list[StatusChange] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
