@@ -1,6 +1,6 @@
 """Bitrix24 deals → the Deals tab: what to append, update or mark, decided purely.
 
-The adapter (adapters/bitrix24.py) brings a `CrmPull`: the deals changed since the cursor,
+The adapter (adapters/bitrix24/deals.py) brings a `CrmPull`: the deals changed since the cursor,
 the users and stage names, and which deals are no longer visible. This module turns it into
 sheet changes of the same tick: new deals appended (by Deal ID, so a replayed tick never
 adds a row twice), changed cells written with `expected` (a person's newer edit wins),

@@ -1,6 +1,6 @@
 """The invoices folder: files new in it become Invoices rows (pure: the adapters list and read).
 
-A folder adapter (`adapters/local_folder.py`, `adapters/drive_folder.py`) returns the files it
+A folder adapter (`adapters/folders/local.py`, `adapters/folders/drive.py`) returns the files it
 has not seen before, each with what its PDF text says; this module decides, inside the tick's
 plan, what each file becomes:
 
