@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from functions.bitrix_import import CrmFields
 from functions.demo.bitrix24.portal import Portal
 from functions.demo.bitrix24.server import bitrix_double
 from functions.demo.bitrix24.wiring import deals
+from functions.model import CrmFields
 
 HERE = Path(__file__).resolve().parent
 PER_TICK = 100  # the source's request budget per tick (Bitrix24Deals default)

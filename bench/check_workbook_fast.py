@@ -31,7 +31,7 @@ from functions.adapters.workbook import read as workbook_read  # noqa: E402
 from functions.adapters.workbook.book import WorkbookBook, create_workbook  # noqa: E402
 from functions.model import CellLock, CellWrite, LogEntry, QueueView, RowAppend, SheetChanges
 from functions.schema import load_schema  # noqa: E402
-from functions.tick.planner import QUEUE_COLUMNS  # noqa: E402
+from functions.tick.plan_invoices import QUEUE_COLUMNS  # noqa: E402
 
 SCHEMA = load_schema()
 PEOPLE = [

@@ -154,7 +154,7 @@ class Phases:
     """Wall time per step of Engine.tick (wrapping the engine's collaborators)."""
 
     def __init__(self, engine: Any) -> None:
-        import functions.tick.engine as engine_module
+        import functions.tick.assemble as assemble_module
 
         self.times: dict[str, float] = {}
         self.hwm: dict[str, float] = {}
@@ -167,7 +167,7 @@ class Phases:
         self._wrap(engine, "deliver", "deliver")
         renderer = engine.renderer
         self._wrap(renderer, "render", "render")
-        original = engine_module.plan_tick
+        original = assemble_module.plan_tick
 
         def plan_tick(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
@@ -181,7 +181,7 @@ class Phases:
             }
             return plan
 
-        engine_module.plan_tick = plan_tick  # type: ignore[assignment]
+        assemble_module.plan_tick = plan_tick  # type: ignore[assignment]
 
     def _wrap(self, owner: Any, name: str, key: str) -> None:
         function: Callable[..., Any] = getattr(owner, name)

@@ -15,6 +15,7 @@ from typing import Any
 from functions.controls import bound_values
 from functions.directory import read_settings
 from functions.invoice_state import InvoiceState
+from functions.meta import BOOK_ID, DEALS_BASELINE, LAST_REPORT, NEXT_INVOICE_NO, TIME_ZONE
 from functions.model import BookRead, LogEntry, stored
 from functions.months import previous_month
 from functions.schema import Locale, Schema
@@ -37,7 +38,7 @@ def ownership_problem(read: BookRead, meta: Mapping[str, Any]) -> str | None:
 
     `meta` is the state's meta, or a pending journal's when the first tick was cut short.
     """
-    known = meta.get("book_id")
+    known = meta.get(BOOK_ID)
     if known:
         return "other" if read.identity and read.identity != known else None
     if not meta and has_history(read):
@@ -98,11 +99,11 @@ def adopt(
                 rows[record] = {"values": values, "state": {}}
             counts[tab] += 1
     meta: dict[str, Any] = {
-        "book_id": read.identity,
-        "next_invoice_no": next_no,
-        "deals_baseline": True,
-        "time_zone": settings.time_zone,
-        "last_report": previous_month(now, settings.zone),
+        BOOK_ID: read.identity,
+        NEXT_INVOICE_NO: next_no,
+        DEALS_BASELINE: True,
+        TIME_ZONE: settings.time_zone,
+        LAST_REPORT: previous_month(now, settings.zone),
     }
     stamp = now.astimezone(settings.zone).isoformat(sep=" ", timespec="seconds")
     entry = LogEntry(

@@ -1,6 +1,6 @@
 """Bitrix24 deals → the Deals tab: what to append, update or mark, decided purely.
 
-The adapter (adapters/bitrix24.py) brings a `CrmPull`: the deals changed since the cursor,
+The adapter (adapters/bitrix24/deals.py) brings a `CrmPull`: the deals changed since the cursor,
 the users and stage names, and which deals are no longer visible. This module turns it into
 sheet changes of the same tick: new deals appended (by Deal ID, so a replayed tick never
 adds a row twice), changed cells written with `expected` (a person's newer edit wins),
@@ -14,13 +14,23 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from functions.flow_context import FlowContext
-from functions.model import CellWrite, RowAppend, SheetChanges, Stored, TableRead, stored
+from functions.meta import BITRIX24
+from functions.model import (
+    CellWrite,
+    CrmDeal,
+    CrmFields,
+    CrmPull,
+    RowAppend,
+    SheetChanges,
+    Stored,
+    TableRead,
+    stored,
+)
 from functions.text.parsing import parse_decimal, text
 
-META = "bitrix24"
 FLOW = "bitrix24"
 CHECK_EVERY = timedelta(minutes=15)  # how often deals are checked for deletion
 # Deals columns the import fills; Note and any other column stay with people and the watcher.
@@ -44,85 +54,12 @@ SETTING_KEYS = {
 HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True)
-class CrmFields:
-    """Deal fields named in Settings (a code like UF_CRM_…, ufCrm…, or the field's name)."""
-
-    paid: str = ""
-    paid_pct: str = ""
-    order_no: str = ""
-    invoice_no: str = ""
-
-    def named(self) -> dict[str, str]:
-        return {k: v for k, v in asdict(self).items() if v}
-
-    @classmethod
-    def from_json(cls, data: object) -> CrmFields | None:
-        return cls(**data) if isinstance(data, dict) else None
-
-
-@dataclass
-class CrmDeal:
-    id: str
-    title: str
-    assigned: str  # the responsible user's ID
-    stage: str  # the stage code, e.g. C2:WON
-    amount: float | None
-    currency: str
-    custom: dict[str, Any] = field(default_factory=dict)  # mapped column → raw field value
-    payments_paid: float | None = None  # sum of the deal's paid payments (no Paid field named)
-
-
-@dataclass
-class CrmPull:
-    """What one tick brought from Bitrix24 (or why it could not)."""
-
-    portal: str
-    fields: CrmFields
-    deals: list[CrmDeal] = field(default_factory=list)
-    users: dict[str, list[str]] = field(default_factory=dict)  # ID → [name, email]
-    stages: dict[str, str] = field(default_factory=dict)  # code → name
-    cursor: dict[str, Any] = field(default_factory=dict)  # where the next pull starts
-    complete: bool = False  # the pass reached the newest deal
-    missing: list[str] = field(default_factory=list)  # mapped columns whose field is absent
-    error: str | None = None  # kind: auth | permission | down | limit | refused
-    error_detail: str = ""
-    checked: list[str] = field(default_factory=list)  # IDs asked about in a deletion check
-    visible: list[str] = field(default_factory=list)  # of those, the ones still there
-    requests: int = 0
-
-    def quiet(self, meta: Mapping[str, Any]) -> bool:
-        """Nothing to write: no deal, no news about the portal, nothing renamed."""
-        state = meta.get(META) or {}
-        return (
-            not self.deals
-            and not self.checked
-            and self.error == state.get("error")
-            and self.missing == state.get("missing", [])
-            and self.stages == state.get("stages", {})
-            and self.users == state.get("users", {})
-        )  # a cursor that moved without news needs no saving: the next pull asks again
-
-
-class DealSource(Protocol):
-    """A CRM the Deals tab follows (Bitrix24): deals changed since a cursor, deletions.
-
-    Implemented by adapters/bitrix24.py; tests may hand in a fake.
-    """
-
-    def pull(self, cursor: Mapping[str, Any], fields: CrmFields) -> CrmPull:
-        """Deals changed since `cursor`, within the request budget; errors go into the pull."""
-
-    def visible(self, ids: list[str]) -> set[str]:
-        """Which of these deal IDs still exist (and the webhook may read)."""
-
-
 def crm_fields(settings: Any) -> CrmFields:
     return CrmFields(**{k: getattr(settings, v, "") for k, v in SETTING_KEYS.items()})
 
 
 def deletion_check_due(meta: Mapping[str, Any], pull: CrmPull, now: datetime) -> bool:
-    last = (meta.get(META) or {}).get("checked_at")
+    last = (meta.get(BITRIX24) or {}).get("checked_at")
     if not pull.complete or pull.error:
         return False
     return not isinstance(last, str) or now - datetime.fromisoformat(last) >= CHECK_EVERY
@@ -207,7 +144,7 @@ def plan_import(
     meta: Mapping[str, Any],
 ) -> ImportOutcome:
     """The sheet changes and the new import state for one pull."""
-    state = dict(meta.get(META) or {})
+    state = dict(meta.get(BITRIX24) or {})
     out = ImportOutcome()
     label = ctx.schema.labels.settings_keys
     wanted = crm_fields(ctx.settings)

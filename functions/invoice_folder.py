@@ -1,6 +1,6 @@
 """The invoices folder: files new in it become Invoices rows (pure: the adapters list and read).
 
-A folder adapter (`adapters/local_folder.py`, `adapters/drive_folder.py`) returns the files it
+A folder adapter (`adapters/folders/local.py`, `adapters/folders/drive.py`) returns the files it
 has not seen before, each with what its PDF text says; this module decides, inside the tick's
 plan, what each file becomes:
 
@@ -18,45 +18,35 @@ tick's journal, so a file never makes a second row, also across crashes, renames
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from functions.flow_context import FlowContext
-from functions.model import BookRead, CellWrite, RowAppend, Stored, stored
+from functions.meta import FOLDER, NEXT_INVOICE_NO
+from functions.model import (
+    JSON,
+    BookRead,
+    CellWrite,
+    FolderFile,
+    FolderScan,
+    RowAppend,
+    Stored,
+    TickPlan,
+    stored,
+)
 from functions.prefill import FIELDS, Prefill, read_invoice
 from functions.text.parsing import same_text, text
 
-META = "folder"
-JSON = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class FolderFile:
-    """One file found in the folder, with what could be read of it."""
-
-    key: str  # what makes it the same file: "drive:ID" or "sha256:…" (content)
-    name: str
-    link: str  # what goes into Invoice file: a Drive webViewLink or a path beside the book
-    kind: str  # pdf | image | other
-    added_by: tuple[str, ...] = ()  # emails (Drive) or subfolder names (local), to match People
-    text: str = ""  # the PDF's text layer
-    problem: str | None = None  # no_text | protected | corrupt | too_big: why no text
-
-
-@dataclass
-class FolderScan:
-    """One look at the folder: the files not seen before and where to look from next time."""
-
-    location: str
-    files: list[FolderFile] = field(default_factory=list)
-    cursor: JSON = field(default_factory=dict)
-    problem: str | None = None  # missing | not_shared | not_a_folder
-    detail: str = ""  # the account to share with, or the path that does not exist
-
 
 def folder_meta(meta: Mapping[str, Any]) -> JSON:
-    found = meta.get(META)
+    found = meta.get(FOLDER)
     return dict(found) if isinstance(found, dict) else {}
+
+
+def folder_news(scan: FolderScan | None, meta: Mapping[str, Any]) -> bool:
+    """Whether the folder has something for the sheet: new files, or a problem came or went."""
+    if scan is None:
+        return False
+    return bool(scan.files) or scan.problem != folder_meta(meta).get("problem_kind")
 
 
 def pending_notices(meta: Mapping[str, Any]) -> dict[str, str]:
@@ -65,9 +55,9 @@ def pending_notices(meta: Mapping[str, Any]) -> dict[str, str]:
 
 
 def plan_folder(
-    scan: FolderScan | None, read: BookRead, ctx: FlowContext, plan: Any, planned: set[str]
+    scan: FolderScan | None, read: BookRead, ctx: FlowContext, plan: TickPlan, planned: set[str]
 ) -> None:
-    """Add the scan's rows, scans and notes to `plan` (a planner.TickPlan); update its meta."""
+    """Add the scan's rows, scans and notes to `plan`; update its meta."""
     state = folder_meta(plan.meta)
     notices = {r: n for r, n in (state.get("notices") or {}).items() if r not in planned}
     if scan is None:
@@ -76,7 +66,7 @@ def plan_folder(
             _settings_note(FolderScan(""), read, ctx, plan, state)
             state.update(location=None, cursor=None)
         if notices != (state.get("notices") or {}) or state != folder_meta(plan.meta):
-            plan.meta[META] = {**state, "notices": notices}
+            plan.meta[FOLDER] = {**state, "notices": notices}
         return
     if scan.location != state.get("location"):
         state = {"seen": state.get("seen") or {}}
@@ -87,7 +77,7 @@ def plan_folder(
     rework = ctx.label("rework")
     in_rework = [r for r in rows if same_text(r.get("status"), rework) and text(r.get("id"))]
     prefix = ctx.schema.tab("invoices").id_prefix or ""
-    next_no = int(plan.meta.get("next_invoice_no", 1))
+    next_no = int(plan.meta.get(NEXT_INVOICE_NO, 1))
     assigned = {  # rows typed since the last tick get their ID in this same plan
         w.row: w.value
         for w in plan.changes.writes
@@ -131,8 +121,8 @@ def plan_folder(
         )
         plan.problems.append(f"{record}: {file.name} → {notices[record]}")
         seen[file.key] = record
-    plan.meta["next_invoice_no"] = next_no
-    plan.meta[META] = {
+    plan.meta[NEXT_INVOICE_NO] = next_no
+    plan.meta[FOLDER] = {
         **state,
         "location": scan.location,
         "cursor": scan.cursor,
@@ -167,7 +157,7 @@ def _notice(file: FolderFile, found: Prefill, ctx: FlowContext) -> str:
 
 
 def _settings_note(
-    scan: FolderScan, read: BookRead, ctx: FlowContext, plan: Any, state: JSON
+    scan: FolderScan, read: BookRead, ctx: FlowContext, plan: TickPlan, state: JSON
 ) -> None:
     """A folder that cannot be read: one Log line when it starts, and a note on Settings."""
     note = (

@@ -3,19 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from functions.meta import BITRIX24
+from functions.schema import Locale
+
 # What a spreadsheet cell can hold once read (openpyxl or Sheets "unformatted" values).
 Cell = str | int | float | bool | datetime | date | None
-# What the last tick saw, per tab and record ID: {"values": {...}, "state": {...}} (read-only).
-Snapshot = dict[str, dict[str, Mapping[str, Any]]]
+# One row as the last tick saw it: {"values": {column: Stored}, "state": {...}}, and
+# "deleted": True once the row left the sheet. It stays a mapping (the stores hand over compact
+# shared Records; an object per row would cost at 100,000 rows): read it with `entry_*` below.
+SnapshotEntry = Mapping[str, Any]
+# What the last tick saw, per tab and record ID (read-only).
+Snapshot = dict[str, dict[str, SnapshotEntry]]
+# A row as a plan commits it (None: the record is forgotten).
+PlannedEntry = dict[str, Any]
 # How a state store may swap a snapshot row for an equal one already in memory, as it loads:
 # (tab, record ID, row as stored) → the row to keep.
-Remember = Callable[[str, str, Mapping[str, Any]], Mapping[str, Any]]
+Remember = Callable[[str, str, SnapshotEntry], SnapshotEntry]
+JSON = dict[str, Any]
+# A row's change as a tick reports it: record, from, to (status labels, deal percentages).
+StatusChange = tuple[str, str, str]
 # What the snapshot keeps of a cell: JSON-safe, so SQLite and Firestore store it as is.
 Stored = str | int | float | bool | None
+
+
+def entry_values(entry: SnapshotEntry) -> Mapping[str, Stored]:
+    """The row's cells as the last tick saw them."""
+    values: Mapping[str, Stored] = entry.get("values") or {}
+    return values
+
+
+def entry_state(entry: SnapshotEntry | None) -> Mapping[str, Any]:
+    """The flow's state of the row (an invoice's status and round, a deal's alerts)."""
+    state: Mapping[str, Any] = (entry or {}).get("state") or {}
+    return state
+
+
+def entry_deleted(entry: SnapshotEntry) -> bool:
+    """Whether the row was deleted from the sheet (its entry is kept for the Log)."""
+    return bool(entry.get("deleted"))
+
+
+def planned_entry(values: Mapping[str, Stored], state: Mapping[str, Any]) -> PlannedEntry:
+    return {"values": values, "state": state}
+
+
+def deleted_entry(entry: SnapshotEntry) -> PlannedEntry:
+    return {**entry, "deleted": True}
 
 
 def stored(value: Cell) -> Stored:
@@ -230,3 +267,108 @@ class SheetChanges:
             or self.reports
             or self.appends
         )
+
+
+@dataclass(frozen=True)
+class FolderFile:
+    """One file found in the folder, with what could be read of it."""
+
+    key: str  # what makes it the same file: "drive:ID" or "sha256:…" (content)
+    name: str
+    link: str  # what goes into Invoice file: a Drive webViewLink or a path beside the book
+    kind: str  # pdf | image | other
+    added_by: tuple[str, ...] = ()  # emails (Drive) or subfolder names (local), to match People
+    text: str = ""  # the PDF's text layer
+    problem: str | None = None  # no_text | protected | corrupt | too_big: why no text
+
+
+@dataclass
+class FolderScan:
+    """One look at the folder: the files not seen before and where to look from next time."""
+
+    location: str
+    files: list[FolderFile] = field(default_factory=list)
+    cursor: JSON = field(default_factory=dict)
+    problem: str | None = None  # missing | not_shared | not_a_folder
+    detail: str = ""  # the account to share with, or the path that does not exist
+
+
+@dataclass(frozen=True)
+class CrmFields:
+    """Deal fields named in Settings (a code like UF_CRM_…, ufCrm…, or the field's name)."""
+
+    paid: str = ""
+    paid_pct: str = ""
+    order_no: str = ""
+    invoice_no: str = ""
+
+    def named(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+    @classmethod
+    def from_json(cls, data: object) -> CrmFields | None:
+        return cls(**data) if isinstance(data, dict) else None
+
+
+@dataclass
+class CrmDeal:
+    id: str
+    title: str
+    assigned: str  # the responsible user's ID
+    stage: str  # the stage code, e.g. C2:WON
+    amount: float | None
+    currency: str
+    custom: dict[str, Any] = field(default_factory=dict)  # mapped column → raw field value
+    payments_paid: float | None = None  # sum of the deal's paid payments (no Paid field named)
+
+
+@dataclass
+class CrmPull:
+    """What one tick brought from Bitrix24 (or why it could not)."""
+
+    portal: str
+    fields: CrmFields
+    deals: list[CrmDeal] = field(default_factory=list)
+    users: dict[str, list[str]] = field(default_factory=dict)  # ID → [name, email]
+    stages: dict[str, str] = field(default_factory=dict)  # code → name
+    cursor: dict[str, Any] = field(default_factory=dict)  # where the next pull starts
+    complete: bool = False  # the pass reached the newest deal
+    missing: list[str] = field(default_factory=list)  # mapped columns whose field is absent
+    error: str | None = None  # kind: auth | permission | down | limit | refused
+    error_detail: str = ""
+    checked: list[str] = field(default_factory=list)  # IDs asked about in a deletion check
+    visible: list[str] = field(default_factory=list)  # of those, the ones still there
+    requests: int = 0
+
+    def quiet(self, meta: Mapping[str, Any]) -> bool:
+        """Nothing to write: no deal, no news about the portal, nothing renamed."""
+        state = meta.get(BITRIX24) or {}
+        return (
+            not self.deals
+            and not self.checked
+            and self.error == state.get("error")
+            and self.missing == state.get("missing", [])
+            and self.stages == state.get("stages", {})
+            and self.users == state.get("users", {})
+        )  # a cursor that moved without news needs no saving: the next pull asks again
+
+
+@dataclass
+class TickPlan:
+    """What one tick means to do: the sheet's changes, the emails, the state to commit."""
+
+    changes: SheetChanges = field(default_factory=SheetChanges)
+    emails: list[EmailIntent] = field(default_factory=list)
+    snapshot: dict[str, dict[str, PlannedEntry | None]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    transitions: list[StatusChange] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    locale: Locale = "en"
+    sender: str = ""
+    # Rows appended, or values brought in from the CRM or the folder, are planned by the next
+    # tick: it must read them even though the book holds only this tick's save.
+    reread: bool = False
+
+    def is_empty(self) -> bool:
+        return self.changes.is_empty() and not self.emails and not any(self.snapshot.values())

@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Container, Iterable, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
-from functions.invoice_folder import FolderScan
-from functions.model import BookRead, Cell, Remember, RenderedEmail, SheetChanges, Snapshot
-
-JSON = dict[str, Any]
+from functions.model import (
+    JSON,
+    BookRead,
+    Cell,
+    CrmFields,
+    CrmPull,
+    EmailIntent,
+    FolderScan,
+    Remember,
+    RenderedEmail,
+    SheetChanges,
+    Snapshot,
+)
 
 
 class SpreadsheetBook(Protocol):
     """A spreadsheet: the local workbook or a Google Sheet."""
 
     name: str
+
+    @property
+    def version_may_lag(self) -> bool:
+        """Whether `version` may trail an edit (Drive's), so a full read is due now and then."""
+
+    @property
+    def written_version(self) -> str | None:
+        """The version the last `apply` saved when that was exactly the file read plus its
+        changes (a workbook), so the next tick may idle; None when the book cannot tell."""
 
     def busy_reason(self) -> str | None:
         """Why writing now is unsafe (e.g. open in LibreOffice), or None."""
@@ -113,3 +132,24 @@ class InvoiceFolder(Protocol):
         `cursor` is what the last committed scan returned (empty for a new location); the
         scan returns the next one. A folder that cannot be read gives a scan with `problem`.
         """
+
+
+class Renderer(Protocol):
+    """Turns an email a flow wants sent into the message the ledger stores (notify.py)."""
+
+    def render(
+        self, intent: EmailIntent, *, locale: str, sender: str, sent_at: datetime
+    ) -> RenderedEmail: ...
+
+
+class DealSource(Protocol):
+    """A CRM the Deals tab follows (Bitrix24): deals changed since a cursor, deletions.
+
+    Implemented by adapters/bitrix24/deals.py; tests may hand in a fake.
+    """
+
+    def pull(self, cursor: Mapping[str, Any], fields: CrmFields) -> CrmPull:
+        """Deals changed since `cursor`, within the request budget; errors go into the pull."""
+
+    def visible(self, ids: list[str]) -> set[str]:
+        """Which of these deal IDs still exist (and the webhook may read)."""

@@ -71,10 +71,6 @@ class Record(Mapping[str, Any]):
         at = self._index[key]
         return Record(self._index, (*self._cells[:at], value, *self._cells[at + 1 :]))
 
-    def same_cells(self, other: Record) -> bool:
-        """Equal, cheaply, when both have the same shape (False means: compare key by key)."""
-        return self._index is other._index and self._cells == other._cells
-
 
 def projection(columns: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...] | None]:
     """A function giving a row's values in `columns` order, at C speed for Records.

@@ -8,14 +8,12 @@ remembered in the state's meta (`settings_notes`: key → sentence), committed w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
-from functions.model import CellWrite, RowAppend, SheetRow, TableRead, stored
+from functions.meta import SETTINGS_NOTES
+from functions.model import CellWrite, RowAppend, SheetRow, TableRead, TickPlan, stored
 from functions.schema import Locale, Schema
 from functions.text.parsing import text
-
-META = "settings_notes"
 
 
 def settings_key(row: SheetRow, schema: Schema) -> str | None:
@@ -32,16 +30,16 @@ def plan_settings_notes(
     problems: Mapping[str, str],
     schema: Schema,
     locale: Locale,
-    plan: Any,
-    say: Any,
+    plan: TickPlan,
+    say: Callable[..., str],
 ) -> None:
     """Notes to write or empty, sentences to print, and what was said, into `plan`.
 
-    `plan` is a planner.TickPlan; `say(key, **fields)` a sentence in the book's language.
+    `say(key, **fields)` is a sentence in the book's language.
     A Note cell holding something sheetflow did not write is left as it is: a person's text
     is never deleted (the problem is still printed).
     """
-    said: dict[str, str] = dict(plan.meta.get(META) or {})
+    said: dict[str, str] = dict(plan.meta.get(SETTINGS_NOTES) or {})
     labels = schema.labels.settings_keys
     for key, sentence in problems.items():
         if said.get(key) != sentence:
@@ -72,4 +70,4 @@ def plan_settings_notes(
             plan.changes.appends.append(
                 RowAppend("settings", label, {"key": label, "note": sentence})
             )
-    plan.meta[META] = dict(problems)
+    plan.meta[SETTINGS_NOTES] = dict(problems)

@@ -26,6 +26,8 @@ class FakeBook:
     """A spreadsheet held in dicts; rows are lists of {column key: value} in sheet order."""
 
     name = "fake"
+    version_may_lag = False
+    written_version: str | None = None
     locale = "en"  # the book's language, as a real book tells by its tab titles
 
     def __init__(self, people: list[tuple[str, str, str, str]] | None = None) -> None:

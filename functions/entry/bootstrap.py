@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,11 +10,10 @@ from pathlib import Path
 
 from functions.adapters.mail.factory import sender_from_url
 from functions.adapters.sqlite.state import SqliteState
-from functions.bitrix_import import DealSource
 from functions.entry.google import drive_folder, firestore_state, google_book, spreadsheet_id
-from functions.errors import ConfigError
+from functions.errors import ConfigError, CrmError
 from functions.notify import EmailRenderer
-from functions.ports import InvoiceFolder, SpreadsheetBook, StateStore
+from functions.ports import DealSource, InvoiceFolder, SpreadsheetBook, StateStore
 from functions.schema import load_schema
 from functions.tick.engine import Checkpoint, Engine, _no_checkpoint
 
@@ -95,10 +95,10 @@ def build_engine(
         book = WorkbookBook(path, schema)
         state = open_state(config.state, lambda: SqliteState(default_state(path)))
         mail = config.mail or default_mail(path)
-        from functions.adapters.folders.local import LocalFolder
+        from functions.adapters.folders.local import LocalFolder  # as openpyxl: local only
 
         folder = LocalFolder(path.parent)
-    engine = Engine(
+    return Engine(
         book=book,
         state=state,
         mail=sender_from_url(mail),
@@ -108,25 +108,25 @@ def build_engine(
         book_spec=config.book,
         state_location=state_location(config),
         folder=folder,
+        crm=bitrix24_source(),
     )
-    engine.crm = bitrix24_source()
-    return engine
 
 
 def bitrix24_source(webhook: str | None = None) -> DealSource | None:
     """Bitrix24 feeds the Deals tab when its webhook is set (env or Secret Manager, never
     the sheet); without it, deals are typed or pasted by hand as before."""
-    import os
-
-    from functions.adapters.bitrix24.client import WEBHOOK_ENV
+    # Here, not at the top: only the commands that build an engine load the HTTP client.
+    from functions.adapters.bitrix24.client import (
+        WEBHOOK_ENV,
+        Bitrix24Client,
+        LeakyBucket,
+        parse_webhook,
+    )
+    from functions.adapters.bitrix24.deals import Bitrix24Deals, UnusableWebhook
 
     url = webhook if webhook is not None else os.environ.get(WEBHOOK_ENV, "").strip()
     if not url:
         return None
-    from functions.adapters.bitrix24.client import Bitrix24Client, LeakyBucket, parse_webhook
-    from functions.adapters.bitrix24.deals import Bitrix24Deals, UnusableWebhook
-    from functions.errors import CrmError
-
     # limits.md: 2 requests/s with a burst of 50; Enterprise 5/s with 250.
     plan = os.environ.get("SHEETFLOW_BITRIX24_PLAN", "").strip().casefold()
     if plan not in ("", "standard", "enterprise"):

@@ -18,10 +18,12 @@ from rich.console import Console
 
 from functions.entry.bootstrap import Config, book_path, build_engine
 from functions.entry.console import print_report, print_report_tab
+from functions.entry.google import create_google_sheet, spreadsheet_id
 from functions.errors import ConfigError, SheetflowError
 from functions.schema import LOCALES, Locale, load_schema
 from functions.text.messages import say
 from functions.tick.engine import Engine
+from functions.transitions import mermaid
 
 app = typer.Typer(
     name="sheetflow",
@@ -143,8 +145,7 @@ def init(
 
     Example:  sheetflow init --book books/sheetflow.xlsx --locale en
     """
-    from functions.adapters.workbook.book import create_workbook
-    from functions.entry.google import create_google_sheet, spreadsheet_id
+    from functions.adapters.workbook.book import create_workbook  # openpyxl: only to create
 
     book_locale = _locale(locale)
     sheet_id = spreadsheet_id(book)
@@ -295,10 +296,8 @@ def diagram(
 
     Example:  sheetflow diagram --locale ru
     """
-    from functions.transitions import mermaid
-
-    _locale(locale)
-    labels = {k: v[locale] for k, v in load_schema().labels.statuses.items()}  # type: ignore[index]
+    lang = _locale(locale)
+    labels = {k: v[lang] for k, v in load_schema().labels.statuses.items()}
     out.print(mermaid(labels), markup=False)
 
 

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from functions.entry.bootstrap import Config, build_engine
 from functions.entry.cloud_logging import log
 from functions.errors import ConfigError, LockHeldError, SheetflowError
+from functions.meta import TIME_ZONE
 from functions.months import previous_month
 from functions.tick.engine import Engine
 
@@ -106,7 +107,7 @@ def handle(
 
 def _report(engine: Engine, request: Request, name: str) -> Response:
     now = datetime.now(UTC)
-    zone = ZoneInfo(str(engine.state.load_meta().get("time_zone", "UTC")))
+    zone = ZoneInfo(str(engine.state.load_meta().get(TIME_ZONE, "UTC")))
     month = request.args.get("month") or previous_month(now, zone)
     tab = engine.monthly_report(month, now)
     log(

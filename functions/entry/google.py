@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from functions.errors import ConfigError
-from functions.schema import Schema
+from functions.schema import Locale, Schema
 
 SCOPES = (
     "https://www.googleapis.com/auth/spreadsheets",
@@ -129,7 +129,7 @@ def google_book(sheet_id: str, schema: Schema) -> Any:
 
 
 def create_google_sheet(
-    sheet_id: str, schema: Schema, locale: str, *, force: bool, runtime: str | None = None
+    sheet_id: str, schema: Schema, locale: Locale, *, force: bool, runtime: str | None = None
 ) -> None:
     """Set up the tabs; `runtime` is the account that will run the ticks (init by a person)."""
     from functions.adapters.gsheets.layout import create_google_book
@@ -154,7 +154,7 @@ def create_google_sheet(
         sheet_id,
         gspread_client(creds),
         schema,
-        locale,  # type: ignore[arg-type]
+        locale,
         email,
         force=force,
         endpoint=os.environ.get("SHEETFLOW_GOOGLE_API_ENDPOINT"),

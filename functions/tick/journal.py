@@ -1,11 +1,16 @@
-"""The tick journal as JSON: a plan saved before it is applied, so a crash can finish it."""
+"""The tick journal: a plan saved before it is applied, so a crash can finish it.
+
+The engine works on a `Journal`; the state store keeps its JSON (`to_json`, `from_json`),
+whose shape older journals share.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from functions.model import (
+    JSON,
     CellLock,
     CellWrite,
     LogEntry,
@@ -13,7 +18,52 @@ from functions.model import (
     ReportTab,
     RowAppend,
     SheetChanges,
+    StatusChange,
 )
+
+
+@dataclass
+class Journal:
+    """What a tick is about to do, kept until it is committed."""
+
+    changes: SheetChanges
+    snapshot: dict[str, dict[str, JSON | None]]  # the rows to commit (None deletes)
+    meta: JSON  # the state's meta after this tick
+    transitions: list[StatusChange] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    locale: str = "en"  # the book's language, for the Notes and Log lines a replay writes
+    applied: bool = False  # the sheet holds the changes; what is left is the commit
+    reread: bool = False  # rows yet to plan: the next tick must read the book again
+    refusals: dict[str, int] = field(default_factory=dict)  # refusal signature → count
+
+    def to_json(self) -> JSON:
+        data: JSON = {
+            "changes": encode_changes(self.changes),
+            "snapshot": self.snapshot,
+            "meta": self.meta,
+            "transitions": self.transitions,
+            "conflicts": self.conflicts,
+            "locale": self.locale,
+            "applied": self.applied,
+            "reread": self.reread,
+        }
+        if self.refusals:
+            data["refusals"] = self.refusals
+        return data
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Journal:
+        return cls(
+            decode_changes(data["changes"]),
+            data["snapshot"],
+            data["meta"],
+            [(str(r), str(a), str(b)) for r, a, b in data.get("transitions") or ()],
+            [str(c) for c in data.get("conflicts") or ()],
+            str(data.get("locale") or "en"),
+            bool(data.get("applied")),
+            bool(data.get("reread")),
+            dict(data.get("refusals") or {}),
+        )
 
 
 def encode_changes(changes: SheetChanges) -> dict[str, Any]:

@@ -5,7 +5,7 @@ answers 400), replaying it every tick would block every later change. After `LIM
 refusals (or at once, when the same refusal was already set aside before) the refused part is
 taken out of the journal and kept in the state's meta for inspection (`set_aside`), the row's
 Note says so where the plan writes one, a Log row records it, and the rest is applied.
-Pure: works on the journal's JSON and the changes; the engine does the I/O.
+Pure: works on the journal and its changes; the engine does the I/O.
 """
 
 from __future__ import annotations
@@ -13,18 +13,29 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from functions.errors import RefusedError
+from functions.meta import SET_ASIDE
 from functions.model import CellWrite, LogEntry, SheetChanges
-from functions.schema import Schema
+from functions.schema import Locale, Schema
 from functions.text.messages import say
-from functions.tick.journal import decode_changes, encode_changes
+from functions.tick.journal import Journal
 
 LIMIT = 3  # identical refusals before a part is set aside
 KEEP = 20  # set-aside entries kept in meta
 FLOWS = {"invoices": "invoice", "deals": "deal"}
 _INDEX = re.compile(r"requests\[\d+\]")
+
+
+class SetAside(TypedDict):
+    """A part set aside, as meta keeps it (JSON) for inspection."""
+
+    at: str
+    request: str
+    error: str
+    records: list[str]
+    signature: str
 
 
 def signature(exc: RefusedError) -> str:
@@ -34,21 +45,20 @@ def signature(exc: RefusedError) -> str:
     return f"{kind}: {words}"
 
 
-def count_refusal(journal: dict[str, Any], exc: RefusedError) -> bool:
+def count_refusal(journal: Journal, exc: RefusedError) -> bool:
     """Count one refusal in the journal; True when its part must now be set aside."""
     sig = signature(exc)
-    known = {e.get("signature") for e in journal.get("meta", {}).get("set_aside", [])}
-    counts = journal.get("refusals") or {}
-    count = int(counts.get(sig, 0)) + 1
-    journal["refusals"] = {sig: count}
+    known = {e.get("signature") for e in journal.meta.get(SET_ASIDE, [])}
+    count = int(journal.refusals.get(sig, 0)) + 1
+    journal.refusals = {sig: count}
     return count >= LIMIT or sig in known
 
 
 def set_aside(
-    journal: dict[str, Any], exc: RefusedError, schema: Schema, locale: str, now: datetime
-) -> dict[str, Any]:
+    journal: Journal, exc: RefusedError, schema: Schema, locale: str, now: datetime
+) -> SetAside:
     """Take the refused part out of the journal's changes; the entry kept for inspection."""
-    changes = decode_changes(journal["changes"])
+    changes = journal.changes
     rows: list[tuple[str, str, str]] = []
     if exc.part is None:  # the backend cannot tell which part: keep only the history
         kept = SheetChanges(log=changes.log)
@@ -56,7 +66,7 @@ def set_aside(
     else:
         kept, rows = _without(changes, exc.part)
         records = [f"{tab}/{record}" for tab, record, _c in rows]
-    entry = {
+    entry: SetAside = {
         "at": now.isoformat(timespec="seconds"),
         "request": exc.request or (exc.part[0] if exc.part else "the whole write"),
         "error": str(exc),
@@ -69,10 +79,9 @@ def set_aside(
         kept.log.append(_logged(tab, record, entry, now, schema, locale))
     if not rows:
         kept.log.append(_logged("", "", entry, now, schema, locale))
-    journal["changes"] = encode_changes(kept)
-    meta = journal.setdefault("meta", {})
-    meta["set_aside"] = [*meta.get("set_aside", []), entry][-KEEP:]
-    journal.pop("refusals", None)
+    journal.changes = kept
+    journal.meta[SET_ASIDE] = [*journal.meta.get(SET_ASIDE, []), entry][-KEEP:]
+    journal.refusals = {}
     return entry
 
 
@@ -97,7 +106,7 @@ def _without(changes: SheetChanges, part: tuple[str, int]) -> tuple[SheetChanges
 
 def _note(
     changes: SheetChanges,
-    journal: dict[str, Any],
+    journal: Journal,
     schema: Schema,
     locale: str,
     where: tuple[str, str, str],
@@ -109,14 +118,15 @@ def _note(
     spec = schema.tab(tab)
     if not any(c.key == "note" for c in spec.columns):
         return
-    header = spec.column(column).header.get(locale, column)  # type: ignore[call-overload]
+    headers = spec.column(column).header.items()
+    header = next((shown for lang, shown in headers if lang == locale), column)
     what = say(locale, "set_aside_" + kind, column=header)
     text = say(locale, "write_set_aside", what=what, error=error[:300])
     for i, write in enumerate(changes.writes):
         if write.tab == tab and write.record == record and write.column == "note":
             changes.writes[i] = replace(write, value=text)
             return
-    row = (journal.get("snapshot", {}).get(tab) or {}).get(record)
+    row = (journal.snapshot.get(tab) or {}).get(record)
     values = row.get("values") if isinstance(row, dict) else None
     if isinstance(values, dict):  # the snapshot holds the Note the sheet has after this plan
         hint = next((w.row for w in changes.writes if w.record == record), 0)
@@ -124,18 +134,18 @@ def _note(
 
 
 def _logged(
-    tab: str, record: str, entry: dict[str, Any], now: datetime, schema: Schema, locale: str
+    tab: str, record: str, entry: SetAside, now: datetime, schema: Schema, locale: str
 ) -> LogEntry:
     stamp = now.isoformat(sep=" ", timespec="seconds")
     details = f"set aside: {entry['request']}: {entry['error']}"
     flow = FLOWS.get(tab, "book")
-    shown = locale if locale in ("en", "ru") else "en"
+    shown: Locale = "ru" if locale == "ru" else "en"
     return LogEntry(
         stamp,
         flow,
         record,
         "problem",
         details=details[:1000],
-        flow_shown=schema.log_word("log_flows", flow, shown),  # type: ignore[arg-type]
-        event_shown=schema.log_word("log_events", "problem", shown),  # type: ignore[arg-type]
+        flow_shown=schema.log_word("log_flows", flow, shown),
+        event_shown=schema.log_word("log_events", "problem", shown),
     )

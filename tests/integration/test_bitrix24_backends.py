@@ -54,8 +54,8 @@ def test_deals_from_bitrix24_land_in_the_tab_once_even_after_a_crash(
                 EmailRenderer(),
                 SCHEMA,
                 checkpoint or (lambda step: None),
+                crm=deals(double),
             )
-            engine.crm = deals(double)
             try:
                 engine.tick(NOW + timedelta(minutes=minute))
             except Crash:

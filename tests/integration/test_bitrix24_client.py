@@ -12,11 +12,11 @@ import pytest
 import requests
 
 from functions.adapters.bitrix24.client import Bitrix24Client, LeakyBucket, parse_webhook
-from functions.bitrix_import import CrmFields
 from functions.demo.bitrix24.portal import Portal, stage
 from functions.demo.bitrix24.server import bitrix_double, php_parse
 from functions.demo.bitrix24.wiring import client, deals
 from functions.errors import CrmError
+from functions.model import CrmFields
 
 
 def many(count: int, rate: float = 2.0, burst: int = 50) -> Portal:

@@ -47,8 +47,8 @@ def engine(book: Path, double: BitrixDouble, budget: int = 100, checkpoint: Any 
         EmailRenderer(),
         SCHEMA,
         checkpoint or (lambda step: None),
+        crm=deal_source(double, budget=budget),  # as the bootstrap does with a webhook
     )
-    made.crm = deal_source(double, budget=budget)  # as the bootstrap does with a webhook
     return made
 
 

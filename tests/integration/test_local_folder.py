@@ -13,7 +13,7 @@ import pytest
 from functions.adapters.folders import local as local_folder
 from functions.adapters.folders import pdf_text
 from functions.adapters.folders.local import LocalFolder
-from functions.invoice_folder import FolderScan
+from functions.model import FolderScan
 from tests import invoice_pdfs
 
 FUTURE = 4_102_444_800.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from functions.bitrix_import import CrmDeal, CrmFields, CrmPull, plan_import
-from functions.model import CellWrite, RowAppend, SheetRow, TableRead
+from functions.bitrix_import import plan_import
+from functions.model import CellWrite, CrmDeal, CrmFields, CrmPull, RowAppend, SheetRow, TableRead
 from tests.builders import SETTINGS, context
 
 DEAL_COLUMNS = (

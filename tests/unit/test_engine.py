@@ -347,14 +347,14 @@ def test_the_plan_itself_leaves_out_the_rows_a_people_edit_did_not_change(
 ) -> None:
     """Left out as they are made (not all held, then dropped): 100,000 re-planned rows would
     otherwise all be in memory at once."""
-    import functions.tick.engine as engine_module
+    import functions.tick.assemble as assemble_module
     from functions.tick import planner
 
     book.tabs["invoices"] += [new_invoice(invoice_no=f"A-{i}") for i in range(5)]
     engine, _ = make_engine(book, tmp_path)
     engine.tick(NOW)
     engine.tick(NOW + timedelta(minutes=1))
-    monkeypatch.setattr(engine_module, "drop_unchanged", lambda planned, stored: None)
+    monkeypatch.setattr(assemble_module, "drop_unchanged", lambda planned, stored: None)
     planned: list[list[str]] = []
     folder_asked: list[set[str]] = []
     plan_tick, plan_folder = planner.plan_tick, vars(planner)["plan_folder"]
@@ -368,7 +368,7 @@ def test_the_plan_itself_leaves_out_the_rows_a_people_edit_did_not_change(
         folder_asked.append(set(args[-1]))
         plan_folder(*args)
 
-    monkeypatch.setattr(engine_module, "plan_tick", recording)
+    monkeypatch.setattr(assemble_module, "plan_tick", recording)
     monkeypatch.setattr(planner, "plan_folder", folder)
     book.tabs["people"].append(
         {"name": "Olga New", "email": "olga@example.com", "role": "manager", "active": "Yes"}

@@ -8,7 +8,8 @@ from pathlib import Path
 from functions.adapters.sqlite.state import SqliteState
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
-from functions.tick.engine import FULL_READ, Engine
+from functions.tick.engine import Engine
+from functions.tick.freshness import FULL_READ
 from tests.builders import NOW, invoice
 from tests.fakes import FakeBook, FakeMail
 

@@ -15,7 +15,7 @@ from functions.deal_watch import plan_deal
 from functions.model import BookRead, SheetRow, TableRead
 from functions.report import compute_report, log_frame
 from functions.text.formats import log_value
-from functions.tick.planner import _deal_edits
+from functions.tick.plan_deals import _deal_edits
 from tests.builders import context
 from tests.unit.test_deal_watch import deal
 from tests.unit.test_report import PEOPLE, SCHEMA

@@ -17,7 +17,7 @@ from functions.record import Record, shape
 from functions.schema import load_schema
 from functions.tick.diff import diff_table
 from functions.tick.engine import Engine
-from functions.tick.planner import _Duplicates
+from functions.tick.plan_invoices import _Duplicates
 from tests.builders import NOW, context, invoice
 from tests.fakes import FakeBook, FakeMail
 
@@ -61,7 +61,7 @@ def test_every_row_planned_means_one_index_of_every_invoice() -> None:
 def test_a_busy_tick_indexes_only_what_its_rows_could_match_a_replan_indexes_everything(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from functions.tick import planner
+    from functions.tick import plan_invoices
 
     asked: list[list[str] | None] = []
 
@@ -71,7 +71,7 @@ def test_a_busy_tick_indexes_only_what_its_rows_could_match_a_replan_indexes_eve
             asked.append(None if only is None else sorted(str(v["invoice_no"]) for v in only))
             super().__init__(invoices, only)
 
-    monkeypatch.setattr(planner, "DuplicateIndex", Recording)
+    monkeypatch.setattr(plan_invoices, "DuplicateIndex", Recording)
     book = FakeBook()
     book.tabs["invoices"] += [
         {**invoice(invoice_no=f"A-{i}", supplier="Acme"), "id": None} for i in range(3)

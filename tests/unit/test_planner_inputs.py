@@ -12,8 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from functions.directory import Directory, Person
-from functions.invoice_folder import FolderFile, FolderScan
-from functions.model import RowAppend
+from functions.model import FolderFile, FolderScan, RowAppend
 from functions.schema import load_schema
 from functions.tick.planner import plan_tick
 from tests.builders import NOW, PEOPLE, invoice

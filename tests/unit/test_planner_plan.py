@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.model import CellLock
+from functions.model import CellLock, TickPlan
 from functions.schema import load_schema
-from functions.tick.planner import TickPlan, plan_tick
+from functions.tick.planner import plan_tick
 from tests.builders import NOW, PEOPLE, invoice
 from tests.fakes import FakeBook
 

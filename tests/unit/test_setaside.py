@@ -8,14 +8,14 @@ from functions.errors import RefusedError
 from functions.model import CellLock, CellWrite, LogEntry, SheetChanges
 from functions.schema import load_schema
 from functions.tick import setaside
-from functions.tick.journal import decode_changes, encode_changes
+from functions.tick.journal import Journal
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 SCHEMA = load_schema()
 
 
-def journal(changes: SheetChanges) -> dict[str, object]:
-    return {"changes": encode_changes(changes), "meta": {}, "snapshot": {}}
+def journal(changes: SheetChanges) -> Journal:
+    return Journal(changes, snapshot={}, meta={})
 
 
 def changes() -> SheetChanges:
@@ -45,20 +45,20 @@ def test_a_refused_lock_is_taken_out_and_the_row_s_note_says_so_in_russian() -> 
     j = journal(changes())
     exc = RefusedError("Invalid email address: default", part=("locks", 0), request="r[2].add")
     entry = setaside.set_aside(j, exc, SCHEMA, "ru", NOW)
-    kept = decode_changes(j["changes"])  # type: ignore[arg-type]
+    kept = j.changes
     assert kept.locks == []
     assert [w.column for w in kept.writes] == ["status", "note"]
     assert "отказалась сохранить защиту" in str(kept.writes[1].value)
     assert kept.log[-1].event == "problem"
     assert entry["records"] == ["invoices/INV-000001"]
-    assert j["meta"]["set_aside"] == [entry]  # type: ignore[index]
-    assert "refusals" not in j
+    assert j.meta["set_aside"] == [entry]
+    assert "refusals" not in j.to_json()
 
 
 def test_a_refusal_no_part_can_be_told_of_keeps_only_the_log() -> None:
     j = journal(changes())
     entry = setaside.set_aside(j, RefusedError("Internal error"), SCHEMA, "en", NOW)
-    kept = decode_changes(j["changes"])  # type: ignore[arg-type]
+    kept = j.changes
     assert (kept.writes, kept.locks) == ([], [])
     assert [e.event for e in kept.log] == ["transition", "problem"]
     assert entry["records"] == ["invoices/INV-000001"]

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from functions.adapters.bitrix24.client import BATCH_SIZE, BatchAnswer, Bitrix24Client
-from functions.bitrix_import import CrmDeal, CrmFields, CrmPull
 from functions.errors import CrmError
+from functions.model import CrmDeal, CrmFields, CrmPull
 
 DEAL = 2  # entityTypeId of deals (api-reference/crm/data-types.md)
 PAGE = 50

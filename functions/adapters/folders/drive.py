@@ -33,7 +33,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from functions.adapters.folders.pdf_text import MAX_BYTES, pdf_text
 from functions.adapters.gsheets.api import ApiFailure, transient
-from functions.invoice_folder import JSON, FolderFile, FolderScan
+from functions.model import JSON, FolderFile, FolderScan
 
 CHANGES_URL = "https://www.googleapis.com/drive/v3/changes"
 FOLDER = "application/vnd.google-apps.folder"

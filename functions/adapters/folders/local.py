@@ -19,7 +19,7 @@ from collections.abc import Container, Iterator
 from pathlib import Path
 
 from functions.adapters.folders.pdf_text import file_kind, pdf_text
-from functions.invoice_folder import JSON, FolderFile, FolderScan
+from functions.model import JSON, FolderFile, FolderScan
 
 MAX_NEW = 100  # files read per tick; more wait for the next tick (their hashes are kept)
 SETTLE_SECONDS = 5.0  # a file changed this recently may still be being copied: next tick

@@ -59,7 +59,7 @@ from functions.adapters.gsheets.api import (
     Tab,
     argument_separator,
 )
-from functions.adapters.gsheets.changes import ChangeBuilder, Seen
+from functions.adapters.gsheets.changes import ChangeBuilder, SeenGrids
 from functions.adapters.gsheets.grid import (
     OPTIONAL_TABS,
     READ_TABS,
@@ -106,6 +106,7 @@ class GoogleSheetBook:
     version_may_lag = (
         True  # Drive's version of a sheet can trail an edit: read in full now and then
     )
+    written_version: str | None = None  # Drive names no version for a batch just written
 
     def __init__(
         self,
@@ -132,7 +133,7 @@ class GoogleSheetBook:
             endpoint=endpoint,
         )
         self._tabs: list[Tab] | None = None
-        self._seen: Seen | None = None
+        self._seen: SeenGrids | None = None
         self._version: str | None = None  # seen by version(), used by the next read()
 
     def busy_reason(self) -> str | None:
@@ -274,7 +275,7 @@ class GoogleSheetBook:
 
     def _load(
         self, version: str, *, log_tail: int = 0, only: Collection[str] | None = None
-    ) -> Seen:
+    ) -> SeenGrids:
         """One batchGet of the watched tabs (or `only` those row tabs, with People and
         Settings) and the Log's header (with its last `log_tail` rows); refreshes stale
         titles once."""
@@ -319,7 +320,7 @@ class GoogleSheetBook:
         wanted: dict[str, Tab],
         grids: list[list[list[Any]]],
         has_log: bool,
-    ) -> Seen:
+    ) -> SeenGrids:
         tables = {}
         for (key, tab), rows in zip(wanted.items(), grids, strict=False):
             spec = self.schema.tab(key)
@@ -330,4 +331,4 @@ class GoogleSheetBook:
         log_header: list[object] | None = None
         if has_log:
             log_header = list(log[0]) if log else []
-        return Seen(version, locale, tables, log_header, log)
+        return SeenGrids(version, locale, tables, log_header, log)

@@ -56,7 +56,7 @@ from functions.text.parsing import text
 
 
 @dataclass
-class Seen:
+class SeenGrids:
     """Everything one read returned, for writing without reading again."""
 
     version: str
@@ -70,7 +70,7 @@ class ChangeBuilder:
     def __init__(
         self,
         schema: Schema,
-        seen: Seen,
+        seen: SeenGrids,
         tabs: Sequence[Tab],
         robot: str,
         *,

@@ -73,6 +73,8 @@ _BROKEN = (zipfile.BadZipFile, KeyError, OSError, InvalidFileException, ParseErr
 class WorkbookBook:
     """A SpreadsheetBook backed by one `.xlsx` file."""
 
+    version_may_lag = False  # every save changes the file's size and mtime
+
     def __init__(self, path: Path, schema: Schema) -> None:
         self.path = path
         self.schema = schema

@@ -16,7 +16,24 @@ from functions.demo.bitrix24 import portal as portal_module
 from functions.demo.bitrix24 import server as server_module
 from functions.demo.bitrix24 import wiring
 from functions.entry.console import print_report
+from functions.ports import DealSource
 from functions.tick.engine import Engine
+
+
+def _fed_by(engine: Engine, crm: DealSource) -> Engine:
+    """The demo's engine with its Deals fed by the stand-in portal (the demo's own stays unfed)."""
+    return Engine(
+        engine.book,
+        engine.state,
+        engine.mail,
+        engine.renderer,
+        engine.schema,
+        engine.checkpoint,
+        engine.folder,
+        book_spec=engine.book_spec,
+        state_location=engine.state_location,
+        crm=crm,
+    )
 
 
 def play_bitrix24(engine: Engine, clock: datetime, console: Console) -> None:
@@ -31,7 +48,7 @@ def play_bitrix24(engine: Engine, clock: datetime, console: Console) -> None:
     portal.pay(2, 3000.0)
     with server_module.bitrix_double(portal) as double:
         # The stand-in's clock is virtual: its pauses (the rate limit, retries) take no time.
-        engine.crm = wiring.deals(double)
+        fed = _fed_by(engine, wiring.deals(double))
         console.print()
         console.rule("[bold]Bitrix24 feeds the Deals tab[/bold]")
         console.print(
@@ -59,5 +76,4 @@ def play_bitrix24(engine: Engine, clock: datetime, console: Console) -> None:
             portal.clock.advance(60)
             console.print()
             console.print(f"[bold]Bitrix24: {what}[/bold]")
-            print_report(engine.tick(clock), console)
-        engine.crm = None
+            print_report(fed.tick(clock), console)
