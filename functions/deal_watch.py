@@ -13,7 +13,7 @@ from typing import Any
 
 from functions.directory import Person
 from functions.flow_context import FlowContext
-from functions.model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, stored
+from functions.model import EmailIntent, LogEntry, Recipient, SheetRow, Stored, entry_state, stored
 from functions.text import formats
 from functions.text.parsing import format_money, is_formula_error, parse_decimal, parse_email, text
 
@@ -136,7 +136,7 @@ def plan_deal(
 ) -> DealOutcome:
     """Watch one deal. `silent` records it without alerting (the first look at a pipeline)."""
     values = {k: stored(v) for k, v in row.values.items()}
-    state = dict((previous or {}).get("state") or {})
+    state = dict(entry_state(previous))
     out = DealOutcome(record, values, state)
     problems: list[str] = []
     amount = _money(values.get("amount"), "amount", ctx, problems)

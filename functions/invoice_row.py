@@ -17,7 +17,7 @@ from functions.invoice_state import (
     InvoiceState,
     RowOutcome,
 )
-from functions.model import SheetRow, Stored, stored
+from functions.model import SheetRow, Stored, entry_state, entry_values, stored
 from functions.text.parsing import text
 
 
@@ -33,8 +33,8 @@ class InvoiceRow:
         duplicates: Duplicates,
     ) -> None:
         self.record, self.ctx, self.duplicates = record, ctx, duplicates
-        self.before: dict[str, Stored] = dict((previous or {}).get("values") or {})
-        self.state = InvoiceState.from_json((previous or {}).get("state"))
+        self.before: dict[str, Stored] = dict(entry_values(previous)) if previous else {}
+        self.state = InvoiceState.from_json(entry_state(previous))
         cells = {k: stored(v) for k, v in row.values.items()}
         self.out = RowOutcome(
             record, dict(cells), self.state, read=cells, labels=ctx.schema.labels_for(ctx.locale)
