@@ -19,6 +19,16 @@ LOCALES: tuple[Locale, ...] = ("en", "ru")
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheet_schema"
 TAB_FILES = ("invoices", "deals", "people", "settings", "log")
 
+# Facts about the tabs every backend shares (the workbook and the Google Sheet alike).
+MAIN_TABS = TAB_FILES  # the tabs `init` makes, in their order; queue tabs follow them
+READ_TABS = ("invoices", "deals", "people", "settings")  # what a tick reads (not the Log)
+OPTIONAL_TABS = frozenset({"deals"})  # a book made before the deal watcher has none
+PROTECTED_TABS = frozenset({"invoices", "deals", "log"})  # automation cells locked
+TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}  # the flow that owns each tab's rows
+DATA_ROWS = 1000  # rows `init` prepares (dropdowns, unlocked people's cells); below, writes do
+LIST_KEYS = ("directors", "accountants", "managers")  # the columns of the hidden Lists tab
+LIST_ROWS = 200  # rows of the Lists tab
+
 ColumnType = Literal[
     "id", "text", "person", "email", "date", "money", "percent", "choice", "status", "datetime"
 ]

@@ -44,12 +44,12 @@ from functions.model import (
 from functions.months import previous_month
 from functions.ports import InvoiceFolder, MailSender, SpreadsheetBook, StateStore
 from functions.record import same_entry
-from functions.schema import Locale, Schema
+from functions.schema import TAB_FLOWS, Locale, Schema
 from functions.text.messages import say
 from functions.tick.crm_join import DealSource, crm_early, crm_join
 from functions.tick.diff import sharing_read_values
 from functions.tick.journal import decode_changes, encode_changes
-from functions.tick.planner import ALL_FLOWS, TAB_FLOWS, TickPlan, plan_tick
+from functions.tick.planner import ALL_FLOWS, TickPlan, plan_tick
 
 _log = logging.getLogger("sheetflow")
 LEASE_SECONDS = 300.0

@@ -31,13 +31,12 @@ from functions.model import (
 )
 from functions.months import previous_month
 from functions.record import same_entry
-from functions.schema import Locale, Schema, Tab
+from functions.schema import TAB_FLOWS, Locale, Schema, Tab
 from functions.settings_notes import plan_settings_notes
 from functions.text import formats
 from functions.text.parsing import same_text, text
 from functions.tick.diff import TableDiff, diff_table, row_values
 
-TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}
 ALL_FLOWS = frozenset(TAB_FLOWS.values())
 QUEUE_COLUMNS = (
     "id",

@@ -17,13 +17,12 @@ from typing import Any
 
 from functions.errors import RefusedError
 from functions.model import CellWrite, LogEntry, SheetChanges
-from functions.schema import Schema
+from functions.schema import TAB_FLOWS, Schema
 from functions.text.messages import say
 from functions.tick.journal import decode_changes, encode_changes
 
 LIMIT = 3  # identical refusals before a part is set aside
 KEEP = 20  # set-aside entries kept in meta
-FLOWS = {"invoices": "invoice", "deals": "deal"}
 _INDEX = re.compile(r"requests\[\d+\]")
 
 
@@ -128,7 +127,7 @@ def _logged(
 ) -> LogEntry:
     stamp = now.isoformat(sep=" ", timespec="seconds")
     details = f"set aside: {entry['request']}: {entry['error']}"
-    flow = FLOWS.get(tab, "book")
+    flow = TAB_FLOWS.get(tab, "book")
     shown = locale if locale in ("en", "ru") else "en"
     return LogEntry(
         stamp,

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from functions.adapters.gsheets.api import Grid, Tab, criteria_key
 from functions.adapters.gsheets.cells import (
     JSON,
-    LIST_KEYS,
-    LIST_ROWS,
     NUMBER_FORMAT_FIELDS,
     TAB_LOCK,
     cell,
@@ -49,7 +47,7 @@ from functions.model import (
     Stored,
     stored,
 )
-from functions.schema import Locale, Schema
+from functions.schema import LIST_KEYS, LIST_ROWS, Locale, Schema
 from functions.text.log_times import same_log_row
 from functions.text.messages import say
 from functions.text.parsing import text

@@ -18,9 +18,6 @@ from functions.schema import LOCALES, Locale, Schema
 from functions.schema import Tab as SchemaTab
 from functions.text.parsing import text
 
-READ_TABS = ("invoices", "deals", "people", "settings")
-OPTIONAL_TABS = frozenset({"deals"})
-
 
 @dataclass
 class TabGrid:

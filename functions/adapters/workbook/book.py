@@ -22,8 +22,6 @@ from openpyxl.utils.exceptions import InvalidFileException
 from functions.adapters.files import save_book_file
 from functions.adapters.workbook.fast import Seen, SeenTab, fast_apply
 from functions.adapters.workbook.layout import (
-    DATA_ROWS,
-    PROTECTED_TABS,
     UNLOCKED,
     Book,
     Sheet,
@@ -58,15 +56,22 @@ from functions.model import (
     stored,
 )
 from functions.record import Record, compact
-from functions.schema import LOCALES, Locale, Schema, Tab
+from functions.schema import (
+    DATA_ROWS,
+    LOCALES,
+    OPTIONAL_TABS,
+    PROTECTED_TABS,
+    READ_TABS,
+    Locale,
+    Schema,
+    Tab,
+)
 from functions.text.log_times import same_log_row
 from functions.text.messages import say
 from functions.text.parsing import text
 
 __all__ = ["WorkbookBook", "create_workbook"]
 
-READ_TABS = ("invoices", "deals", "people", "settings")
-OPTIONAL_TABS = frozenset({"deals"})
 _BROKEN = (zipfile.BadZipFile, KeyError, OSError, InvalidFileException, ParseError, ValueError)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
 
-from functions.adapters.workbook.layout import LIST_KEYS, typed_value
+from functions.adapters.workbook.layout import typed_value
 from functions.adapters.workbook.xf import FORMAT, Styles
 from functions.adapters.workbook.xml import DIMENSION, Package, SheetXml, Unsupported, value_xml
 from functions.model import (
@@ -42,15 +42,11 @@ from functions.model import (
     TableRead,
     stored,
 )
-from functions.schema import Locale, Schema, Tab
+from functions.schema import DATA_ROWS, LIST_KEYS, MAIN_TABS, PROTECTED_TABS, Locale, Schema, Tab
 from functions.text.formats import SHEET_DATETIME_FORMAT
 from functions.text.log_times import log_cell
 from functions.text.messages import say
 from functions.text.parsing import text
-
-DATA_ROWS = 1000  # as workbook_layout.DATA_ROWS (rows prepared with unlocked people's cells)
-PROTECTED_TABS = frozenset({"invoices", "deals", "log"})
-MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
 
 
 @dataclass

@@ -31,18 +31,22 @@ from functions.adapters.workbook.style import print_setup, style_report, style_t
 from functions.directory import settings_rows
 from functions.errors import ConfigError
 from functions.model import QueueView, ReportTab, Stored
-from functions.schema import Locale, Schema, Tab
+from functions.schema import (
+    DATA_ROWS,
+    LIST_KEYS,
+    LIST_ROWS,
+    MAIN_TABS,
+    PROTECTED_TABS,
+    Locale,
+    Schema,
+    Tab,
+)
 from functions.text.formats import SHEET_DATE_FORMAT, SHEET_DATETIME_FORMAT, SHEET_MONEY_FORMAT
 from functions.text.log_times import log_cell
 
 Sheet = Any  # openpyxl is untyped: a Worksheet
 Book = Any  # an openpyxl Workbook
 
-DATA_ROWS = 1000  # rows prepared with dropdowns and unlocked cells
-LIST_ROWS = 200
-LIST_KEYS = ("directors", "accountants", "managers")
-MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
-PROTECTED_TABS = frozenset({"invoices", "deals", "log"})
 # Tabs whose sheet is protected in LibreOffice/Excel. Not Invoices and Deals: a protected
 # sheet refuses sorting, deleting and pasting rows in LibreOffice whatever its flags say, so
 # there the tick guards the automation cells and a claimed Accountant instead (restored with
