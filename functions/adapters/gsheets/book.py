@@ -63,7 +63,6 @@ from functions.adapters.gsheets.changes import ChangeBuilder, Seen
 from functions.adapters.gsheets.grid import (
     TabGrid,
     book_locale,
-    column_positions,
     find_tab,
     log_rows,
     quote,
@@ -72,7 +71,7 @@ from functions.adapters.gsheets.grid import (
 from functions.adapters.gsheets.layout import create_google_book
 from functions.errors import BookChangedError, RefusedError
 from functions.model import ALWAYS_READ, BookRead, Cell, SheetChanges
-from functions.schema import OPTIONAL_TABS, READ_TABS, Locale, Schema
+from functions.schema import OPTIONAL_TABS, READ_TABS, Locale, Schema, column_positions
 from functions.text.messages import say
 
 __all__ = ["GoogleApiError", "GoogleSheetBook", "create_google_book"]

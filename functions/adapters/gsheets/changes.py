@@ -12,7 +12,7 @@ of the hidden Lists tab; report tabs are deleted and added again at the same pos
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -33,11 +33,12 @@ from functions.adapters.gsheets.cells import (
     same_range,
     typed_cell,
 )
-from functions.adapters.gsheets.grid import TabGrid, column_positions, find_tab
+from functions.adapters.gsheets.grid import TabGrid, find_tab
 from functions.adapters.gsheets.protections import Protection, Protections
 from functions.adapters.gsheets.report import report_requests
 from functions.errors import SchemaError
 from functions.model import (
+    Cell,
     CellLock,
     CellWrite,
     LogEntry,
@@ -45,12 +46,11 @@ from functions.model import (
     ReportTab,
     RowAppend,
     Stored,
-    stored,
 )
-from functions.schema import LIST_KEYS, LIST_ROWS, Locale, Schema
+from functions.schema import LIST_KEYS, LIST_ROWS, Locale, Schema, column_positions, unique_title
 from functions.text.log_times import same_log_row
-from functions.text.messages import say
 from functions.text.parsing import text
+from functions.write_decision import decide_write, in_write_order
 
 
 @dataclass
@@ -96,7 +96,7 @@ class ChangeBuilder:
         with self._from(("appends", 0)):
             self.append_rows(appends)  # first: a write in the same plan may name the new ID
         skipped = []
-        for index, write in self._ids_first(writes):
+        for index, write in in_write_order(writes, self.schema):
             with self._from(("writes", index)):
                 if message := self.write(write):
                     skipped.append(message)
@@ -130,31 +130,13 @@ class ChangeBuilder:
         return found
 
     # -- cells -------------------------------------------------------------------------------
-    def _ids_first(self, writes: Iterable[CellWrite]) -> list[tuple[int, CellWrite]]:
-        """The writes with their positions in the plan, those that assign an ID first."""
-
-        def assigns_id(write: CellWrite) -> bool:
-            return write.record is None and write.column == self.schema.tab(write.tab).id_column
-
-        return sorted(enumerate(writes), key=lambda pair: not assigns_id(pair[1]))
-
     def write(self, write: CellWrite) -> str | None:
-        """Compare-and-set one cell; a sentence when a person's newer value was kept."""
+        """An updateCells if `decide_write` lets the write be put; else the sentence why not."""
         tab = self.grid(write.tab)
-        header = tab.spec.column(write.column).header[self.seen.locale]
-        label = (
-            f"{write.record or say(self.seen.locale, 'write_row_label', row=write.row)} {header}"
-        )
-        row = write.row if write.record is None else tab.row_of(write.record, write.row)
-        if row is None:
-            return say(self.seen.locale, "write_row_gone", label=label)
-        if write.column not in tab.columns:
-            self.requests += tab.add_column(write.column, self.seen.locale)
-        current = stored(tab.value(row, write.column))
-        if current == stored(write.value):
-            return None
-        if current != write.expected:
-            return say(self.seen.locale, "write_kept_persons_value", label=label)
+        decision = decide_write(write, _Opening(tab, self), self.schema, self.seen.locale)
+        row = decision.row
+        if not decision.put or row is None:
+            return decision.note
         tab.put(row, write.column, write.value)
         data, fields = typed_cell(write.value, tab.spec.column(write.column).type, self.seen.locale)
         self.requests.append(
@@ -403,9 +385,10 @@ class ChangeBuilder:
         id_header = invoices.spec.column("id").header[self.seen.locale]
         id_col = invoices.columns["id"]
         mine = {v.title: v for v in invoices.tab.filter_views if v.title.startswith(prefix)}
-        used: set[str] = set()
+        used: list[str] = []
         for view in views:
-            title = _unique(view.title, used)
+            title = unique_title(view.title, used, limit=None)
+            used.append(title)
             index = view.headers.index(id_header) if id_header in view.headers else 0
             ids = sorted({text(row[index]) for row in view.rows if text(row[index])})
             spec = self._filter_view(invoices, title, id_col, ids)
@@ -467,13 +450,20 @@ class ChangeBuilder:
             )
 
 
-def _unique(title: str, used: set[str]) -> str:
-    candidate, number = title, 1
-    while candidate.casefold() in used:
-        number += 1
-        candidate = f"{title} ({number})"
-    used.add(candidate.casefold())
-    return candidate
+class _Opening:
+    """A tab as the write decision sees it: asked for a column the sheet lacks (an optional
+    one, the Settings Note), it adds the column in the same batch."""
+
+    def __init__(self, tab: TabGrid, builder: ChangeBuilder) -> None:
+        self.tab, self.builder = tab, builder
+
+    def row_of(self, record: str, hint: int | None) -> int | None:
+        return self.tab.row_of(record, hint)
+
+    def current(self, row: int, column: str) -> Cell:
+        if column not in self.tab.columns:
+            self.builder.requests += self.tab.add_column(column, self.builder.seen.locale)
+        return self.tab.value(row, column)
 
 
 def _whole_tab(grid_range: JSON, tab: TabGrid) -> bool:

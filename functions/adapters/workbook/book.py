@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -57,18 +57,17 @@ from functions.model import (
 )
 from functions.record import Record, compact
 from functions.schema import (
-    DATA_ROWS,
     LOCALES,
     OPTIONAL_TABS,
-    PROTECTED_TABS,
     READ_TABS,
     Locale,
     Schema,
     Tab,
+    column_positions,
 )
 from functions.text.log_times import same_log_row
 from functions.text.messages import say
-from functions.text.parsing import text
+from functions.write_decision import RowsById, decide_write, in_write_order, unlocks_people_cells
 
 __all__ = ["WorkbookBook", "create_workbook"]
 
@@ -180,7 +179,7 @@ class WorkbookBook:
         wb = load(data, read_only=True, data_only=False)
         try:
             ws = wb[table.title]
-            column = _column_positions(
+            column = column_positions(
                 _header(ws), self.schema.tab(table.tab), self._locale(wb.sheetnames), ws.title
             )[key]
             formulas = {
@@ -284,7 +283,8 @@ class _Writer:
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
         for append in changes.appends:  # first: a write in the same plan may name the new ID
             self.append(append)
-        skipped = [m for w in _ids_first(changes.writes, self.book.schema) if (m := self.write(w))]
+        ordered = in_write_order(changes.writes, self.book.schema)
+        skipped = [note for _index, write in ordered if (note := self.write(write))]
         for lock in changes.locks:
             self.lock(lock)
         if changes.log:
@@ -298,24 +298,17 @@ class _Writer:
         return self.tabs[key]
 
     def write(self, write: CellWrite) -> str | None:
-        """Compare-and-set one cell; a sentence when a person's newer value was kept."""
+        """Put one cell if `decide_write` lets it; else the sentence saying why not."""
         tab = self.cursor(write.tab)
-        header = tab.tab.column(write.column).header[self.locale]
-        label = f"{write.record or say(self.locale, 'write_row_label', row=write.row)} {header}"
-        row = write.row if write.record is None else tab.row_of(write.record, write.row)
-        if row is None:
-            return say(self.locale, "write_row_gone", label=label)
-        cell = tab.cell(row, write.column)
-        current = stored(_cell(cell.value))
-        if current == stored(write.value):
-            return None
-        if current != write.expected:
-            return say(self.locale, "write_kept_persons_value", label=label)
+        decision = decide_write(write, tab, self.book.schema, self.locale)
+        if not decision.put or decision.row is None:
+            return decision.note
+        cell = tab.cell(decision.row, write.column)
         put_typed(tab.writable(cell), write.value, tab.tab.column(write.column).type, self.locale)
         if write.column == tab.tab.id_column:
             tab.forget_ids()
-        if row > DATA_ROWS:
-            tab.unlock_people_cells(row)
+        if unlocks_people_cells(tab.tab.key, decision.row):
+            tab.unlock_people_cells(decision.row)
         return None
 
     def append(self, append: RowAppend) -> None:
@@ -332,7 +325,7 @@ class _Writer:
             if key in tab.columns and stored(value) is not None:
                 put(tab.writable(tab.cell(row, key)), value)
         tab.forget_ids()
-        if row > DATA_ROWS:
+        if unlocks_people_cells(tab.tab.key, row):
             tab.unlock_people_cells(row)
 
     def lock(self, lock: CellLock) -> None:
@@ -350,7 +343,7 @@ class _Writer:
             ws = self.wb.create_sheet(tab.title[self.locale])
             prepare_tab(ws, tab, self.locale, protected=True)
         try:
-            positions = _column_positions(_header(ws), tab, self.locale, ws.title)
+            positions = column_positions(_header(ws), tab, self.locale, ws.title)
         except SchemaError:  # the Log is append-only history: fall back to the schema's order
             positions = {column.key: index for index, column in enumerate(tab.columns)}
         columns = [positions[column.key] + 1 for column in tab.columns]
@@ -375,9 +368,9 @@ class _TabCursor:
 
     def __init__(self, ws: Sheet, tab: Tab, locale: Locale) -> None:
         self.ws, self.tab, self.locale = ws, tab, locale
-        positions = _column_positions(_header(ws), tab, locale, ws.title)
+        positions = column_positions(_header(ws), tab, locale, ws.title)
         self.columns = {key: index + 1 for key, index in positions.items()}
-        self._rows_by_id: dict[str, int] | None = None
+        self._rows = RowsById(self._id_at, self._ids)
 
     def cell(self, row: int, key: str) -> Any:
         if key not in self.columns:  # an optional column a book made before lacks: add it
@@ -397,50 +390,36 @@ class _TabCursor:
                 self.ws.unmerge_cells(merged.coord)
         return self.ws.cell(row=cell.row, column=cell.column)
 
+    def current(self, row: int, key: str) -> Cell:
+        return _cell(self.cell(row, key).value)
+
     def row_of(self, record: str, hint: int | None) -> int | None:
-        """The row holding this ID: the planned row if it still does, else the first one."""
-        if self.tab.id_column is None:
-            return None
-        if (
-            hint is not None
-            and hint > 1  # an appended row's writes carry no row (0)
-            and text(_cell(self.cell(hint, self.tab.id_column).value)) == record
-        ):
-            return hint
-        if self._rows_by_id is None:
-            column = self.columns[self.tab.id_column]
-            self._rows_by_id = {}
-            for (row, col), cell in sorted(existing_cells(self.ws), key=lambda item: item[0]):
-                if col == column and row > 1 and (found := text(_cell(cell.value))):
-                    self._rows_by_id.setdefault(found, row)
-        return self._rows_by_id.get(record)
+        return None if self.tab.id_column is None else self._rows.row_of(record, hint)
+
+    def _id_at(self, row: int) -> Cell:
+        return _cell(self.cell(row, self.tab.id_column or "").value)
+
+    def _ids(self) -> Iterator[tuple[int, Cell]]:
+        column = self.columns[self.tab.id_column or ""]
+        for (row, col), cell in sorted(existing_cells(self.ws), key=lambda item: item[0]):
+            if col == column:
+                yield row, _cell(cell.value)
 
     def forget_ids(self) -> None:
-        self._rows_by_id = None
+        self._rows.forget()
 
     def unlock_people_cells(self, row: int) -> None:
         """Rows below the prepared ones: unlock people's cells nobody has styled yet."""
-        if self.tab.key not in PROTECTED_TABS:
-            return
         for key, col in self.columns.items():
             cell = self.ws.cell(row=row, column=col)
             if self.tab.column(key).owner == "people" and not cell.has_style:
                 cell.protection = UNLOCKED
 
 
-def _ids_first(writes: Iterable[CellWrite], schema: Schema) -> list[CellWrite]:
-    """ID assignments go first so the writes for a new ID find their row."""
-
-    def assigns_id(write: CellWrite) -> bool:
-        return write.record is None and write.column == schema.tab(write.tab).id_column
-
-    return sorted(writes, key=lambda write: not assigns_id(write))
-
-
 def _read_table(ws: Sheet, tab: Tab, locale: Locale) -> tuple[TableRead, dict[str, int]]:
     ws.reset_dimensions()  # trust the rows themselves, not a possibly stale dimension record
     rows = values_by_row(ws)
-    positions = _column_positions(next(rows, ()), tab, locale, ws.title)
+    positions = column_positions(next(rows, ()), tab, locale, ws.title)
     found = []
     keys = tuple(positions)
     for number, values in enumerate(rows, start=2):
@@ -457,28 +436,6 @@ def _read_table(ws: Sheet, tab: Tab, locale: Locale) -> tuple[TableRead, dict[st
 
 def _header(ws: Sheet) -> tuple[object, ...]:
     return next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-
-
-def _column_positions(
-    header: Sequence[object], tab: Tab, locale: Locale, title: str
-) -> dict[str, int]:
-    """Column key → 0-based position, found by header text (case and spaces ignored)."""
-    seen: dict[str, int] = {}
-    for index, value in enumerate(header):
-        if value is not None:
-            seen.setdefault(str(value).strip().casefold(), index)
-    positions = {}
-    for column in tab.columns:
-        name = column.header[locale]
-        found = seen.get(name.strip().casefold())
-        if found is None and column.optional:
-            continue
-        if found is None:
-            raise SchemaError(
-                f'tab "{title}" has no column "{name}" (was it renamed?)', tab=title, column=name
-            )
-        positions[column.key] = found
-    return positions
 
 
 def _find_sheet(wb: Book, tab: Tab, locale: Locale, *, required: bool) -> Sheet | None:

@@ -40,6 +40,7 @@ from functions.schema import (
     Locale,
     Schema,
     Tab,
+    unique_title,
 )
 from functions.text.formats import SHEET_DATE_FORMAT, SHEET_DATETIME_FORMAT, SHEET_MONEY_FORMAT
 from functions.text.log_times import log_cell
@@ -258,7 +259,7 @@ def write_queues(wb: Book, schema: Schema, locale: Locale, views: Sequence[Queue
     widths = {c.header[locale]: c.width for c in schema.tab("invoices").columns}
     types = {c.header[locale]: c.type for c in schema.tab("invoices").columns}
     for offset, view in enumerate(views):
-        ws = wb.create_sheet(_unique_title(view.title, wb.sheetnames), position + offset)
+        ws = wb.create_sheet(unique_title(view.title, wb.sheetnames), position + offset)
         for col, header in enumerate(view.headers, start=1):
             ws.cell(row=1, column=col, value=header).font = _BOLD
             ws.column_dimensions[get_column_letter(col)].width = widths.get(header, 14)
@@ -307,17 +308,6 @@ def write_report(wb: Book, report: ReportTab) -> None:
         chart.width, chart.height = 18, 9
         ws.add_chart(chart, f"A{len(report.rows) + 4}")
     ws.protection = SheetProtection(sheet=True, autoFilter=False, formatColumns=False)
-
-
-def _unique_title(title: str, taken: Iterable[str]) -> str:
-    """Long names cut to 31 characters may clash: number the later ones, as a person would."""
-    used = {t.casefold() for t in taken}
-    candidate, number = title, 1
-    while candidate.casefold() in used:
-        number += 1
-        suffix = f" ({number})"
-        candidate = title[: 31 - len(suffix)] + suffix
-    return candidate
 
 
 def put(cell: Any, value: Stored) -> None:
