@@ -399,9 +399,18 @@ def test_the_adapter_parses_every_recorded_value_range() -> None:
         assert gsheets_api.parse_value_ranges(body) == [answer.get("values", [])]
 
 
-def test_the_adapter_reads_recorded_batch_update_replies() -> None:
+def new_protection_ids(answer: dict[str, Any]) -> list[int]:
+    """The ids of the protected ranges a batchUpdate reply says it added."""
+    return [
+        int(reply["addProtectedRange"]["protectedRange"]["protectedRangeId"])
+        for reply in answer.get("replies", [])
+        if "addProtectedRange" in reply
+    ]
+
+
+def test_the_recorded_batch_update_replies_name_the_protections_they_added() -> None:
     replies = recorded_answers("spreadsheets.batchUpdate")
-    ids = [i for answer in replies for i in gsheets_api.new_protection_ids(answer)]
+    ids = [i for answer in replies for i in new_protection_ids(answer)]
     assert ids
     assert all(isinstance(i, int) for i in ids)
 

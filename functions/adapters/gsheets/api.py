@@ -285,14 +285,6 @@ def parse_version(answer: JSON) -> str:
     return str(answer.get("version") or answer.get("modifiedTime") or "")
 
 
-def new_protection_ids(answer: JSON) -> list[int]:
-    return [
-        int(reply["addProtectedRange"]["protectedRange"]["protectedRangeId"])
-        for reply in answer.get("replies", [])
-        if "addProtectedRange" in reply
-    ]
-
-
 def error_message(code: int, answer: object) -> str:
     """Google's own explanation of an error answer, with the status code."""
     message = ""
