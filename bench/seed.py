@@ -264,5 +264,5 @@ def type_into_workbook(path: Path, edits: dict[str, dict[int, dict[str, Any]]]) 
         for index, values in by_index.items():
             for key, value in values.items():
                 sheet.edit(index + 1, columns[key]).value = value
-        package.patched[part] = sheet.render(None)
+        package.patched[part] = sheet.render()
     path.write_bytes(package.save())

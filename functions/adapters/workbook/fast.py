@@ -182,7 +182,7 @@ class _Patch:
 
     def _render(self, part: str) -> bytes:
         sheet = self.sheets.pop(part)  # its XML is freed once rendered
-        return sheet.render(self._styles)
+        return sheet.render()
 
     # -- as workbook._Writer ----------------------------------------------------------------
     def write(self, write: CellWrite) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
 from posixpath import join, normpath
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from xml.etree import ElementTree
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -26,9 +26,6 @@ from openpyxl.utils.datetime import to_excel
 
 from functions.adapters.workbook.read import inline_text
 from functions.model import Stored
-
-if TYPE_CHECKING:
-    from functions.adapters.workbook.xf import Styles
 
 MAX_TEXT = 32767
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -44,6 +41,13 @@ DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?
 
 class Unsupported(Exception):
     """Something the fast path does not handle: the openpyxl path takes over."""
+
+
+class StyleVariants(Protocol):
+    """The book's cell styles (`xf.Styles`), as a sheet needs them to restyle its cells."""
+
+    def variant(self, index: int, op: str) -> int:
+        """The style `index` with one more op applied (added to styles.xml if new)."""
 
 
 # --- the workbook package ------------------------------------------------------------------
@@ -285,7 +289,7 @@ class SheetXml:
             found = cells[col] = CellEdit()
         return found
 
-    def render(self, styles: Styles | None) -> bytes:
+    def render(self) -> bytes:
         if not self.edits:
             return self.xml
         rows = self.rows()
@@ -296,11 +300,11 @@ class SheetXml:
         for row in sorted(self.edits):
             if row in rows:
                 start, _open_end, end, _closed = rows[row]
-                replaced.append((start, end, self._row_xml(row, styles)))
+                replaced.append((start, end, self._row_xml(row)))
             else:
                 index = bisect.bisect_right(ordered, row)
                 at = rows[ordered[index]][0] if index < len(ordered) else self.data_span[1]
-                inserts.append((at, self._row_xml(row, styles)))
+                inserts.append((at, self._row_xml(row)))
         changes = sorted(
             [(s, e, xml) for s, e, xml in replaced] + [(at, at, xml) for at, xml in inserts],
             key=lambda item: (item[0], item[1]),
@@ -321,7 +325,7 @@ class SheetXml:
         widest = max(max(cells) for cells in self.edits.values())
         return b"".join([_grow_dimension(head, max(self.edits), widest), *pieces, tail])
 
-    def resolve_styles(self, styles: Styles) -> None:
+    def resolve_styles(self, styles: StyleVariants) -> None:
         """Work out each restyled cell's xf now, so styles.xml is final before any rendering."""
         for row, edits in self.edits.items():
             for col, edit in edits.items():
@@ -332,7 +336,7 @@ class SheetXml:
                         style = styles.variant(style, op)
                     edit.style = style
 
-    def _row_xml(self, row: int, styles: Styles | None) -> bytes:
+    def _row_xml(self, row: int) -> bytes:
         rows = self.rows()
         cells = self._cells.pop(row, None) or self._parse_cells(row)
         out: dict[int, bytes] = {col: element for col, (_a, _i, element) in cells.items()}
