@@ -52,13 +52,9 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from functions.adapters.gsheets.api import (
-    ApiFailure,
-    GoogleApiError,
-    SheetsApi,
-    Tab,
-    argument_separator,
-)
+from functions.adapters.google_calls import ApiFailure, GoogleApiError
+from functions.adapters.gsheets.answers import Tab
+from functions.adapters.gsheets.api import SheetsApi, argument_separator
 from functions.adapters.gsheets.changes import ChangeBuilder, Seen
 from functions.adapters.gsheets.grid import (
     TabGrid,

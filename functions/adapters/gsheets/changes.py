@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from functions.adapters.gsheets.api import Grid, Tab, criteria_key
+from functions.adapters.gsheets.answers import Grid, Tab, criteria_key
 from functions.adapters.gsheets.cells import (
     JSON,
     NUMBER_FORMAT_FIELDS,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from functions.adapters.gsheets.api import Grid, Tab
+from functions.adapters.gsheets.answers import Grid, Tab
 from functions.adapters.gsheets.cells import HEADER_FIELDS, JSON, header_cell
 from functions.errors import NotAWorkbookError, SchemaError
 from functions.model import Cell, SheetRow, Stored, TableRead

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from functions.adapters.gsheets.api import SheetsApi, Tab
+from functions.adapters.gsheets.answers import Tab
+from functions.adapters.gsheets.api import SheetsApi
 from functions.adapters.gsheets.cells import (
     COLUMN_LOCK,
     HEADER_FIELDS,
@@ -30,7 +31,7 @@ from functions.adapters.gsheets.cells import (
     status_rule,
 )
 from functions.adapters.gsheets.grid import quote
-from functions.adapters.workbook.style import STATUS_FILLS
+from functions.adapters.look import STATUS_FILLS
 from functions.directory import settings_rows
 from functions.errors import ConfigError
 from functions.schema import (
