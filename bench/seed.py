@@ -32,8 +32,9 @@ from functions.adapters.sqlite.state import SqliteState
 from functions.adapters.workbook.book import create_workbook
 from functions.adapters.workbook.fast import _queue_xml
 from functions.adapters.workbook.layout import write_queues
+from functions.adapters.workbook.package import Package
 from functions.adapters.workbook.xf import Styles
-from functions.adapters.workbook.xml import DIMENSION, Package, SheetXml, value_xml
+from functions.adapters.workbook.xml import DIMENSION, SheetXml, value_xml
 from functions.model import QueueView
 from functions.schema import Schema, load_schema
 from functions.text.log_times import to_serial

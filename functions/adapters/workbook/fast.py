@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from openpyxl.utils import get_column_letter
 
 from functions.adapters.workbook.layout import typed_value
+from functions.adapters.workbook.package import Package, Unsupported
 from functions.adapters.workbook.xf import FORMAT, Styles
-from functions.adapters.workbook.xml import DIMENSION, Package, SheetXml, Unsupported, value_xml
+from functions.adapters.workbook.xml import DIMENSION, SheetXml, value_xml
 from functions.errors import SchemaError
 from functions.model import (
     Cell,
