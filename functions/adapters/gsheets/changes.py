@@ -25,16 +25,13 @@ from functions.adapters.gsheets.cells import (
     column_letter,
     free_sheet_id,
     grid,
-    lock_description,
-    lock_editors,
     log_time_cell,
     protection,
     rows,
-    same_range,
     typed_cell,
 )
 from functions.adapters.gsheets.grid import TabGrid, find_tab
-from functions.adapters.gsheets.protections import Protection, Protections
+from functions.adapters.gsheets.locks import lock_requests
 from functions.adapters.gsheets.report import report_requests
 from functions.errors import SchemaError
 from functions.model import (
@@ -81,7 +78,6 @@ class ChangeBuilder:
         self.requests: list[JSON] = []
         self.retired: set[int] = set()  # ids of tabs this batch deletes
         self.origins: list[tuple[str, int]] = []  # per request: the part of the changes
-        self._lock_index: dict[tuple[str, str, str], int] = {}
 
     def build(
         self,
@@ -193,103 +189,10 @@ class ChangeBuilder:
 
     # -- locks -------------------------------------------------------------------------------
     def locks(self, locks: Sequence[CellLock]) -> None:
-        """Reconcile lock protections with the changes and with where records are now.
-
-        A big sheet holds a lock per locked cell (180,000 at 100,000 invoices): they are
-        indexed by column, then by record (the strings the protections already hold), and
-        only the ones a key names are made into `Protection`s.
-        """
-        wanted: dict[tuple[str, str, str], CellLock] = {}
-        by_column: dict[tuple[str, str], set[str]] = {}
-        for index, lock in enumerate(locks):
-            wanted[(lock.tab, lock.record, lock.column)] = lock
-            self._lock_index[(lock.tab, lock.record, lock.column)] = index
-            by_column.setdefault((lock.tab, lock.column), set()).add(lock.record)
-        # (tab, column) → record → where: which tab's protections (high bits) and the position
-        # there, one int; the rare repeats of a lock apart
-        existing: dict[tuple[str, str], dict[str, int]] = {}
-        repeated: dict[tuple[str, str, str], list[int]] = {}
-        for at, tab in enumerate(self.tabs):
-            for position, key_tab, record, column in self._lock_protections(tab):
-                if key_tab not in self.seen.grids:
-                    continue
-                records = existing.setdefault((key_tab, column), {})
-                where = at << 32 | position
-                if record in records:
-                    repeated.setdefault((key_tab, record, column), []).append(where)
-                else:
-                    records[record] = where
-        for tab_column in sorted(set(by_column) | set(existing)):
-            records = existing.get(tab_column, {})
-            for record in sorted(by_column.get(tab_column, set()) | set(records)):
-                key = (tab_column[0], record, tab_column[1])
-                places = [records[record]] if record in records else []
-                found = [
-                    self.tabs[where >> 32].protections[where & 0xFFFFFFFF]
-                    for where in places + repeated.get(key, [])
-                ]
-                index = self._lock_index.get(key, -1)  # -1: tidying a lock no change names
-                with self._from(("locks", index)):
-                    self._lock(key, wanted.get(key), found)
-
-    @staticmethod
-    def _lock_protections(tab: Tab) -> Iterator[tuple[int, str, str, str]]:
-        """(position, tab, record, column) of each lock protection of this tab."""
-        found = tab.protections  # a Protections when parsed; a tab added here has none
-        yield from (found if isinstance(found, Protections) else Protections(found)).locks()
-
-    def _lock(
-        self, key: tuple[str, str, str], lock: CellLock | None, found: list[Protection]
-    ) -> None:
-        tab = self.seen.grids.get(key[0])
-        row = tab.row_of(key[1], None) if tab is not None else None
-        if tab is None or row is None or (lock is not None and not lock.locked):
-            for old in found:  # unlocked, or the record's row is gone
-                self.requests.append({"deleteProtectedRange": {"protectedRangeId": old.id}})
-            return
-        col = tab.columns[key[2]]
-        target = grid(tab.tab.sheet_id, row - 1, row, col, col + 1)
-        editors = [self.robot, *(lock.editors if lock else ())]
-        for extra in found[1:]:
-            self.requests.append({"deleteProtectedRange": {"protectedRangeId": extra.id}})
-        if not found:
-            description = lock_description(*key, lock.editors if lock else ())
-            self.requests.append(protection(target, description, *editors))
-            return
-        current = found[0]
-        # Exactly the people it was made for: a decision protected for its signer narrows to
-        # sheetflow alone once the invoice is claimed (the description records who they are).
-        granted = lock_editors(current.description)
-        if lock is not None and tuple(lock.editors) != granted:
-            self.requests.append(
-                {
-                    "updateProtectedRange": {
-                        "protectedRange": {
-                            "protectedRangeId": current.id,
-                            "range": target,
-                            "description": lock_description(*key, lock.editors),
-                            "editors": {"users": editors, "domainUsersCanEdit": False},
-                        },
-                        "fields": "range,description,editors",
-                    }
-                }
-            )
-        elif not same_range(current.range, target):
-            self.requests.append(
-                {
-                    "updateProtectedRange": {
-                        "protectedRange": {
-                            "protectedRangeId": current.id,
-                            "range": target,
-                            "editors": {
-                                "users": sorted({*current.editors, *editors}),
-                                "domainUsersCanEdit": False,
-                            },
-                        },
-                        "fields": "range,editors",
-                    }
-                }
-            )
+        """Reconcile lock protections (locks.py), each request traced to its lock."""
+        for index, requests in lock_requests(locks, self.tabs, self.seen.grids, self.robot):
+            with self._from(("locks", index)):
+                self.requests += requests
 
     # -- the Log -----------------------------------------------------------------------------
     def append_log(self, entries: Sequence[LogEntry]) -> None:
