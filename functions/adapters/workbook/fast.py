@@ -7,15 +7,16 @@ read (same SHA-256), `fast_apply` edits those cells in the sheets' XML and copie
 else byte for byte: people's formulas (with their cached values), styles, validations,
 protections and whatever openpyxl does not understand all stay exactly as they were.
 
-It makes the same decisions as the openpyxl path (`workbook._Writer`), from the values the
-read saw: new rows first (RowAppend, below the last filled row), compare-and-set, rows found
-by ID (the planned row first), ID assignments first, values typed as `put_typed` types them
-(date cells, money formats), people's cells unlocked on rows below the prepared ones, locks
-with a style of their own, Log rows below the last filled row, queue tabs and the hidden
-Lists tab rewritten. Anything it does not handle — a journal replay (no fingerprint), report
-tabs, queue tabs to add, remove, move or give other columns, a formula in a cell to write,
-merged cells, a book counting dates from 1904, an unusual XML layout — makes it return None,
-and the caller uses the openpyxl path. bench/check_workbook_fast.py compares both paths.
+It makes the same decisions as the openpyxl path (`writer.Writer`), from the values the
+read saw: new rows first (RowAppend, below the last filled row), each write as
+`write_decision` decides it (the record's row now, compare-and-set), values typed as
+`put_typed` types them (date cells, money formats), people's cells unlocked on rows below
+the prepared ones, locks with a style of their own, Log rows below the last filled row, queue
+tabs and the hidden Lists tab rewritten. Anything it does not handle — a journal replay (no
+fingerprint), report tabs, queue tabs to add, remove, move or give other columns, a formula
+in a cell to write, merged cells, a book counting dates from 1904, an unusual XML layout —
+makes it return None, and the caller uses the openpyxl path. bench/check_workbook_fast.py
+compares both paths.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
 
-from functions.adapters.workbook.layout import typed_value
+from functions.adapters.workbook.cells import typed_value
 from functions.adapters.workbook.package import Package, Unsupported
 from functions.adapters.workbook.xf import FORMAT, Styles
 from functions.adapters.workbook.xml import DIMENSION, SheetXml, value_xml
@@ -185,7 +186,7 @@ class _Patch:
         sheet = self.sheets.pop(part)  # its XML is freed once rendered
         return sheet.render()
 
-    # -- as workbook._Writer ----------------------------------------------------------------
+    # -- as writer.Writer ---------------------------------------------------------------------
     def write(self, write: CellWrite) -> str | None:
         grid = self.grid(write.tab)
         decision = decide_write(write, grid, self.schema, self.locale)
