@@ -336,6 +336,28 @@ def test_compare_and_set_keeps_a_persons_newer_value_and_says_so(harness: Harnes
     assert (cells["decision"], cells["status"]) == ("Rework", "Rework")
 
 
+@pytest.mark.parametrize("make", ["workbook", "workbook_fast"], indirect=True)
+def test_the_fast_writer_patches_plain_writes_and_the_other_never_does(
+    make: Callable[[], Harness], request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two workbook writers under test really are two: the suite would else prove one."""
+    made = make()
+    made.put("invoices", 2, {"id": "INV-000001"})
+    patched: list[bool] = []
+    fast = vars(workbook_book)["fast_apply"]  # openpyxl-only: the harness made it refuse
+
+    def watched(*args: Any) -> Any:
+        result = fast(*args)
+        patched.append(result is not None)
+        return result
+
+    monkeypatch.setattr(workbook_book, "fast_apply", watched)
+    write = CellWrite("invoices", "INV-000001", 2, "status", "New", None)
+    assert made.book.apply(changes(writes=[write]), made.book.read().fingerprint) == []
+    assert made.cells("invoices", 2)["status"] == "New"
+    assert patched == [request.node.callspec.params["make"] == "workbook_fast"]
+
+
 @backends
 def test_an_edit_after_the_read_makes_apply_write_nothing(harness: Harness) -> None:
     harness.book.read()  # an earlier tick: the Google book knows its tabs already

@@ -28,7 +28,7 @@ class TabGrid:
     spec: SchemaTab
     columns: dict[str, int]  # column key → 0-based position
     rows: Grid
-    _ids: RowsById = field(init=False, repr=False)
+    _ids: RowsById = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._ids = RowsById(lambda row: self.value(row, self.spec.id_column or ""), self._id_cells)
