@@ -32,8 +32,9 @@ from functions.adapters.sqlite.state import SqliteState
 from functions.adapters.workbook.book import create_workbook
 from functions.adapters.workbook.fast import _queue_xml
 from functions.adapters.workbook.layout import write_queues
+from functions.adapters.workbook.package import Package
 from functions.adapters.workbook.xf import Styles
-from functions.adapters.workbook.xml import DIMENSION, Package, SheetXml, value_xml
+from functions.adapters.workbook.xml import DIMENSION, SheetXml, value_xml
 from functions.model import QueueView
 from functions.schema import Schema, load_schema
 from functions.text.log_times import to_serial
@@ -264,5 +265,5 @@ def type_into_workbook(path: Path, edits: dict[str, dict[int, dict[str, Any]]]) 
         for index, values in by_index.items():
             for key, value in values.items():
                 sheet.edit(index + 1, columns[key]).value = value
-        package.patched[part] = sheet.render(None)
+        package.patched[part] = sheet.render()
     path.write_bytes(package.save())

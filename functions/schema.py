@@ -7,6 +7,7 @@ statuses only by their stable keys (`signer`, `awaiting_decision`).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -14,10 +15,22 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from functions.errors import SchemaError
+
 Locale = Literal["en", "ru"]
 LOCALES: tuple[Locale, ...] = ("en", "ru")
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheet_schema"
 TAB_FILES = ("invoices", "deals", "people", "settings", "log")
+
+# Facts about the tabs every backend shares (the workbook and the Google Sheet alike).
+MAIN_TABS = TAB_FILES  # the tabs `init` makes, in their order; queue tabs follow them
+READ_TABS = ("invoices", "deals", "people", "settings")  # what a tick reads (not the Log)
+OPTIONAL_TABS = frozenset({"deals"})  # a book made before the deal watcher has none
+PROTECTED_TABS = frozenset({"invoices", "deals", "log"})  # automation cells locked
+TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}  # the flow that owns each tab's rows
+DATA_ROWS = 1000  # rows `init` prepares (dropdowns, unlocked people's cells); below, writes do
+LIST_KEYS = ("directors", "accountants", "managers")  # the columns of the hidden Lists tab
+LIST_ROWS = 200  # rows of the Lists tab
 
 ColumnType = Literal[
     "id", "text", "person", "email", "date", "money", "percent", "choice", "status", "datetime"
@@ -144,6 +157,41 @@ class Schema(_Strict):
         kept = (" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in name)
         clean = " ".join("".join(ch for ch in kept if ch not in "[]:*?/\\").split())
         return self.labels.queue_title[locale].format(name=clean)[:31].rstrip("'")
+
+
+def column_positions(
+    header: Sequence[object], tab: Tab, locale: Locale, title: str
+) -> dict[str, int]:
+    """Column key → 0-based position, found by header text (case and spaces ignored), so
+    people may reorder columns and add their own; a missing one is a SchemaError naming it."""
+    seen: dict[str, int] = {}
+    for index, value in enumerate(header):
+        if value is not None:
+            seen.setdefault(str(value).strip().casefold(), index)
+    positions = {}
+    for column in tab.columns:
+        name = column.header[locale]
+        found = seen.get(name.strip().casefold())
+        if found is None and column.optional:
+            continue
+        if found is None:
+            raise SchemaError(
+                f'tab "{title}" has no column "{name}" (was it renamed?)', tab=title, column=name
+            )
+        positions[column.key] = found
+    return positions
+
+
+def unique_title(title: str, taken: Iterable[str], limit: int | None = 31) -> str:
+    """Long names cut to 31 characters may clash: number the later ones, as a person would
+    (an .xlsx tab title holds at most 31 characters; `limit=None` for a filter view's)."""
+    used = {t.casefold() for t in taken}
+    candidate, number = title, 1
+    while candidate.casefold() in used:
+        number += 1
+        suffix = f" ({number})"
+        candidate = (title if limit is None else title[: limit - len(suffix)]) + suffix
+    return candidate
 
 
 @cache

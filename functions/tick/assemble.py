@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from functions.meta import BOOK_ID, LAST_REPORT, LOCALE
 from functions.model import PlannedEntry, Snapshot, TickPlan
 from functions.record import same_entry
-from functions.schema import Schema
+from functions.schema import TAB_FLOWS, Schema
 from functions.tick.crm_join import join_crm
 from functions.tick.inputs import TickInputs
 from functions.tick.monthly import report_logged, report_tab
-from functions.tick.planner import TAB_FLOWS, plan_tick
+from functions.tick.planner import plan_tick
 
 
 def plan_whole_tick(inputs: TickInputs, schema: Schema) -> TickPlan:

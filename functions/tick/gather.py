@@ -17,13 +17,13 @@ from functions.invoice_folder import folder_meta, folder_news
 from functions.meta import FOLDER
 from functions.model import BookRead, FolderScan
 from functions.ports import DealSource, InvoiceFolder, SpreadsheetBook, StateStore
-from functions.schema import Schema
+from functions.schema import TAB_FLOWS, Schema
 from functions.tick.crm_join import crm_early, crm_late
 from functions.tick.diff import sharing_read_values
 from functions.tick.freshness import Freshness, read_digest
 from functions.tick.inputs import ReportDue, TickInputs
 from functions.tick.monthly import REPORT_FLOW, REPORT_TABS, report_due
-from functions.tick.planner import ALL_FLOWS, TAB_FLOWS
+from functions.tick.planner import ALL_FLOWS
 
 
 def tabs_to_read(flows: frozenset[str], meta: Mapping[str, object]) -> frozenset[str] | None:

@@ -22,14 +22,13 @@ from functions.model import (
     TickPlan,
 )
 from functions.months import previous_month
-from functions.schema import Locale, Schema
+from functions.schema import TAB_FLOWS, Locale, Schema
 from functions.settings_notes import plan_settings_notes
 from functions.text.parsing import text
 from functions.tick.diff import row_values
 from functions.tick.plan_deals import plan_deals_tab
 from functions.tick.plan_invoices import plan_invoices_tab
 
-TAB_FLOWS = {"invoices": "invoice", "deals": "deal"}
 ALL_FLOWS = frozenset(TAB_FLOWS.values())
 
 

@@ -18,13 +18,12 @@ from typing import Any, TypedDict
 from functions.errors import RefusedError
 from functions.meta import SET_ASIDE
 from functions.model import CellWrite, LogEntry, SheetChanges
-from functions.schema import Locale, Schema
+from functions.schema import TAB_FLOWS, Locale, Schema
 from functions.text.messages import say
 from functions.tick.journal import Journal
 
 LIMIT = 3  # identical refusals before a part is set aside
 KEEP = 20  # set-aside entries kept in meta
-FLOWS = {"invoices": "invoice", "deals": "deal"}
 _INDEX = re.compile(r"requests\[\d+\]")
 
 
@@ -138,7 +137,7 @@ def _logged(
 ) -> LogEntry:
     stamp = now.isoformat(sep=" ", timespec="seconds")
     details = f"set aside: {entry['request']}: {entry['error']}"
-    flow = FLOWS.get(tab, "book")
+    flow = TAB_FLOWS.get(tab, "book")
     shown: Locale = "ru" if locale == "ru" else "en"
     return LogEntry(
         stamp,

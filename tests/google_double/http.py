@@ -4,7 +4,7 @@ A `sheetflow` process started by a test talks to it as it would to Google: its s
 key file (made by `service_account_key`) names this server as `token_uri`, google-auth signs
 a JWT and trades it here for a bearer token, and every Sheets/Drive request carries it; the
 token says which user the double serves. Point the process at it with
-SHEETFLOW_GOOGLE_API_ENDPOINT (loopback only, see functions/adapters/gsheets/api.py).
+SHEETFLOW_GOOGLE_API_ENDPOINT (loopback only, see functions/adapters/google_calls.py).
 """
 
 from __future__ import annotations

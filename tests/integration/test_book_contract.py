@@ -1,7 +1,9 @@
 """One contract for every SpreadsheetBook: the .xlsx workbook and the Google Sheet (double).
 
-Each test runs on both backends through a small harness that plays the people (typing by
-header) and looks at the result the way a person would see it. The engine's whole story then
+Each test runs on the three writers through a small harness that plays the people (typing by
+header) and looks at the result the way a person would see it: the workbook's openpyxl path,
+its fast path (the cells patched in the file's XML) and the Google Sheet. Reading tests run on
+the two backends (both workbook paths read alike). The engine's whole story then
 runs on the Google backend, counting the API requests of every tick.
 """
 
@@ -17,6 +19,7 @@ import pytest
 
 from functions.adapters.gsheets.book import GoogleSheetBook
 from functions.adapters.sqlite.state import SqliteState
+from functions.adapters.workbook import book as workbook_book
 from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.errors import BookChangedError, SchemaError
 from functions.model import CellLock, CellWrite, LogEntry, QueueView, ReportTab, SheetChanges
@@ -41,6 +44,8 @@ PEOPLE = [
 SETTINGS = {"company": "Northwind", "time_zone": "Europe/Berlin", "sender": "flow@example.com"}
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 BACKENDS = ["workbook", "google"]
+# The workbook writes through the fast path whenever it can; "workbook" forces openpyxl's.
+WRITERS = ["workbook", "workbook_fast", "google"]
 
 
 def header(tab: str, key: str) -> str:
@@ -189,13 +194,18 @@ def workbook_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 @pytest.fixture
 def make(
-    request: pytest.FixtureRequest, tmp_path: Path, workbook_template: bytes
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    workbook_template: bytes,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[[], Harness]:
-    """A factory of fresh books of the backend under test (people and settings filled in)."""
+    """A factory of fresh books of the writer under test (people and settings filled in)."""
     kind = request.param
+    if kind == "workbook":
+        monkeypatch.setattr(workbook_book, "fast_apply", lambda *_args: None)
 
     def build() -> Harness:
-        if kind == "workbook":
+        if kind in ("workbook", "workbook_fast"):
             path = tmp_path / f"book{len(list(tmp_path.iterdir()))}.xlsx"
             path.write_bytes(workbook_template)
             return WorkbookHarness(path)
@@ -207,7 +217,7 @@ def make(
     return build
 
 
-backends = pytest.mark.parametrize("make", BACKENDS, indirect=True)
+backends = pytest.mark.parametrize("make", WRITERS, indirect=True)
 
 
 @pytest.fixture
@@ -325,6 +335,28 @@ def test_compare_and_set_keeps_a_persons_newer_value_and_says_so(harness: Harnes
     assert skipped == ["INV-000001 Decision: kept the value a person typed meanwhile"]
     cells = harness.cells("invoices", 2)
     assert (cells["decision"], cells["status"]) == ("Rework", "Rework")
+
+
+@pytest.mark.parametrize("make", ["workbook", "workbook_fast"], indirect=True)
+def test_the_fast_writer_patches_plain_writes_and_the_other_never_does(
+    make: Callable[[], Harness], request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two workbook writers under test really are two: the suite would else prove one."""
+    made = make()
+    made.put("invoices", 2, {"id": "INV-000001"})
+    patched: list[bool] = []
+    fast = vars(workbook_book)["fast_apply"]  # openpyxl-only: the harness made it refuse
+
+    def watched(*args: Any) -> Any:
+        result = fast(*args)
+        patched.append(result is not None)
+        return result
+
+    monkeypatch.setattr(workbook_book, "fast_apply", watched)
+    write = CellWrite("invoices", "INV-000001", 2, "status", "New", None)
+    assert made.book.apply(changes(writes=[write]), made.book.read().fingerprint) == []
+    assert made.cells("invoices", 2)["status"] == "New"
+    assert patched == [request.node.callspec.params["make"] == "workbook_fast"]
 
 
 @backends

@@ -24,7 +24,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from functions.adapters.gsheets import api as gsheets_api
+from functions.adapters import google_calls
+from functions.adapters.gsheets import answers as gsheets_answers
 from functions.adapters.gsheets import protections as gsheets_protections
 from tests.google_double import GoogleDouble
 from tests.google_double.discovery import Validator
@@ -355,10 +356,10 @@ def test_the_adapter_parses_every_recorded_spreadsheet_metadata() -> None:
     answers = [a for a in recorded_answers("spreadsheets.get") if "spreadsheetUrl" in a]
     assert len(answers) > 100
     for answer in answers:
-        tabs = gsheets_api.parse_tabs(answer)
+        tabs = gsheets_answers.parse_tabs(answer)
         assert tabs
         assert all(tab.sheet_id >= 0 and tab.title for tab in tabs)
-    protected = [t for a in answers for t in gsheets_api.parse_tabs(a) if t.protections]
+    protected = [t for a in answers for t in gsheets_answers.parse_tabs(a) if t.protections]
     assert protected
     assert protected[0].protections[0].editors
 
@@ -367,17 +368,17 @@ def test_the_streamed_metadata_parse_equals_the_whole_decode_on_every_recorded_a
     answers = [a for a in recorded_answers("spreadsheets.get") if "spreadsheetUrl" in a]
     updates = [a for a in recorded_answers("spreadsheets.batchUpdate") if "updatedSpreadsheet" in a]
     for answer in answers:
-        streamed = gsheets_api.parse_spreadsheet(json.dumps(answer).encode())
-        assert gsheets_api.parse_tabs(streamed) == gsheets_api.parse_tabs(answer)
+        streamed = gsheets_answers.parse_spreadsheet(json.dumps(answer).encode())
+        assert gsheets_answers.parse_tabs(streamed) == gsheets_answers.parse_tabs(answer)
     for answer in updates:
-        streamed = gsheets_api.parse_spreadsheet(json.dumps(answer).encode())
+        streamed = gsheets_answers.parse_spreadsheet(json.dumps(answer).encode())
         assert streamed["replies"] == answer["replies"]
-        tabs = gsheets_api.parse_tabs(answer["updatedSpreadsheet"])
-        assert gsheets_api.parse_tabs(streamed["updatedSpreadsheet"]) == tabs
+        tabs = gsheets_answers.parse_tabs(answer["updatedSpreadsheet"])
+        assert gsheets_answers.parse_tabs(streamed["updatedSpreadsheet"]) == tabs
     with_locks = [a for a in answers if any(s.get("protectedRanges") for s in a["sheets"])]
     assert with_locks, "the recordings hold protected ranges"
     for answer in with_locks:
-        streamed = gsheets_api.parse_spreadsheet(json.dumps(answer).encode())
+        streamed = gsheets_answers.parse_spreadsheet(json.dumps(answer).encode())
         sheets = [s for s in streamed["sheets"] if s.get("protectedRanges")]
         assert all(
             isinstance(s["protectedRanges"], gsheets_protections.Protections) for s in sheets
@@ -388,20 +389,29 @@ def test_the_adapter_parses_every_recorded_value_range() -> None:
     batches = recorded_answers("values.batchGet")
     assert batches
     for answer in batches:
-        grids = gsheets_api.parse_value_ranges(json.dumps(answer).encode())
+        grids = gsheets_answers.parse_value_ranges(json.dumps(answer).encode())
         assert len(grids) == len(answer["valueRanges"])
         assert grids == [r.get("values", []) for r in answer["valueRanges"]]
-    firsts = [gsheets_api.parse_value_ranges(json.dumps(a).encode())[0][0] for a in batches]
+    firsts = [gsheets_answers.parse_value_ranges(json.dumps(a).encode())[0][0] for a in batches]
     assert ["A1", "B1"] in firsts
     assert ["🍇"] in firsts
     for answer in recorded_answers("values.get"):
         body = json.dumps({"valueRanges": [answer]}).encode()
-        assert gsheets_api.parse_value_ranges(body) == [answer.get("values", [])]
+        assert gsheets_answers.parse_value_ranges(body) == [answer.get("values", [])]
 
 
-def test_the_adapter_reads_recorded_batch_update_replies() -> None:
+def new_protection_ids(answer: dict[str, Any]) -> list[int]:
+    """The ids of the protected ranges a batchUpdate reply says it added."""
+    return [
+        int(reply["addProtectedRange"]["protectedRange"]["protectedRangeId"])
+        for reply in answer.get("replies", [])
+        if "addProtectedRange" in reply
+    ]
+
+
+def test_the_recorded_batch_update_replies_name_the_protections_they_added() -> None:
     replies = recorded_answers("spreadsheets.batchUpdate")
-    ids = [i for answer in replies for i in gsheets_api.new_protection_ids(answer)]
+    ids = [i for answer in replies for i in new_protection_ids(answer)]
     assert ids
     assert all(isinstance(i, int) for i in ids)
 
@@ -416,7 +426,7 @@ def test_the_adapter_reads_the_recorded_drive_metadata() -> None:
         and "modifiedTime" in i["request"]["uri"]
     ]
     assert drive
-    assert all(gsheets_api.parse_version(answer) for answer in drive)
+    assert all(gsheets_answers.parse_version(answer) for answer in drive)
 
 
 def test_the_adapter_explains_every_recorded_error() -> None:
@@ -428,5 +438,5 @@ def test_the_adapter_explains_every_recorded_error() -> None:
     ]
     assert errors
     for code, answer in errors:
-        message = gsheets_api.error_message(code, answer)
+        message = google_calls.error_message(code, answer)
         assert answer["error"]["message"] in message

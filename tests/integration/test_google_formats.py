@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from functions.adapters.gsheets.book import GoogleSheetBook, create_google_book
+from functions.adapters.look import STATUS_FILLS
 from functions.adapters.sqlite.state import SqliteState
-from functions.adapters.workbook.style import STATUS_FILLS
 from functions.notify import EmailRenderer
 from functions.schema import Locale, load_schema
 from functions.text.log_times import from_serial, to_serial

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from functions.adapters.gsheets.api import GoogleApiError
+from functions.adapters.google_calls import GoogleApiError
 from functions.model import LogEntry, SheetChanges
 from functions.schema import load_schema
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble

@@ -27,7 +27,7 @@ import pytest
 
 from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.adapters.workbook.editor import WorkbookEditor
-from functions.adapters.workbook.layout import existing_cells
+from functions.adapters.workbook.loading import existing_cells
 from functions.entry.bootstrap import Config, build_engine
 from functions.model import BookRead, Cell
 from functions.schema import Schema, load_schema

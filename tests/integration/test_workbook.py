@@ -12,7 +12,6 @@ from typing import Any
 import openpyxl
 import pytest
 
-from functions.adapters.workbook import layout as workbook_layout
 from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.errors import (
     BookBusyError,
@@ -22,7 +21,7 @@ from functions.errors import (
     SchemaError,
 )
 from functions.model import CellLock, CellWrite, LogEntry, QueueView, SheetChanges
-from functions.schema import Locale, Schema, load_schema
+from functions.schema import MAIN_TABS, Locale, Schema, load_schema
 
 SCHEMA: Schema = load_schema()
 PEOPLE = [
@@ -127,9 +126,9 @@ def test_created_book_has_every_tab_in_order_with_exact_bold_frozen_headers(
     new_book: Callable[[Locale], Path], locale: Locale
 ) -> None:
     wb = openpyxl.load_workbook(new_book(locale))
-    main = [title(key, locale) for key in workbook_layout.MAIN_TABS]
+    main = [title(key, locale) for key in MAIN_TABS]
     assert wb.sheetnames == [*main, SCHEMA.labels.lists_title[locale]]
-    for key in workbook_layout.MAIN_TABS:
+    for key in MAIN_TABS:
         ws = wb[title(key, locale)]
         tab = SCHEMA.tab(key)
         extra = [SCHEMA.labels.settings_description[locale]] if tab.key == "settings" else []

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from functions.adapters.gsheets.api import parse_spreadsheet, parse_tabs
+from functions.adapters.gsheets.answers import parse_spreadsheet, parse_tabs
 from functions.adapters.gsheets.cells import TAB_LOCK, lock_description
 from functions.adapters.gsheets.protections import Protection, Protections
 

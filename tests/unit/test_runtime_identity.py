@@ -9,7 +9,7 @@ import pytest
 from google.auth import compute_engine, impersonated_credentials
 from google.oauth2 import credentials as user_credentials
 
-from functions.adapters.gsheets.api import api_root
+from functions.adapters.google_calls import api_root
 from functions.entry.google import is_service_account, runtime_account
 from functions.errors import ConfigError
 

@@ -289,11 +289,6 @@ class Bitrix24Deals:
         return paid
 
 
-def _user_name(user: JSON) -> str:
-    name = " ".join(filter(None, [user.get("NAME"), user.get("LAST_NAME")]))
-    return name or str(user.get("EMAIL") or user["ID"])
-
-
 def _items(result: Any) -> list[JSON]:
     return list(result.get("items", [])) if isinstance(result, dict) else []
 

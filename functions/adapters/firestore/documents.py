@@ -24,6 +24,7 @@ from functions.adapters.firestore.writes import TIMEOUT, Writes
 JSON = dict[str, Any]
 
 META, HEAD, LOCK = "state/meta", "journal/head", "state/lock"
+LAYOUT = 2  # the store's layout; a store of layout 1 (sheetflow 1) is moved once (legacy.py)
 _GET_MANY = 1000  # documents per BatchGetDocuments request
 
 

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from functions.adapters.firestore import outbox
 from functions.adapters.firestore import shards as shards_
+from functions.adapters.firestore.documents import HEAD, LAYOUT, META, CopiedDocuments
 from functions.model import RenderedEmail
 
-if TYPE_CHECKING:
-    from functions.adapters.firestore.state import FirestoreState
-
 JSON = dict[str, Any]
+# The keys documents that make the index know these keys, and the index's new counts.
+IndexKeys = Callable[
+    [list[str], dict[str, int]], tuple[list[tuple[str, JSON | None]], dict[str, int]]
+]
 
 
-def migrate(state: FirestoreState, meta: JSON) -> JSON:
+def migrate(state: CopiedDocuments, meta: JSON, index_keys: IndexKeys) -> JSON:
     """Move the store to the current layout; the new meta document."""
-    from functions.adapters.firestore.documents import HEAD, META
-    from functions.adapters.firestore.state import LAYOUT, _shard_path
-
     count = meta.get("shards", 1)
     count = count if isinstance(count, int) else 1
     old_shards = list(state.root.collection("snapshot").stream(timeout=30))
@@ -43,13 +43,13 @@ def migrate(state: FirestoreState, meta: JSON) -> JSON:
     for tab, records in rows.items():
         counts[tab], encoded = shards_.split(records, tab, 1)
         staged += [
-            (_shard_path(tab, counts[tab], i), {"tab": tab, "of": counts[tab], "z": z})
+            (shards_.shard_path(tab, counts[tab], i), {"tab": tab, "of": counts[tab], "z": z})
             for i, z in encoded.items()
         ]
     head = state._doc(HEAD)
     entries = sorted((d.to_dict() or {} for d in ledger), key=lambda d: (d["queued_at"], d["seq"]))
     sent_or_live = [d for d in entries if d["status"] != "queued"]
-    key_docs, key_counts = state._index_keys([d["key"] for d in sent_or_live], {})
+    key_docs, key_counts = index_keys([d["key"] for d in sent_or_live], {})
     live = [d for d in sent_or_live if d["status"] in outbox.LIVE]
     queued = [d for d in entries if d["status"] == "queued"] if head is not None else []
     writes = state._writes()

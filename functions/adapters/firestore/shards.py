@@ -35,6 +35,11 @@ def shard_name(tab: str, shards: int, index: int) -> str:
     return f"{tab}~{shards}-{index}"
 
 
+def shard_path(tab: str, shards: int, index: int) -> str:
+    """The document holding one shard of a tab's snapshot."""
+    return f"snapshot/{shard_name(tab, shards, index)}"
+
+
 def encode(rows: Mapping[str, JSON]) -> bytes:
     text = json.dumps(
         rows, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=as_json

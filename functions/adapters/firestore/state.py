@@ -35,7 +35,8 @@ from google.cloud.firestore_v1.field_path import FieldPath
 
 from functions.adapters.firestore import outbox
 from functions.adapters.firestore import shards as shards_
-from functions.adapters.firestore.documents import HEAD, META, CopiedDocuments
+from functions.adapters.firestore.documents import HEAD, LAYOUT, META, CopiedDocuments
+from functions.adapters.firestore.legacy import migrate
 from functions.adapters.firestore.writes import TIMEOUT, Writes
 from functions.errors import SheetflowError
 from functions.model import Remember, RenderedEmail, Snapshot
@@ -44,7 +45,6 @@ from functions.record import as_json, freeze, share
 JSON = dict[str, Any]
 
 CHUNK_BYTES = 900_000  # journal chunk size
-LAYOUT = 2
 _RUN_KEEP_SECONDS = 30 * 86400
 _ORPHAN_KEEP_SECONDS = 7 * 86400  # a save cut short: its unlisted documents, then TTL
 _PENDING_KEEP_SECONDS = 180 * 86400  # an email that could not be sent for half a year
@@ -62,9 +62,7 @@ class FirestoreState(CopiedDocuments):
     def _meta_doc(self) -> JSON:
         doc = self._doc(META)
         if doc is not None and doc.get("layout") != LAYOUT:
-            from functions.adapters.firestore.legacy import migrate
-
-            doc = migrate(self, doc)
+            doc = migrate(self, doc, self._index_keys)
         return doc or {"values": {}, "layout": LAYOUT, "shards": {}, "keys": {}, "outbox": []}
 
     def load_meta(self) -> JSON:
@@ -101,7 +99,7 @@ class FirestoreState(CopiedDocuments):
                 if self._stage_touched(tab, rows, count, staged):
                     continue
                 # A shard grew past its size: the tab's rows are spread over more shards.
-                paths = [_shard_path(tab, count, i) for i in range(count)]
+                paths = [shards_.shard_path(tab, count, i) for i in range(count)]
                 old = self._docs_many(paths)
                 every: shards_.Rows = {}
                 for doc in old.values():
@@ -115,7 +113,9 @@ class FirestoreState(CopiedDocuments):
                     record=exc.record,
                 ) from exc
             for index, z in encoded.items():
-                staged.append((_shard_path(tab, new, index), {"tab": tab, "of": new, "z": z}))
+                staged.append(
+                    (shards_.shard_path(tab, new, index), {"tab": tab, "of": new, "z": z})
+                )
             if new != count:
                 stale += [path for path, doc in old.items() if doc is not None]
                 counts[tab] = new
@@ -134,10 +134,10 @@ class FirestoreState(CopiedDocuments):
         touched: dict[int, list[tuple[str, JSON | None]]] = {}
         for record, data in rows.items():
             touched.setdefault(shards_.shard_of(tab, record, count), []).append((record, data))
-        docs = self._docs_many(_shard_path(tab, count, i) for i in touched)
+        docs = self._docs_many(shards_.shard_path(tab, count, i) for i in touched)
         out: list[tuple[str, JSON | None]] = []
         for index, items in touched.items():
-            path = _shard_path(tab, count, index)
+            path = shards_.shard_path(tab, count, index)
             merged = shards_.decode(docs[path]["z"]) if docs[path] else {}  # type: ignore[index]
             shards_.apply(merged, items)
             if not merged:
@@ -366,10 +366,6 @@ class FirestoreState(CopiedDocuments):
 
     def close(self) -> None:
         """The client belongs to the caller, who may share it; nothing to release here."""
-
-
-def _shard_path(tab: str, count: int, index: int) -> str:
-    return f"snapshot/{shards_.shard_name(tab, count, index)}"
 
 
 def _at(seconds: float) -> datetime:

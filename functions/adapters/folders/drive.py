@@ -32,7 +32,7 @@ from requests import Timeout
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from functions.adapters.folders.pdf_text import MAX_BYTES, pdf_text
-from functions.adapters.gsheets.api import ApiFailure, transient
+from functions.adapters.google_calls import ApiFailure, transient
 from functions.model import JSON, FolderFile, FolderScan
 
 CHANGES_URL = "https://www.googleapis.com/drive/v3/changes"

@@ -10,17 +10,16 @@ and the Drive version may lag): the error surfaces and the tick's journal finish
 next time. Every call has a timeout (`TIMEOUT`, set on gspread's session), so a hung
 connection cannot eat the whole tick.
 
-The parsers here take Google's JSON as documented and recorded (see the parity tests).
+Google's answers are parsed by `answers.py`; errors and transient failures are
+`google_calls.py`'s, shared with Drive.
 """
 
 from __future__ import annotations
 
 import io
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import ijson
@@ -34,15 +33,26 @@ from gspread.urls import (
 )
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from functions.adapters.gsheets.protections import Protection, Protections, shared
-from functions.errors import ConfigError, SheetflowError
-from functions.record import share
+from functions.adapters.google_calls import (
+    ApiFailure,
+    api_root,
+    rate_limited,
+    status_of,
+    transient,
+)
+from functions.adapters.gsheets.answers import (
+    JSON,
+    Cell,
+    Grid,
+    Readable,
+    Tab,
+    parse_spreadsheet,
+    parse_tabs,
+    parse_value_ranges,
+    parse_version,
+    value_rows,
+)
 
-JSON = dict[str, Any]
-Cell = str | int | float | bool | None
-Grid = list[list[Cell]]
-TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
-RATE_LIMITED = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
 CHUNK_BYTES = 256 * 1024  # a streamed answer is read this much at a time
 TIMEOUT = (10.0, 120.0)  # seconds to connect, to wait for an answer (a 100k-row read)
 TAB_FIELDS = (
@@ -58,110 +68,11 @@ _COMMA_DECIMAL = frozenset(
 _POINT_DECIMAL = frozenset({"de_CH", "it_CH", "es_MX", "es_US", "es_419", "es_PR"})
 
 
-def api_root(endpoint: str | None) -> str | None:
-    """Where Sheets and Drive calls go instead of Google (SHEETFLOW_GOOGLE_API_ENDPOINT).
-
-    For a private endpoint (e.g. Private Service Connect) or a local stand-in; plain http is
-    accepted on the loopback interface only, as the requests carry the access token.
-    """
-    if not endpoint:
-        return None
-    parts = urlsplit(endpoint.strip())
-    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if parts.scheme != "https" and not (parts.scheme == "http" and local):
-        raise ConfigError(
-            f"SHEETFLOW_GOOGLE_API_ENDPOINT={endpoint!r}: use https:// (http:// only on loopback)"
-        )
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-
 def argument_separator(locale: str) -> str:
     """What separates a formula's arguments in a spreadsheet of this locale (`en_US`: ',')."""
     if locale in _POINT_DECIMAL:
         return ","
     return ";" if locale.split("_")[0] in _COMMA_DECIMAL else ","
-
-
-class GoogleApiError(SheetflowError):
-    """Google refused a request (or kept failing): the message says what to do."""
-
-
-@dataclass(frozen=True)
-class FilterView:
-    id: int
-    title: str
-    range: JSON
-    criteria: str = ""  # the per-column criteria, comparable with `criteria_key`
-
-
-def criteria_key(filter_specs: list[JSON]) -> str:
-    return repr(
-        sorted((int(s.get("columnIndex", 0)), repr(s.get("filterCriteria"))) for s in filter_specs)
-    )
-
-
-@dataclass(frozen=True)
-class Tab:
-    """One tab's metadata (no cells)."""
-
-    sheet_id: int
-    title: str
-    rows: int
-    columns: int
-    hidden: bool = False
-    protections: Sequence[Protection] = ()  # Protections when parsed: compact
-    filter_views: tuple[FilterView, ...] = field(default=())
-
-
-def parse_tabs(answer: JSON) -> list[Tab]:
-    """Tabs from a `spreadsheets.get` (or `updatedSpreadsheet`) answer, in tab order."""
-    tabs = []
-    for sheet in answer.get("sheets", []):
-        props = sheet.get("properties", {})
-        grid = props.get("gridProperties", {})
-        found = sheet.get("protectedRanges", [])
-        protections = (
-            found if isinstance(found, Protections) else Protections(map(_protection, found))
-        )
-        views = tuple(
-            FilterView(
-                int(v["filterViewId"]),
-                str(v.get("title", "")),
-                dict(v.get("range", {})),
-                criteria_key(v.get("filterSpecs", [])),
-            )
-            for v in sheet.get("filterViews", [])
-        )
-        tabs.append(
-            Tab(
-                int(props.get("sheetId", 0)),
-                str(props.get("title", "")),
-                int(grid.get("rowCount", 0)),
-                int(grid.get("columnCount", 0)),
-                bool(props.get("hidden", False)),
-                protections,
-                views,
-            )
-        )
-    return tabs
-
-
-def _protection(found: JSON) -> Protection:
-    span = found.get("range", {})
-    return Protection(
-        int(found["protectedRangeId"]),
-        str(found.get("description", "")),
-        (shared(tuple(span)), tuple(span.values())),
-        shared(tuple(map(share, found.get("editors", {}).get("users", [])))),
-    )
-
-
-class Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-def _readable(body: bytes | Readable) -> Readable:
-    return io.BytesIO(body) if isinstance(body, bytes) else body
 
 
 class _Arriving:
@@ -188,143 +99,6 @@ def _body(response: requests.Response) -> Readable:
     if response.raw is None:
         return io.BytesIO(response.content)
     return _Arriving(response)
-
-
-# ijson's paths to the protected ranges of a tab, in a `spreadsheets.get` and a `batchUpdate`
-# answer, and to one of them.
-_PROTECTION_LISTS = frozenset(
-    {"sheets.item.protectedRanges", "updatedSpreadsheet.sheets.item.protectedRanges"}
-)
-_PROTECTIONS = frozenset(f"{path}.item" for path in _PROTECTION_LISTS)
-
-
-def parse_spreadsheet(body: bytes | Readable) -> JSON:
-    """A `spreadsheets.get` or `batchUpdate` answer's JSON, as received, decoded with each
-    tab's protected ranges stored compactly (`Protections`) as they are read: decoded whole,
-    an answer with 180,000 locks (100,000 invoices) briefly took 243 MiB more."""
-    answer = ijson.ObjectBuilder()
-    item: ijson.ObjectBuilder | None = None
-    protections = Protections()
-    for prefix, event, value in ijson.parse(_readable(body), use_float=True):
-        if item is None and prefix in _PROTECTIONS and event == "start_map":
-            item = ijson.ObjectBuilder()
-        if item is None:
-            answer.event(event, value)
-            if prefix in _PROTECTION_LISTS and event == "start_array":
-                # the list just begun becomes a compact store, in its parent and as the
-                # builder's open container (each item is added below, never by the builder)
-                protections = Protections()
-                answer.containers[-2][answer.key] = answer.containers[-1] = protections
-            continue
-        item.event(event, value)
-        if prefix in _PROTECTIONS and event == "end_map":
-            protections.append(_protection(item.value))
-            item = None
-    decoded: JSON = answer.value
-    return decoded
-
-
-# ijson's paths to a value range, one of its rows and one cell of that row.
-_RANGE = "valueRanges.item"
-_ROW = _RANGE + ".values.item"
-_CELL = _ROW + ".item"
-
-
-def parse_value_ranges(
-    body: bytes | Readable, tails: Mapping[int, int] | None = None
-) -> list[Grid]:
-    """Rows of cells per requested range (a values:batchGet answer's JSON, as received).
-
-    Missing trailing cells are simply absent. Parsed as a stream with repeated texts shared:
-    decoded whole, a 100,000 + 100,000-row answer would briefly need ~250 MB more. `tails`
-    maps a range's index to how many of its last rows holding a value to keep after its
-    first (the Log's end, to replay a journal: the Log holds hundreds of thousands of rows).
-    """
-    grids: list[Grid] = []
-    ends: list[tuple[Grid, deque[list[Cell]]]] = []
-    end: deque[list[Cell]] | None = None  # the current range's last rows, if it is a tail
-    for row in value_rows(body):
-        if row is None:
-            grids.append([])
-            limit = (tails or {}).get(len(grids) - 1)
-            end = None if limit is None else deque(maxlen=limit)
-            if end is not None:
-                ends.append((grids[-1], end))
-        elif end is None or not grids[-1]:
-            grids[-1].append(row)  # every row, or a tail's first (the header)
-        elif any(v not in ("", None) for v in row):
-            end.append(row)
-    for grid, rows in ends:
-        grid.extend(rows)
-    return grids
-
-
-def value_rows(body: bytes | Readable) -> Iterator[list[Cell] | None]:
-    """A values:batchGet answer's rows as they arrive; None where each range begins."""
-    row: list[Cell] = []
-    for prefix, event, value in ijson.parse(_readable(body), use_float=True):
-        if prefix == _CELL:
-            row.append(share(_cell(value)))
-        elif prefix == _ROW:
-            if event == "start_array":
-                row = []
-            else:
-                yield row
-        elif prefix == _RANGE and event == "start_map":
-            yield None
-
-
-def _cell(value: object) -> Cell:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
-def parse_version(answer: JSON) -> str:
-    """Drive's file version (changes on every edit); modifiedTime if version is absent."""
-    return str(answer.get("version") or answer.get("modifiedTime") or "")
-
-
-def new_protection_ids(answer: JSON) -> list[int]:
-    return [
-        int(reply["addProtectedRange"]["protectedRange"]["protectedRangeId"])
-        for reply in answer.get("replies", [])
-        if "addProtectedRange" in reply
-    ]
-
-
-def error_message(code: int, answer: object) -> str:
-    """Google's own explanation of an error answer, with the status code."""
-    message = ""
-    if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
-        message = str(answer["error"].get("message", ""))
-    return f"Google answered {code}: {message or 'no explanation'}"
-
-
-def _status(exc: BaseException) -> int | None:
-    if isinstance(exc, APIError):
-        return int(exc.response.status_code)
-    return None
-
-
-def _rate_limited(exc: BaseException) -> bool:
-    """Drive answers quota errors as 403 with reason rateLimitExceeded: a passing failure."""
-    if not isinstance(exc, APIError) or exc.response.status_code != 403:
-        return False
-    try:
-        error = exc.response.json().get("error", {})
-    except ValueError:
-        return False
-    reasons = {str(e.get("reason", "")) for e in error.get("errors", []) if isinstance(e, dict)}
-    reasons |= {str(d.get("reason", "")) for d in error.get("details", []) if isinstance(d, dict)}
-    return bool(reasons & RATE_LIMITED)
-
-
-def transient(exc: BaseException) -> bool:
-    status = _status(exc)
-    if status is not None:
-        return status in TRANSIENT or _rate_limited(exc)
-    return isinstance(exc, requests.ConnectionError | requests.Timeout)
 
 
 class SheetsApi:
@@ -410,7 +184,7 @@ class SheetsApi:
             # Refused before it ran (quota): safe to send again. A 5xx or a dropped connection
             # may come after Google applied it, and the Drive version may lag: never resend
             # blindly — the error surfaces and the tick's journal replays it safely.
-            return _status(exc) == 429 or _rate_limited(exc)
+            return status_of(exc) == 429 or rate_limited(exc)
 
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
         answer = self._send(
@@ -484,20 +258,3 @@ def _values_params(ranges: Sequence[str]) -> JSON:
 
 def _spreadsheet(response: requests.Response) -> JSON:
     return parse_spreadsheet(_body(response))
-
-
-class ApiFailure(GoogleApiError):
-    """A request that failed for good; `status` is Google's HTTP status (None: no answer)."""
-
-    def __init__(self, cause: Exception) -> None:
-        self.status = _status(cause)
-        if isinstance(cause, APIError):
-            try:
-                answer: object = cause.response.json()
-            except ValueError:
-                answer = None
-            message = error_message(int(cause.response.status_code), answer)
-        else:
-            message = f"Google could not be reached: {cause}"
-        super().__init__(message)
-        self.google_message = message

@@ -52,20 +52,13 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from functions.adapters.gsheets.api import (
-    ApiFailure,
-    GoogleApiError,
-    SheetsApi,
-    Tab,
-    argument_separator,
-)
+from functions.adapters.google_calls import ApiFailure, GoogleApiError
+from functions.adapters.gsheets.answers import Tab
+from functions.adapters.gsheets.api import SheetsApi, argument_separator
 from functions.adapters.gsheets.changes import ChangeBuilder, SeenGrids
 from functions.adapters.gsheets.grid import (
-    OPTIONAL_TABS,
-    READ_TABS,
     TabGrid,
     book_locale,
-    column_positions,
     find_tab,
     log_rows,
     quote,
@@ -74,7 +67,7 @@ from functions.adapters.gsheets.grid import (
 from functions.adapters.gsheets.layout import create_google_book
 from functions.errors import BookChangedError, RefusedError
 from functions.model import ALWAYS_READ, BookRead, Cell, SheetChanges
-from functions.schema import Locale, Schema
+from functions.schema import OPTIONAL_TABS, READ_TABS, Locale, Schema, column_positions
 from functions.text.messages import say
 
 __all__ = ["GoogleApiError", "GoogleSheetBook", "create_google_book"]

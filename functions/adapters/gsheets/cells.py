@@ -10,10 +10,6 @@ from functions.schema import Locale
 from functions.text.log_times import log_cell
 
 JSON = dict[str, Any]
-DATA_ROWS = 1000  # rows prepared with dropdowns (as in the workbook)
-LIST_ROWS = 200
-LIST_KEYS = ("directors", "accountants", "managers")
-PROTECTED_TABS = ("invoices", "deals", "log")
 MAX_TEXT = 50_000  # Google's limit for one cell
 LOCK = "sheetflow lock: "  # description prefix of a lock protection: tab/record/column
 TAB_LOCK = "sheetflow: only the automation edits these cells"

@@ -12,34 +12,30 @@ of the hidden Lists tab; report tabs are deleted and added again at the same pos
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from functions.adapters.gsheets.api import Grid, Tab, criteria_key
+from functions.adapters.gsheets.answers import Grid, Tab, criteria_key
 from functions.adapters.gsheets.cells import (
     JSON,
-    LIST_KEYS,
-    LIST_ROWS,
     NUMBER_FORMAT_FIELDS,
     TAB_LOCK,
     cell,
     column_letter,
     free_sheet_id,
     grid,
-    lock_description,
-    lock_editors,
     log_time_cell,
     protection,
     rows,
-    same_range,
     typed_cell,
 )
-from functions.adapters.gsheets.grid import TabGrid, column_positions, find_tab
-from functions.adapters.gsheets.protections import Protection, Protections
+from functions.adapters.gsheets.grid import TabGrid, find_tab
+from functions.adapters.gsheets.locks import lock_requests
 from functions.adapters.gsheets.report import report_requests
 from functions.errors import SchemaError
 from functions.model import (
+    Cell,
     CellLock,
     CellWrite,
     LogEntry,
@@ -47,12 +43,11 @@ from functions.model import (
     ReportTab,
     RowAppend,
     Stored,
-    stored,
 )
-from functions.schema import Locale, Schema
+from functions.schema import LIST_KEYS, LIST_ROWS, Locale, Schema, column_positions, unique_title
 from functions.text.log_times import same_log_row
-from functions.text.messages import say
 from functions.text.parsing import text
+from functions.write_decision import decide_write, in_write_order
 
 
 @dataclass
@@ -83,7 +78,6 @@ class ChangeBuilder:
         self.requests: list[JSON] = []
         self.retired: set[int] = set()  # ids of tabs this batch deletes
         self.origins: list[tuple[str, int]] = []  # per request: the part of the changes
-        self._lock_index: dict[tuple[str, str, str], int] = {}
 
     def build(
         self,
@@ -98,7 +92,7 @@ class ChangeBuilder:
         with self._from(("appends", 0)):
             self.append_rows(appends)  # first: a write in the same plan may name the new ID
         skipped = []
-        for index, write in self._ids_first(writes):
+        for index, write in in_write_order(writes, self.schema):
             with self._from(("writes", index)):
                 if message := self.write(write):
                     skipped.append(message)
@@ -132,31 +126,13 @@ class ChangeBuilder:
         return found
 
     # -- cells -------------------------------------------------------------------------------
-    def _ids_first(self, writes: Iterable[CellWrite]) -> list[tuple[int, CellWrite]]:
-        """The writes with their positions in the plan, those that assign an ID first."""
-
-        def assigns_id(write: CellWrite) -> bool:
-            return write.record is None and write.column == self.schema.tab(write.tab).id_column
-
-        return sorted(enumerate(writes), key=lambda pair: not assigns_id(pair[1]))
-
     def write(self, write: CellWrite) -> str | None:
-        """Compare-and-set one cell; a sentence when a person's newer value was kept."""
+        """An updateCells if `decide_write` lets the write be put; else the sentence why not."""
         tab = self.grid(write.tab)
-        header = tab.spec.column(write.column).header[self.seen.locale]
-        label = (
-            f"{write.record or say(self.seen.locale, 'write_row_label', row=write.row)} {header}"
-        )
-        row = write.row if write.record is None else tab.row_of(write.record, write.row)
-        if row is None:
-            return say(self.seen.locale, "write_row_gone", label=label)
-        if write.column not in tab.columns:
-            self.requests += tab.add_column(write.column, self.seen.locale)
-        current = stored(tab.value(row, write.column))
-        if current == stored(write.value):
-            return None
-        if current != write.expected:
-            return say(self.seen.locale, "write_kept_persons_value", label=label)
+        decision = decide_write(write, _Opening(tab, self), self.schema, self.seen.locale)
+        row = decision.row
+        if not decision.put or row is None:
+            return decision.note
         tab.put(row, write.column, write.value)
         data, fields = typed_cell(write.value, tab.spec.column(write.column).type, self.seen.locale)
         self.requests.append(
@@ -213,103 +189,10 @@ class ChangeBuilder:
 
     # -- locks -------------------------------------------------------------------------------
     def locks(self, locks: Sequence[CellLock]) -> None:
-        """Reconcile lock protections with the changes and with where records are now.
-
-        A big sheet holds a lock per locked cell (180,000 at 100,000 invoices): they are
-        indexed by column, then by record (the strings the protections already hold), and
-        only the ones a key names are made into `Protection`s.
-        """
-        wanted: dict[tuple[str, str, str], CellLock] = {}
-        by_column: dict[tuple[str, str], set[str]] = {}
-        for index, lock in enumerate(locks):
-            wanted[(lock.tab, lock.record, lock.column)] = lock
-            self._lock_index[(lock.tab, lock.record, lock.column)] = index
-            by_column.setdefault((lock.tab, lock.column), set()).add(lock.record)
-        # (tab, column) → record → where: which tab's protections (high bits) and the position
-        # there, one int; the rare repeats of a lock apart
-        existing: dict[tuple[str, str], dict[str, int]] = {}
-        repeated: dict[tuple[str, str, str], list[int]] = {}
-        for at, tab in enumerate(self.tabs):
-            for position, key_tab, record, column in self._lock_protections(tab):
-                if key_tab not in self.seen.grids:
-                    continue
-                records = existing.setdefault((key_tab, column), {})
-                where = at << 32 | position
-                if record in records:
-                    repeated.setdefault((key_tab, record, column), []).append(where)
-                else:
-                    records[record] = where
-        for tab_column in sorted(set(by_column) | set(existing)):
-            records = existing.get(tab_column, {})
-            for record in sorted(by_column.get(tab_column, set()) | set(records)):
-                key = (tab_column[0], record, tab_column[1])
-                places = [records[record]] if record in records else []
-                found = [
-                    self.tabs[where >> 32].protections[where & 0xFFFFFFFF]
-                    for where in places + repeated.get(key, [])
-                ]
-                index = self._lock_index.get(key, -1)  # -1: tidying a lock no change names
-                with self._from(("locks", index)):
-                    self._lock(key, wanted.get(key), found)
-
-    @staticmethod
-    def _lock_protections(tab: Tab) -> Iterator[tuple[int, str, str, str]]:
-        """(position, tab, record, column) of each lock protection of this tab."""
-        found = tab.protections  # a Protections when parsed; a tab added here has none
-        yield from (found if isinstance(found, Protections) else Protections(found)).locks()
-
-    def _lock(
-        self, key: tuple[str, str, str], lock: CellLock | None, found: list[Protection]
-    ) -> None:
-        tab = self.seen.grids.get(key[0])
-        row = tab.row_of(key[1], None) if tab is not None else None
-        if tab is None or row is None or (lock is not None and not lock.locked):
-            for old in found:  # unlocked, or the record's row is gone
-                self.requests.append({"deleteProtectedRange": {"protectedRangeId": old.id}})
-            return
-        col = tab.columns[key[2]]
-        target = grid(tab.tab.sheet_id, row - 1, row, col, col + 1)
-        editors = [self.robot, *(lock.editors if lock else ())]
-        for extra in found[1:]:
-            self.requests.append({"deleteProtectedRange": {"protectedRangeId": extra.id}})
-        if not found:
-            description = lock_description(*key, lock.editors if lock else ())
-            self.requests.append(protection(target, description, *editors))
-            return
-        current = found[0]
-        # Exactly the people it was made for: a decision protected for its signer narrows to
-        # sheetflow alone once the invoice is claimed (the description records who they are).
-        granted = lock_editors(current.description)
-        if lock is not None and tuple(lock.editors) != granted:
-            self.requests.append(
-                {
-                    "updateProtectedRange": {
-                        "protectedRange": {
-                            "protectedRangeId": current.id,
-                            "range": target,
-                            "description": lock_description(*key, lock.editors),
-                            "editors": {"users": editors, "domainUsersCanEdit": False},
-                        },
-                        "fields": "range,description,editors",
-                    }
-                }
-            )
-        elif not same_range(current.range, target):
-            self.requests.append(
-                {
-                    "updateProtectedRange": {
-                        "protectedRange": {
-                            "protectedRangeId": current.id,
-                            "range": target,
-                            "editors": {
-                                "users": sorted({*current.editors, *editors}),
-                                "domainUsersCanEdit": False,
-                            },
-                        },
-                        "fields": "range,editors",
-                    }
-                }
-            )
+        """Reconcile lock protections (locks.py), each request traced to its lock."""
+        for index, requests in lock_requests(locks, self.tabs, self.seen.grids, self.robot):
+            with self._from(("locks", index)):
+                self.requests += requests
 
     # -- the Log -----------------------------------------------------------------------------
     def append_log(self, entries: Sequence[LogEntry]) -> None:
@@ -405,9 +288,10 @@ class ChangeBuilder:
         id_header = invoices.spec.column("id").header[self.seen.locale]
         id_col = invoices.columns["id"]
         mine = {v.title: v for v in invoices.tab.filter_views if v.title.startswith(prefix)}
-        used: set[str] = set()
+        used: list[str] = []
         for view in views:
-            title = _unique(view.title, used)
+            title = unique_title(view.title, used, limit=None)
+            used.append(title)
             index = view.headers.index(id_header) if id_header in view.headers else 0
             ids = sorted({text(row[index]) for row in view.rows if text(row[index])})
             spec = self._filter_view(invoices, title, id_col, ids)
@@ -469,13 +353,20 @@ class ChangeBuilder:
             )
 
 
-def _unique(title: str, used: set[str]) -> str:
-    candidate, number = title, 1
-    while candidate.casefold() in used:
-        number += 1
-        candidate = f"{title} ({number})"
-    used.add(candidate.casefold())
-    return candidate
+class _Opening:
+    """A tab as the write decision sees it: asked for a column the sheet lacks (an optional
+    one, the Settings Note), it adds the column in the same batch."""
+
+    def __init__(self, tab: TabGrid, builder: ChangeBuilder) -> None:
+        self.tab, self.builder = tab, builder
+
+    def row_of(self, record: str, hint: int | None) -> int | None:
+        return self.tab.row_of(record, hint)
+
+    def current(self, row: int, column: str) -> Cell:
+        if column not in self.tab.columns:
+            self.builder.requests += self.tab.add_column(column, self.builder.seen.locale)
+        return self.tab.value(row, column)
 
 
 def _whole_tab(grid_range: JSON, tab: TabGrid) -> bool:

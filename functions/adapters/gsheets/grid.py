@@ -9,17 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from functions.adapters.gsheets.api import Grid, Tab
+from functions.adapters.gsheets.answers import Grid, Tab
 from functions.adapters.gsheets.cells import HEADER_FIELDS, JSON, header_cell
 from functions.errors import NotAWorkbookError, SchemaError
 from functions.model import Cell, SheetRow, Stored, TableRead
 from functions.record import Record, shape
-from functions.schema import LOCALES, Locale, Schema
+from functions.schema import LOCALES, Locale, Schema, column_positions
 from functions.schema import Tab as SchemaTab
-from functions.text.parsing import text
-
-READ_TABS = ("invoices", "deals", "people", "settings")
-OPTIONAL_TABS = frozenset({"deals"})
+from functions.write_decision import RowsById
 
 
 @dataclass
@@ -31,7 +28,10 @@ class TabGrid:
     spec: SchemaTab
     columns: dict[str, int]  # column key → 0-based position
     rows: Grid
-    _ids: dict[str, int] | None = field(default=None, repr=False)
+    _ids: RowsById = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._ids = RowsById(lambda row: self.value(row, self.spec.id_column or ""), self._id_cells)
 
     def value(self, row: int, key: str) -> Cell:
         """The cell in 1-based sheet `row` under column `key` ('' reads as None)."""
@@ -48,7 +48,7 @@ class TabGrid:
         cells.extend([None] * (col + 1 - len(cells)))
         cells[col] = value
         if key == self.spec.id_column:
-            self._ids = None
+            self._ids.forget()
 
     def add_column(self, key: str, locale: Locale) -> list[JSON]:
         """An optional column a sheet made before lacks (the Settings Note): its header goes
@@ -68,19 +68,12 @@ class TabGrid:
         return out
 
     def row_of(self, record: str, hint: int | None) -> int | None:
-        """The row holding this ID: the planned row if it still does, else the first one."""
         id_key = self.spec.id_column
-        if id_key is None:
-            return None
-        if hint is not None and text(self.value(hint, id_key)) == record:
-            return hint
-        if self._ids is None:
-            self._ids = {}
-            for row in range(2, len(self.rows) + 1):
-                found = text(self.value(row, id_key))
-                if found:
-                    self._ids.setdefault(found, row)
-        return self._ids.get(record)
+        return None if id_key is None else self._ids.row_of(record, hint)
+
+    def _id_cells(self) -> Iterator[tuple[int, Cell]]:
+        id_key = self.spec.id_column or ""
+        return ((row, self.value(row, id_key)) for row in range(2, len(self.rows) + 1))
 
     def table(self) -> TableRead:
         found = []
@@ -92,28 +85,6 @@ class TabGrid:
             if not row.is_blank():
                 found.append(row)
         return TableRead(self.key, self.tab.title, tuple(self.columns), tuple(found))
-
-
-def column_positions(
-    header: Sequence[object], tab: SchemaTab, locale: Locale, title: str
-) -> dict[str, int]:
-    """Column key → 0-based position, found by header text (case and spaces ignored)."""
-    seen: dict[str, int] = {}
-    for index, value in enumerate(header):
-        if value is not None:
-            seen.setdefault(str(value).strip().casefold(), index)
-    positions = {}
-    for column in tab.columns:
-        name = column.header[locale]
-        found = seen.get(name.strip().casefold())
-        if found is None and column.optional:
-            continue
-        if found is None:
-            raise SchemaError(
-                f'tab "{title}" has no column "{name}" (was it renamed?)', tab=title, column=name
-            )
-        positions[column.key] = found
-    return positions
 
 
 def find_tab(tabs: Sequence[Tab], wanted: str) -> Tab | None:

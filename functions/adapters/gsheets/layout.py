@@ -13,16 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from functions.adapters.gsheets.api import SheetsApi, Tab
+from functions.adapters.gsheets.answers import Tab
+from functions.adapters.gsheets.api import SheetsApi
 from functions.adapters.gsheets.cells import (
     COLUMN_LOCK,
-    DATA_ROWS,
     HEADER_FIELDS,
     HEADER_LOCK,
     JSON,
-    LIST_KEYS,
-    LIST_ROWS,
-    PROTECTED_TABS,
     TAB_LOCK,
     column_letter,
     free_sheet_id,
@@ -34,12 +31,20 @@ from functions.adapters.gsheets.cells import (
     status_rule,
 )
 from functions.adapters.gsheets.grid import quote
-from functions.adapters.workbook.style import STATUS_FILLS
+from functions.adapters.look import STATUS_FILLS
 from functions.directory import settings_rows
 from functions.errors import ConfigError
-from functions.schema import LOCALES, Locale, Schema
+from functions.schema import (
+    DATA_ROWS,
+    LIST_KEYS,
+    LIST_ROWS,
+    LOCALES,
+    MAIN_TABS,
+    PROTECTED_TABS,
+    Locale,
+    Schema,
+)
 
-MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
 _DEFAULT_TAB = re.compile(r"(Sheet|Лист)\d+")
 _PIXELS_PER_CHARACTER = 7
 _HINT: dict[Locale, str] = {

@@ -10,63 +10,54 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from datetime import date, datetime, time
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from openpyxl.cell.cell import MergedCell
 from openpyxl.utils.exceptions import InvalidFileException
 
 from functions.adapters.files import save_book_file
 from functions.adapters.workbook.fast import Seen, SeenTab, fast_apply
 from functions.adapters.workbook.layout import (
-    DATA_ROWS,
-    PROTECTED_TABS,
-    UNLOCKED,
-    Book,
-    Sheet,
     book_identity,
-    cached_values,
     create_workbook,
-    existing_cells,
-    load,
-    prepare_tab,
-    put,
-    put_log_time,
-    put_typed,
-    set_locked,
-    with_cached_values,
-    workbook_bytes,
     write_lists,
     write_queues,
     write_report,
 )
+from functions.adapters.workbook.loading import (
+    Book,
+    Sheet,
+    cached_values,
+    load,
+    with_cached_values,
+    workbook_bytes,
+)
 from functions.adapters.workbook.read import values_by_row
-from functions.errors import BookBusyError, BookChangedError, NotAWorkbookError, SchemaError
+from functions.adapters.workbook.tabs import find_sheet, find_title, header_row, plain_cell
+from functions.adapters.workbook.writer import Writer
+from functions.errors import BookBusyError, BookChangedError, NotAWorkbookError
 from functions.model import (
     BookRead,
     Cell,
-    CellLock,
-    CellWrite,
-    LogEntry,
-    RowAppend,
     SheetChanges,
     SheetRow,
     TableRead,
-    stored,
 )
 from functions.record import Record, compact
-from functions.schema import LOCALES, Locale, Schema, Tab
-from functions.text.log_times import same_log_row
+from functions.schema import (
+    LOCALES,
+    OPTIONAL_TABS,
+    READ_TABS,
+    Locale,
+    Schema,
+    Tab,
+    column_positions,
+)
 from functions.text.messages import say
-from functions.text.parsing import text
 
 __all__ = ["WorkbookBook", "create_workbook"]
 
-READ_TABS = ("invoices", "deals", "people", "settings")
-OPTIONAL_TABS = frozenset({"deals"})
 _BROKEN = (zipfile.BadZipFile, KeyError, OSError, InvalidFileException, ParseError, ValueError)
 
 
@@ -120,13 +111,13 @@ class WorkbookBook:
                 locale = self._locale(wb.sheetnames)
                 tables, positions = {}, {}
                 for key in READ_TABS:
-                    ws = _find_sheet(
+                    ws = find_sheet(
                         wb, self.schema.tab(key), locale, required=key not in OPTIONAL_TABS
                     )
                     if ws is not None:
                         tables[key], positions[key] = _read_table(ws, self.schema.tab(key), locale)
-                log = _find_sheet(wb, self.schema.tab("log"), locale, required=False)
-                log_header = _header(log) if log is not None else ()
+                log = find_sheet(wb, self.schema.tab("log"), locale, required=False)
+                log_header = header_row(log) if log is not None else ()
                 identity = book_identity(wb)
             finally:
                 wb.close()
@@ -156,7 +147,7 @@ class WorkbookBook:
                 ws.reset_dimensions()
                 for row in ws.iter_rows(min_row=2, values_only=True):
                     if any(v not in (None, "") for v in row):
-                        yield [_cell(v) for v in row]
+                        yield [plain_cell(v) for v in row]
             finally:
                 wb.close()
         except _BROKEN as exc:
@@ -177,8 +168,8 @@ class WorkbookBook:
         wb = load(data, read_only=True, data_only=False)
         try:
             ws = wb[table.title]
-            column = _column_positions(
-                _header(ws), self.schema.tab(table.tab), self._locale(wb.sheetnames), ws.title
+            column = column_positions(
+                header_row(ws), self.schema.tab(table.tab), self._locale(wb.sheetnames), ws.title
             )[key]
             formulas = {
                 number: values[column]
@@ -222,7 +213,7 @@ class WorkbookBook:
             raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
         locale = self._locale(wb.sheetnames)
         active = wb.active.title if wb.active is not None else ""
-        skipped = _Writer(self, wb, locale).apply(changes, fingerprint)
+        skipped = Writer(self.schema, wb, locale).apply(changes, fingerprint)
         if changes.queues is not None:
             write_queues(wb, self.schema, locale, changes.queues)
         if changes.lists is not None:
@@ -263,7 +254,7 @@ class WorkbookBook:
     def _locale(self, titles: Sequence[str]) -> Locale:
         names = self.schema.tab("invoices").title
         for locale in LOCALES:
-            if _find_title(titles, names[locale]) is not None:
+            if find_title(titles, names[locale]) is not None:
                 return locale
         looked_for = " or ".join(f'"{names[locale]}"' for locale in LOCALES)
         raise NotAWorkbookError(
@@ -271,234 +262,23 @@ class WorkbookBook:
         )
 
 
-class _Writer:
-    """One apply: finds tabs, columns (by header) and rows (by ID), then changes cells."""
-
-    def __init__(self, book: WorkbookBook, wb: Book, locale: Locale) -> None:
-        self.book, self.wb, self.locale = book, wb, locale
-        self.tabs: dict[str, _TabCursor] = {}
-
-    def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
-        for append in changes.appends:  # first: a write in the same plan may name the new ID
-            self.append(append)
-        skipped = [m for w in _ids_first(changes.writes, self.book.schema) if (m := self.write(w))]
-        for lock in changes.locks:
-            self.lock(lock)
-        if changes.log:
-            self.append_log(changes.log, replay=fingerprint is None)
-        return skipped
-
-    def cursor(self, key: str) -> _TabCursor:
-        if key not in self.tabs:
-            ws = _find_sheet(self.wb, self.book.schema.tab(key), self.locale, required=True)
-            self.tabs[key] = _TabCursor(ws, self.book.schema.tab(key), self.locale)
-        return self.tabs[key]
-
-    def write(self, write: CellWrite) -> str | None:
-        """Compare-and-set one cell; a sentence when a person's newer value was kept."""
-        tab = self.cursor(write.tab)
-        header = tab.tab.column(write.column).header[self.locale]
-        label = f"{write.record or say(self.locale, 'write_row_label', row=write.row)} {header}"
-        row = write.row if write.record is None else tab.row_of(write.record, write.row)
-        if row is None:
-            return say(self.locale, "write_row_gone", label=label)
-        cell = tab.cell(row, write.column)
-        current = stored(_cell(cell.value))
-        if current == stored(write.value):
-            return None
-        if current != write.expected:
-            return say(self.locale, "write_kept_persons_value", label=label)
-        put_typed(tab.writable(cell), write.value, tab.tab.column(write.column).type, self.locale)
-        if write.column == tab.tab.id_column:
-            tab.forget_ids()
-        if row > DATA_ROWS:
-            tab.unlock_people_cells(row)
-        return None
-
-    def append(self, append: RowAppend) -> None:
-        """A new row below the last filled one, cells placed by header; none if the ID is there."""
-        tab = self.cursor(append.tab)
-        if tab.row_of(append.record, None) is not None:
-            return  # appended by the tick a crash cut short, or typed by a person meanwhile
-        row = 1 + max(
-            (r for (r, _c), cell in existing_cells(tab.ws) if cell.value not in (None, "")),
-            default=1,
-        )
-        id_key = tab.tab.id_column or ""
-        for key, value in {**append.values, id_key: append.record}.items():
-            if key in tab.columns and stored(value) is not None:
-                put(tab.writable(tab.cell(row, key)), value)
-        tab.forget_ids()
-        if row > DATA_ROWS:
-            tab.unlock_people_cells(row)
-
-    def lock(self, lock: CellLock) -> None:
-        tab = self.cursor(lock.tab)
-        row = tab.row_of(lock.record, None)
-        if row is not None:
-            # A workbook cannot name who may edit: a cell kept for its signer stays open.
-            set_locked(tab.writable(tab.cell(row, lock.column)), lock.locked and not lock.editors)
-
-    def append_log(self, entries: Sequence[LogEntry], replay: bool) -> None:
-        """Append below the last filled row; a replayed plan whose rows are there adds none."""
-        tab = self.book.schema.tab("log")
-        ws = _find_sheet(self.wb, tab, self.locale, required=False)
-        if ws is None:
-            ws = self.wb.create_sheet(tab.title[self.locale])
-            prepare_tab(ws, tab, self.locale, protected=True)
-        try:
-            positions = _column_positions(_header(ws), tab, self.locale, ws.title)
-        except SchemaError:  # the Log is append-only history: fall back to the schema's order
-            positions = {column.key: index for index, column in enumerate(tab.columns)}
-        columns = [positions[column.key] + 1 for column in tab.columns]
-        last = max((r for (r, _c), c in existing_cells(ws) if c.value is not None), default=1)
-        rows = [entry.as_row() for entry in entries]
-        if replay and last - len(rows) >= 1:
-            tail = [
-                [_cell(ws.cell(row=row, column=col).value) for col in columns]
-                for row in range(last - len(rows) + 1, last + 1)
-            ]
-            if all(same_log_row(got, values) for got, values in zip(tail, rows, strict=True)):
-                return
-        for offset, values in enumerate(rows, start=1):
-            for col, value in zip(columns, values, strict=True):
-                put(ws.cell(row=last + offset, column=col), value)
-            # Time: a date-time cell in the Settings time zone, formatted for the book.
-            put_log_time(ws.cell(row=last + offset, column=columns[0]), values[0], self.locale)
-
-
-class _TabCursor:
-    """One tab opened for writing: its columns by key and its rows by ID."""
-
-    def __init__(self, ws: Sheet, tab: Tab, locale: Locale) -> None:
-        self.ws, self.tab, self.locale = ws, tab, locale
-        positions = _column_positions(_header(ws), tab, locale, ws.title)
-        self.columns = {key: index + 1 for key, index in positions.items()}
-        self._rows_by_id: dict[str, int] | None = None
-
-    def cell(self, row: int, key: str) -> Any:
-        if key not in self.columns:  # an optional column a book made before lacks: add it
-            header = [c for (r, c), cell in existing_cells(self.ws) if r == 1 and cell.value]
-            self.columns[key] = 1 + max(header, default=0)
-            header_cell = self.ws.cell(row=1, column=self.columns[key])
-            put(header_cell, self.tab.column(key).header[self.locale])
-        return self.ws.cell(row=row, column=self.columns[key])
-
-    def writable(self, cell: Any) -> Any:
-        """The cell itself, once split out of a range a person merged (only its anchor has a
-        value, so no typed value is lost; openpyxl cannot write inside a merged range)."""
-        if not isinstance(cell, MergedCell):
-            return cell
-        for merged in list(self.ws.merged_cells.ranges):
-            if cell.coordinate in merged:
-                self.ws.unmerge_cells(merged.coord)
-        return self.ws.cell(row=cell.row, column=cell.column)
-
-    def row_of(self, record: str, hint: int | None) -> int | None:
-        """The row holding this ID: the planned row if it still does, else the first one."""
-        if self.tab.id_column is None:
-            return None
-        if (
-            hint is not None
-            and hint > 1  # an appended row's writes carry no row (0)
-            and text(_cell(self.cell(hint, self.tab.id_column).value)) == record
-        ):
-            return hint
-        if self._rows_by_id is None:
-            column = self.columns[self.tab.id_column]
-            self._rows_by_id = {}
-            for (row, col), cell in sorted(existing_cells(self.ws), key=lambda item: item[0]):
-                if col == column and row > 1 and (found := text(_cell(cell.value))):
-                    self._rows_by_id.setdefault(found, row)
-        return self._rows_by_id.get(record)
-
-    def forget_ids(self) -> None:
-        self._rows_by_id = None
-
-    def unlock_people_cells(self, row: int) -> None:
-        """Rows below the prepared ones: unlock people's cells nobody has styled yet."""
-        if self.tab.key not in PROTECTED_TABS:
-            return
-        for key, col in self.columns.items():
-            cell = self.ws.cell(row=row, column=col)
-            if self.tab.column(key).owner == "people" and not cell.has_style:
-                cell.protection = UNLOCKED
-
-
-def _ids_first(writes: Iterable[CellWrite], schema: Schema) -> list[CellWrite]:
-    """ID assignments go first so the writes for a new ID find their row."""
-
-    def assigns_id(write: CellWrite) -> bool:
-        return write.record is None and write.column == schema.tab(write.tab).id_column
-
-    return sorted(writes, key=lambda write: not assigns_id(write))
-
-
 def _read_table(ws: Sheet, tab: Tab, locale: Locale) -> tuple[TableRead, dict[str, int]]:
     ws.reset_dimensions()  # trust the rows themselves, not a possibly stale dimension record
     rows = values_by_row(ws)
-    positions = _column_positions(next(rows, ()), tab, locale, ws.title)
+    positions = column_positions(next(rows, ()), tab, locale, ws.title)
     found = []
     keys = tuple(positions)
     for number, values in enumerate(rows, start=2):
         row = SheetRow(
             number,
             compact(
-                keys, (_cell(values[i]) if i < len(values) else None for i in positions.values())
+                keys,
+                (plain_cell(values[i]) if i < len(values) else None for i in positions.values()),
             ),
         )
         if not row.is_blank():
             found.append(row)
     return TableRead(tab.key, ws.title, tuple(positions), tuple(found)), positions
-
-
-def _header(ws: Sheet) -> tuple[object, ...]:
-    return next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-
-
-def _column_positions(
-    header: Sequence[object], tab: Tab, locale: Locale, title: str
-) -> dict[str, int]:
-    """Column key → 0-based position, found by header text (case and spaces ignored)."""
-    seen: dict[str, int] = {}
-    for index, value in enumerate(header):
-        if value is not None:
-            seen.setdefault(str(value).strip().casefold(), index)
-    positions = {}
-    for column in tab.columns:
-        name = column.header[locale]
-        found = seen.get(name.strip().casefold())
-        if found is None and column.optional:
-            continue
-        if found is None:
-            raise SchemaError(
-                f'tab "{title}" has no column "{name}" (was it renamed?)', tab=title, column=name
-            )
-        positions[column.key] = found
-    return positions
-
-
-def _find_sheet(wb: Book, tab: Tab, locale: Locale, *, required: bool) -> Sheet | None:
-    title = tab.title[locale]
-    found = _find_title(wb.sheetnames, title)
-    if found is None and required:
-        raise SchemaError(f'the workbook has no "{title}" tab (was it renamed?)', tab=title)
-    return None if found is None else wb[found]
-
-
-def _find_title(titles: Sequence[str], wanted: str) -> str | None:
-    if wanted in titles:
-        return wanted
-    folded = wanted.strip().casefold()
-    return next((t for t in titles if t.strip().casefold() == folded), None)
-
-
-def _cell(value: object) -> Cell:
-    if value is None or isinstance(value, str | int | float | bool | datetime | date):
-        return value
-    if isinstance(value, time):
-        return value.isoformat()
-    return str(value)  # durations, array formulas and other rarities: as text
 
 
 def _keep_active(wb: Book, title: str, fallback: str) -> None:

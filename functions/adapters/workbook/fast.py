@@ -7,29 +7,32 @@ read (same SHA-256), `fast_apply` edits those cells in the sheets' XML and copie
 else byte for byte: people's formulas (with their cached values), styles, validations,
 protections and whatever openpyxl does not understand all stay exactly as they were.
 
-It makes the same decisions as the openpyxl path (`workbook._Writer`), from the values the
-read saw: new rows first (RowAppend, below the last filled row), compare-and-set, rows found
-by ID (the planned row first), ID assignments first, values typed as `put_typed` types them
-(date cells, money formats), people's cells unlocked on rows below the prepared ones, locks
-with a style of their own, Log rows below the last filled row, queue tabs and the hidden
-Lists tab rewritten. Anything it does not handle — a journal replay (no fingerprint), report
-tabs, queue tabs to add, remove, move or give other columns, a formula in a cell to write,
-merged cells, a book counting dates from 1904, an unusual XML layout — makes it return None,
-and the caller uses the openpyxl path. bench/check_workbook_fast.py compares both paths.
+It makes the same decisions as the openpyxl path (`writer.Writer`), from the values the
+read saw: new rows first (RowAppend, below the last filled row), each write as
+`write_decision` decides it (the record's row now, compare-and-set), values typed as
+`put_typed` types them (date cells, money formats), people's cells unlocked on rows below
+the prepared ones, locks with a style of their own, Log rows below the last filled row, queue
+tabs and the hidden Lists tab rewritten. Anything it does not handle — a journal replay (no
+fingerprint), report tabs, queue tabs to add, remove, move or give other columns, a formula
+in a cell to write, merged cells, a book counting dates from 1904, an unusual XML layout —
+makes it return None, and the caller uses the openpyxl path. bench/check_workbook_fast.py
+compares both paths.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
 
-from functions.adapters.workbook.layout import LIST_KEYS, typed_value
+from functions.adapters.workbook.cells import typed_value
+from functions.adapters.workbook.package import Package, Unsupported
 from functions.adapters.workbook.xf import FORMAT, Styles
-from functions.adapters.workbook.xml import DIMENSION, Package, SheetXml, Unsupported, value_xml
+from functions.adapters.workbook.xml import DIMENSION, SheetXml, value_xml
+from functions.errors import SchemaError
 from functions.model import (
     Cell,
     CellLock,
@@ -42,15 +45,18 @@ from functions.model import (
     TableRead,
     stored,
 )
-from functions.schema import Locale, Schema, Tab
+from functions.schema import (
+    LIST_KEYS,
+    MAIN_TABS,
+    Locale,
+    Schema,
+    Tab,
+    column_positions,
+    unique_title,
+)
 from functions.text.formats import SHEET_DATETIME_FORMAT
 from functions.text.log_times import log_cell
-from functions.text.messages import say
-from functions.text.parsing import text
-
-DATA_ROWS = 1000  # as workbook_layout.DATA_ROWS (rows prepared with unlocked people's cells)
-PROTECTED_TABS = frozenset({"invoices", "deals", "log"})
-MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
+from functions.write_decision import RowsById, decide_write, in_write_order, unlocks_people_cells
 
 
 @dataclass
@@ -91,36 +97,33 @@ def fast_apply(
 
 
 class _Grid:
-    """A tab's cells as read, changed as writes are planned (as `gsheets_grid.TabGrid`)."""
+    """A tab's cells as read, changed as writes are planned (as `gsheets.grid.TabGrid`)."""
 
-    def __init__(self, seen: SeenTab, tab: Tab) -> None:
+    def __init__(self, seen: SeenTab, tab: Tab, sheet: Callable[[], SheetXml]) -> None:
         self.tab, self.title = tab, seen.table.title
         self.columns = {key: index + 1 for key, index in seen.positions.items()}
         self.rows: dict[int, Mapping[str, Cell]] = {r.number: r.values for r in seen.table.rows}
-        self._ids: dict[str, int] | None = None
+        self._sheet = sheet
+        self._ids = RowsById(
+            lambda row: self.value(row, tab.id_column or ""),
+            lambda: ((row, self.rows[row].get(tab.id_column or "")) for row in sorted(self.rows)),
+        )
 
     def value(self, row: int, key: str) -> Cell:
         return self.rows.get(row, {}).get(key)
 
+    def current(self, row: int, key: str) -> Cell:
+        if self._sheet().has_formula(row, self.columns[key]):
+            raise Unsupported  # openpyxl would compare with the formula's text
+        return self.value(row, key)
+
     def put(self, row: int, key: str, value: Stored) -> None:
         self.rows[row] = {**self.rows.get(row, {}), key: value}  # the read's rows stay as read
         if key == self.tab.id_column:
-            self._ids = None
+            self._ids.forget()
 
     def row_of(self, record: str, hint: int | None) -> int | None:
-        """The row holding this ID: the planned row if it still does, else the first one."""
-        id_key = self.tab.id_column
-        if id_key is None:
-            return None
-        if hint is not None and text(self.value(hint, id_key)) == record:
-            return hint
-        if self._ids is None:
-            self._ids = {}
-            for row in sorted(self.rows):
-                found = text(self.rows[row].get(id_key))
-                if row > 1 and found:
-                    self._ids.setdefault(found, row)
-        return self._ids.get(record)
+        return None if self.tab.id_column is None else self._ids.row_of(record, hint)
 
 
 class _Patch:
@@ -151,13 +154,15 @@ class _Patch:
             seen = self.seen.tabs.get(key)
             if seen is None:
                 raise Unsupported
-            self.grids[key] = _Grid(seen, self.schema.tab(key))
+            title = seen.table.title
+            self.grids[key] = _Grid(seen, self.schema.tab(key), lambda: self.sheet(title))
         return self.grids[key]
 
     def run(self, changes: SheetChanges) -> tuple[bytes, list[str]]:
         for append in changes.appends:  # first: a write in the same plan may name the new ID
             self.append(append)
-        skipped = [m for w in _ids_first(changes.writes, self.schema) if (m := self.write(w))]
+        ordered = in_write_order(changes.writes, self.schema)
+        skipped = [note for _index, write in ordered if (note := self.write(write))]
         for lock in changes.locks:
             self.lock(lock)
         if changes.log:
@@ -179,28 +184,20 @@ class _Patch:
 
     def _render(self, part: str) -> bytes:
         sheet = self.sheets.pop(part)  # its XML is freed once rendered
-        return sheet.render(self._styles)
+        return sheet.render()
 
-    # -- as workbook._Writer ----------------------------------------------------------------
+    # -- as writer.Writer ---------------------------------------------------------------------
     def write(self, write: CellWrite) -> str | None:
         grid = self.grid(write.tab)
-        header = grid.tab.column(write.column).header[self.locale]
-        label = f"{write.record or say(self.locale, 'write_row_label', row=write.row)} {header}"
-        row = write.row if write.record is None else grid.row_of(write.record, write.row)
-        if row is None:
-            return say(self.locale, "write_row_gone", label=label)
+        decision = decide_write(write, grid, self.schema, self.locale)
+        row = decision.row
+        if not decision.put or row is None:
+            return decision.note
         sheet = self.sheet(grid.title)
         col = grid.columns[write.column]
-        if sheet.has_formula(row, col):
-            raise Unsupported  # openpyxl would compare with the formula's text
-        current = stored(grid.value(row, write.column))
-        if current == stored(write.value):
-            return None
-        if current != write.expected:
-            return say(self.locale, "write_kept_persons_value", label=label)
         self.put(sheet, row, col, write.value, grid.tab.column(write.column).type)
         grid.put(row, write.column, write.value)
-        if row > DATA_ROWS and grid.tab.key in PROTECTED_TABS:
+        if unlocks_people_cells(grid.tab.key, row):
             self._unlock_people_cells(grid, sheet, row)
         return None
 
@@ -217,7 +214,7 @@ class _Patch:
             if key in grid.columns and stored(value) is not None:
                 sheet.edit(row, grid.columns[key]).value = value  # as `put`: text stays text
                 grid.put(row, key, value)
-        if row > DATA_ROWS and grid.tab.key in PROTECTED_TABS:
+        if unlocks_people_cells(grid.tab.key, row):
             self._unlock_people_cells(grid, sheet, row)
 
     def put(self, sheet: SheetXml, row: int, col: int, value: Stored, column_type: str) -> None:
@@ -254,8 +251,8 @@ class _Patch:
             raise Unsupported  # the openpyxl path creates the Log tab
         tab = self.schema.tab("log")
         try:
-            positions = _positions(self.seen.log_header, tab, self.locale)
-        except KeyError:  # as the openpyxl path: the schema's order when headers are odd
+            positions = column_positions(self.seen.log_header, tab, self.locale, title)
+        except SchemaError:  # as the openpyxl path: the schema's order when headers are odd
             positions = {column.key: index for index, column in enumerate(tab.columns)}
         columns = [(positions[c.key] + 1, c.type) for c in tab.columns]
         sheet = self.sheet(title)
@@ -279,7 +276,7 @@ class _Patch:
         position = max((others.index(t) for t in main if t in others), default=-1) + 1
         wanted: list[str] = []
         for view in views:
-            wanted.append(_unique_title(view.title, others + wanted))
+            wanted.append(unique_title(view.title, others + wanted))
         if others[:position] + wanted + others[position:] != titles:
             raise Unsupported  # tabs to add, remove or move: the openpyxl path does that
         for title, view in zip(wanted, views, strict=True):
@@ -368,31 +365,6 @@ def _frozen_header(head: bytes) -> bytes:
         opened = view.group(0)[:-2].rstrip() + b">"
         return head[: view.start()] + opened + pane + b"</sheetView>" + head[view.end() :]
     return head[: view.end()] + pane + head[view.end() :]
-
-
-def _positions(header: Sequence[object], tab: Tab, locale: Locale) -> dict[str, int]:
-    seen: dict[str, int] = {}
-    for index, value in enumerate(header):
-        if value is not None:
-            seen.setdefault(str(value).strip().casefold(), index)
-    return {c.key: seen[c.header[locale].strip().casefold()] for c in tab.columns}
-
-
-def _unique_title(title: str, taken: Iterable[str]) -> str:
-    used = {t.casefold() for t in taken}
-    candidate, number = title, 1
-    while candidate.casefold() in used:
-        number += 1
-        suffix = f" ({number})"
-        candidate = title[: 31 - len(suffix)] + suffix
-    return candidate
-
-
-def _ids_first(writes: Iterable[CellWrite], schema: Schema) -> list[CellWrite]:
-    def assigns_id(write: CellWrite) -> bool:
-        return write.record is None and write.column == schema.tab(write.tab).id_column
-
-    return sorted(writes, key=lambda write: not assigns_id(write))
 
 
 __all__ = ["Seen", "SeenTab", "Unsupported", "fast_apply"]

@@ -8,53 +8,44 @@ from __future__ import annotations
 
 import re
 import uuid
-import warnings
-import zipfile
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
-from io import BytesIO
 from pathlib import Path
-from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Alignment, Font, Protection
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 
 from functions.adapters.files import save_book_file, why_not_written
+from functions.adapters.workbook.cells import UNLOCKED, put, put_typed
+from functions.adapters.workbook.loading import Book, Sheet, workbook_bytes
 from functions.adapters.workbook.style import print_setup, style_report, style_tab
 from functions.directory import settings_rows
 from functions.errors import ConfigError
-from functions.model import QueueView, ReportTab, Stored
-from functions.schema import Locale, Schema, Tab
-from functions.text.formats import SHEET_DATE_FORMAT, SHEET_DATETIME_FORMAT, SHEET_MONEY_FORMAT
-from functions.text.log_times import log_cell
+from functions.model import QueueView, ReportTab
+from functions.schema import (
+    DATA_ROWS,
+    LIST_KEYS,
+    LIST_ROWS,
+    MAIN_TABS,
+    PROTECTED_TABS,
+    Locale,
+    Schema,
+    Tab,
+    unique_title,
+)
 
-Sheet = Any  # openpyxl is untyped: a Worksheet
-Book = Any  # an openpyxl Workbook
-
-DATA_ROWS = 1000  # rows prepared with dropdowns and unlocked cells
-LIST_ROWS = 200
-LIST_KEYS = ("directors", "accountants", "managers")
-MAIN_TABS = ("invoices", "deals", "people", "settings", "log")
-PROTECTED_TABS = frozenset({"invoices", "deals", "log"})
 # Tabs whose sheet is protected in LibreOffice/Excel. Not Invoices and Deals: a protected
 # sheet refuses sorting, deleting and pasting rows in LibreOffice whatever its flags say, so
 # there the tick guards the automation cells and a claimed Accountant instead (restored with
 # a Note, the overwritten value kept in the Log); their cells still carry the locked flags.
 SHEET_PROTECTED_TABS = frozenset({"log"})
 STYLED_TABS = ("invoices", "deals", "log")
-UNLOCKED = Protection(locked=False)
-# Bottom is already the default vertical alignment in Excel and LibreOffice: no visible change.
-_OWN_STYLE = Alignment(vertical="bottom")
 # Name and size too: a font with only `bold` set falls back to a serif 10 pt in LibreOffice.
 _BOLD = Font(name="Calibri", size=11, bold=True)
-_MAX_TEXT = 32767
 _PLAIN_TITLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DROPDOWN_HINT: dict[Locale, tuple[str, str]] = {
     "en": (
@@ -254,7 +245,7 @@ def write_queues(wb: Book, schema: Schema, locale: Locale, views: Sequence[Queue
     widths = {c.header[locale]: c.width for c in schema.tab("invoices").columns}
     types = {c.header[locale]: c.type for c in schema.tab("invoices").columns}
     for offset, view in enumerate(views):
-        ws = wb.create_sheet(_unique_title(view.title, wb.sheetnames), position + offset)
+        ws = wb.create_sheet(unique_title(view.title, wb.sheetnames), position + offset)
         for col, header in enumerate(view.headers, start=1):
             ws.cell(row=1, column=col, value=header).font = _BOLD
             ws.column_dimensions[get_column_letter(col)].width = widths.get(header, 14)
@@ -303,179 +294,3 @@ def write_report(wb: Book, report: ReportTab) -> None:
         chart.width, chart.height = 18, 9
         ws.add_chart(chart, f"A{len(report.rows) + 4}")
     ws.protection = SheetProtection(sheet=True, autoFilter=False, formatColumns=False)
-
-
-def _unique_title(title: str, taken: Iterable[str]) -> str:
-    """Long names cut to 31 characters may clash: number the later ones, as a person would."""
-    used = {t.casefold() for t in taken}
-    candidate, number = title, 1
-    while candidate.casefold() in used:
-        number += 1
-        suffix = f" ({number})"
-        candidate = title[: 31 - len(suffix)] + suffix
-    return candidate
-
-
-def put(cell: Any, value: Stored) -> None:
-    """Write a value; text always stays text (never a formula, never an error code)."""
-    if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_TEXT]
-        cell.data_type = "s"
-    else:
-        cell.value = value
-
-
-def put_typed(cell: Any, value: Stored, column_type: str, locale: Locale) -> None:
-    """`put`, but an ISO date in a date column becomes a date cell, and a number in a money
-    column gets the money format: what `typed_values` asks for once a row is accepted."""
-    written, number_format = typed_value(value, column_type, locale)
-    if isinstance(written, datetime):
-        cell.value = written
-    else:
-        put(cell, written)
-    if number_format is not None:
-        cell.number_format = number_format
-
-
-def typed_value(
-    value: Stored, column_type: str, locale: Locale
-) -> tuple[Stored | datetime, str | None]:
-    """What `put_typed` writes (shared with the fast write path): the value, a datetime for
-    an ISO date in a date column, and the number format to give the cell, if any."""
-    if column_type == "date" and isinstance(value, str):
-        try:
-            when = datetime.fromisoformat(value)
-        except ValueError:
-            when = None
-        if when is not None and when.tzinfo is None:
-            return when, SHEET_DATE_FORMAT[locale]
-    if column_type == "money" and isinstance(value, int | float) and not isinstance(value, bool):
-        return value, SHEET_MONEY_FORMAT
-    return value, None
-
-
-def put_log_time(cell: Any, stamp: str, locale: Locale) -> None:
-    """A Log Time: the Settings zone's wall clock as a date-time cell (other text as is)."""
-    value = log_cell(stamp, serial=False)
-    if isinstance(value, datetime):
-        cell.value = value
-        cell.number_format = SHEET_DATETIME_FORMAT[locale]
-    else:
-        put(cell, stamp)
-
-
-def set_locked(cell: Any, locked: bool) -> None:
-    """Lock or unlock one cell, so that Excel and LibreOffice both see it that way.
-
-    A locked cell with otherwise default formatting has an all-default style, which openpyxl
-    saves without a style id. Excel then uses the default (locked) style, but LibreOffice
-    gives such a cell its column's style, and people's columns are unlocked: a locked
-    Accountant cell would stay editable in LibreOffice and lose its lock when LibreOffice
-    saves. An alignment equal to the default gives the cell a style of its own.
-    """
-    cell.protection = Protection(locked=locked)
-    if not cell.has_style:
-        cell.alignment = _OWN_STYLE
-
-
-def workbook_bytes(wb: Book) -> bytes:
-    buffer = BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-# --- keeping formula results ------------------------------------------------------------
-# openpyxl writes formulas without their computed values, so until a person reopened the file
-# the next read (data_only) would see None where Paid % was. We put the last values back.
-
-CachedValues = dict[str, dict[str, tuple[str, str]]]  # tab title → cell → (t attribute, text)
-_FORMULA_CELL = re.compile(
-    r'<c r="([A-Z]+[0-9]+)"([^>]*)>(<f[^>]*>[^<]*</f>|<f[^>]*/>)(?:<v\s*/>|<v></v>)</c>'
-)
-
-
-def load(data: bytes, *, read_only: bool, data_only: bool) -> Book:
-    with warnings.catch_warnings():
-        # Files saved by Excel or LibreOffice carry extensions openpyxl warns about and drops.
-        warnings.simplefilter("ignore", UserWarning)
-        return load_workbook(BytesIO(data), read_only=read_only, data_only=data_only)
-
-
-def existing_cells(ws: Sheet) -> list[tuple[tuple[int, int], Any]]:
-    """Existing cells only: openpyxl's public iterators create a cell for every gap."""
-    return list(ws._cells.items())
-
-
-def cached_values(wb: Book, data: bytes) -> CachedValues:
-    """The last computed value of every formula cell in `wb` (loaded from `data`)."""
-    formulas = {
-        ws.title: {cell.coordinate for _key, cell in existing_cells(ws) if cell.data_type == "f"}
-        for ws in wb.worksheets
-    }
-    formulas = {title: cells for title, cells in formulas.items() if cells}
-    values: CachedValues = {}
-    if not formulas:
-        return values
-    computed = load(data, read_only=True, data_only=True)
-    try:
-        for title, coordinates in formulas.items():
-            found = values.setdefault(title, {})
-            for row in computed[title].iter_rows():
-                for cell in row:
-                    coordinate: str = getattr(cell, "coordinate", "")
-                    if coordinate in coordinates:
-                        encoded = encode_cached(cell.value, cell.data_type, computed.epoch)
-                        if encoded is not None:
-                            found[coordinate] = encoded
-    finally:
-        computed.close()
-    return values
-
-
-def encode_cached(value: object, data_type: str, epoch: datetime) -> tuple[str, str] | None:
-    """A formula's last value as it is stored in the sheet XML: (t attribute, text)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "b", "1" if value else "0"
-    if isinstance(value, int | float):
-        return "", repr(value)
-    if isinstance(value, datetime | date | time | timedelta):
-        return "", repr(to_excel(value, epoch))
-    escaped = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return ("e" if data_type == "e" else "str"), escaped
-
-
-def with_cached_values(data: bytes, wb: Book, cached: CachedValues) -> bytes:
-    """Put formulas' last values back into a workbook openpyxl just saved as `data`."""
-    parts = {
-        wb[title].path.lstrip("/"): values
-        for title, values in cached.items()
-        if values and title in wb.sheetnames
-    }
-    if not parts:
-        return data
-    out = BytesIO()
-    with (
-        zipfile.ZipFile(BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            body = source.read(info)
-            if info.filename in parts:
-                body = _fill_values(body.decode("utf-8"), parts[info.filename]).encode("utf-8")
-            target.writestr(info, body)
-    return out.getvalue()
-
-
-def _fill_values(xml: str, values: dict[str, tuple[str, str]]) -> str:
-    def fill(match: re.Match[str]) -> str:
-        coordinate, attributes, formula = match.group(1), match.group(2), match.group(3)
-        found = values.get(coordinate)
-        if found is None or ' t="' in attributes:
-            return match.group(0)
-        kind, text = found
-        kind_attr = f' t="{kind}"' if kind else ""
-        return f'<c r="{coordinate}"{attributes}{kind_attr}>{formula}<v>{text}</v></c>'
-
-    return _FORMULA_CELL.sub(fill, xml)

@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from functions.adapters.look import STATUS_FILLS
 from functions.schema import Locale, Schema, Tab
 from functions.text.formats import (
     SHEET_DATE_FORMAT,
@@ -23,16 +24,6 @@ from functions.text.formats import (
 
 Sheet = Any
 HEADER_HEIGHT = 32  # points: two lines of an 11 pt bold header
-# Status → fill colour (light, printable): waiting on someone is amber, moving green, done grey.
-STATUS_FILLS = {
-    "new": "FFF2CC",
-    "awaiting_decision": "FCE4D6",
-    "rework": "F8CBAD",
-    "awaiting_accountant": "DDEBF7",
-    "in_payment": "C6EFCE",
-    "awaiting_closing_docs": "E2EFDA",
-    "closed": "D9D9D9",
-}
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 _HEADER = Alignment(wrap_text=True, vertical="center")
 

@@ -13,7 +13,8 @@ from xml.etree import ElementTree
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
 
-from functions.adapters.workbook.xml import ATTR, MAIN, Unsupported, escape
+from functions.adapters.workbook.package import MAIN, Unsupported
+from functions.adapters.workbook.xml import ATTR, escape
 
 FORMAT = "format:"  # the style op giving a cell a number format: "format:" + its code
 

@@ -1,9 +1,8 @@
-"""The `.xlsx` package and worksheet XML, edited in place for the fast write path.
+"""Worksheet XML, edited in place for the fast write path.
 
-`Package` reads the zip's parts and writes them back, patched ones included; `SheetXml` holds
-cell edits for one worksheet and renders them in one pass over its rows, copying every other
-byte as it was. What openpyxl would write differently, or what these cannot read, raises
-`Unsupported` (the caller then takes openpyxl's full load and save).
+`SheetXml` holds cell edits for one worksheet and renders them in one pass over its rows,
+copying every other byte as it was (`package.Package` reads and writes the zip's parts). What
+openpyxl would write differently, or what it cannot read, raises `Unsupported`.
 """
 
 from __future__ import annotations
@@ -11,29 +10,18 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from io import BytesIO
-from posixpath import join, normpath
-from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree
+from typing import Any, Protocol
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from functions.adapters.workbook.read import inline_text
+from functions.adapters.workbook.package import Unsupported
 from functions.model import Stored
 
-if TYPE_CHECKING:
-    from functions.adapters.workbook.xf import Styles
-
 MAX_TEXT = 32767
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 ATTR = re.compile(rb'\b([A-Za-z:]+)="([^"]*)"')
@@ -42,112 +30,11 @@ _VALUED = re.compile(rb"<v>[^<]|<is>|<f[ >/]")
 DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"\s*/>')
 
 
-class Unsupported(Exception):
-    """Something the fast path does not handle: the openpyxl path takes over."""
+class StyleVariants(Protocol):
+    """The book's cell styles (`xf.Styles`), as a sheet needs them to restyle its cells."""
 
-
-# --- the workbook package ------------------------------------------------------------------
-
-
-class Package:
-    """The zip parts, the sheets' titles → part names, and the parts patched so far."""
-
-    def __init__(self, data: bytes) -> None:
-        try:
-            self.zip = zipfile.ZipFile(BytesIO(data))
-            workbook = ElementTree.fromstring(self.zip.read("xl/workbook.xml"))
-            rels = ElementTree.fromstring(self.zip.read("xl/_rels/workbook.xml.rels"))
-        except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
-            raise Unsupported from exc
-        properties = workbook.find(f"{{{MAIN}}}workbookPr")
-        if properties is not None and properties.get("date1904") in ("1", "true"):
-            raise Unsupported  # dates counted from 1904 (old Mac Excel): rare, left to openpyxl
-        targets = {
-            r.get("Id"): r.get("Target", "") for r in rels.iter(f"{{{_PKG_REL}}}Relationship")
-        }
-        self.sheets: list[tuple[str, str]] = []  # (title, part name) in tab order
-        self.states: dict[str, str] = {}  # title → visible, hidden or veryHidden
-        for sheet in workbook.iter(f"{{{MAIN}}}sheet"):
-            target = targets.get(sheet.get(f"{{{_REL}}}id"))
-            if not target:
-                raise Unsupported
-            part = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
-            self.sheets.append((sheet.get("name", ""), part))
-            self.states[sheet.get("name", "")] = sheet.get("state", "visible")
-        self.patched: dict[str, bytes | Callable[[], bytes]] = {}
-        self._shared: list[str] | None = None
-
-    def cell_text(self, cell: tuple[dict[bytes, bytes], bytes | None, bytes]) -> str | None:
-        """A text cell's text: inline (as openpyxl writes) or shared (as LibreOffice does)."""
-        attrs, inner, _element = cell
-        kind = attrs.get(b"t")
-        if kind == b"s":
-            found = re.fullmatch(rb"<v>(\d+)</v>", inner or b"")
-            strings = self.shared_strings()
-            if found is None or int(found.group(1)) >= len(strings):
-                return None
-            return strings[int(found.group(1))]
-        if kind == b"inlineStr":
-            return inline_text(inner)
-        return None
-
-    def shared_strings(self) -> list[str]:
-        if self._shared is None:
-            try:
-                root = ElementTree.fromstring(self.zip.read("xl/sharedStrings.xml"))
-            except (KeyError, ElementTree.ParseError):
-                root = None
-            self._shared = (
-                []
-                if root is None
-                else [
-                    "".join(t.text or "" for t in si.iter(f"{{{MAIN}}}t"))
-                    for si in root.iter(f"{{{MAIN}}}si")
-                ]
-            )
-        return self._shared
-
-    def state_of(self, title: str) -> str | None:
-        return self.states.get(title)
-
-    def part_of(self, title: str) -> str:
-        for name, part in self.sheets:
-            if name == title:
-                return part
-        raise Unsupported
-
-    def read(self, part: str) -> bytes:
-        patched = self.patched.get(part)
-        if isinstance(patched, bytes):
-            return patched
-        try:
-            return self.zip.read(part)
-        except KeyError as exc:
-            raise Unsupported from exc
-
-    def styles_part(self) -> str:
-        rels = ElementTree.fromstring(self.zip.read("xl/_rels/workbook.xml.rels"))
-        for r in rels.iter(f"{{{_PKG_REL}}}Relationship"):
-            if r.get("Type", "").endswith("/styles"):
-                target = r.get("Target", "")
-                return target.lstrip("/") if target.startswith("/") else join("xl", target)
-        raise Unsupported
-
-    def save(self) -> bytes:
-        """The new zip; a patched part given as a function is rendered when its turn comes
-        (and freed after), so a 100k-row book never holds every sheet's XML twice at once."""
-        out = BytesIO()
-        # Deflate level 1: a third of the time of the default level for a file ~20 % larger
-        # (the sheets' XML is most of a tick's write); office programs re-save at their own.
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-            for info in self.zip.infolist():
-                patched = self.patched.pop(info.filename, None)
-                body = patched() if callable(patched) else patched
-                if body is None:
-                    body = self.zip.read(info)
-                target.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
-                del body, patched
-        return out.getvalue()
+    def variant(self, index: int, op: str) -> int:
+        """The style `index` with one more op applied (added to styles.xml if new)."""
 
 
 # --- one worksheet -------------------------------------------------------------------------
@@ -285,7 +172,7 @@ class SheetXml:
             found = cells[col] = CellEdit()
         return found
 
-    def render(self, styles: Styles | None) -> bytes:
+    def render(self) -> bytes:
         if not self.edits:
             return self.xml
         rows = self.rows()
@@ -296,11 +183,11 @@ class SheetXml:
         for row in sorted(self.edits):
             if row in rows:
                 start, _open_end, end, _closed = rows[row]
-                replaced.append((start, end, self._row_xml(row, styles)))
+                replaced.append((start, end, self._row_xml(row)))
             else:
                 index = bisect.bisect_right(ordered, row)
                 at = rows[ordered[index]][0] if index < len(ordered) else self.data_span[1]
-                inserts.append((at, self._row_xml(row, styles)))
+                inserts.append((at, self._row_xml(row)))
         changes = sorted(
             [(s, e, xml) for s, e, xml in replaced] + [(at, at, xml) for at, xml in inserts],
             key=lambda item: (item[0], item[1]),
@@ -321,7 +208,7 @@ class SheetXml:
         widest = max(max(cells) for cells in self.edits.values())
         return b"".join([_grow_dimension(head, max(self.edits), widest), *pieces, tail])
 
-    def resolve_styles(self, styles: Styles) -> None:
+    def resolve_styles(self, styles: StyleVariants) -> None:
         """Work out each restyled cell's xf now, so styles.xml is final before any rendering."""
         for row, edits in self.edits.items():
             for col, edit in edits.items():
@@ -332,7 +219,7 @@ class SheetXml:
                         style = styles.variant(style, op)
                     edit.style = style
 
-    def _row_xml(self, row: int, styles: Styles | None) -> bytes:
+    def _row_xml(self, row: int) -> bytes:
         rows = self.rows()
         cells = self._cells.pop(row, None) or self._parse_cells(row)
         out: dict[int, bytes] = {col: element for col, (_a, _i, element) in cells.items()}

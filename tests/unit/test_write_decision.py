@@ -1,0 +1,116 @@
+"""The one compare-and-set every backend renders: where a write goes and whether it is put."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from functions.errors import SchemaError
+from functions.model import Cell, CellWrite, Stored
+from functions.schema import DATA_ROWS, column_positions, load_schema, unique_title
+from functions.write_decision import (
+    RowsById,
+    decide_write,
+    in_write_order,
+    unlocks_people_cells,
+)
+
+SCHEMA = load_schema()
+
+
+class FakeTab:
+    """Invoices as a dict of rows, IDs in the `id` column."""
+
+    def __init__(self, rows: dict[int, dict[str, Cell]]) -> None:
+        self.rows = rows
+        self.ids = RowsById(lambda row: self.rows.get(row, {}).get("id"), self._ids)
+
+    def _ids(self) -> Iterator[tuple[int, Cell]]:
+        return ((row, self.rows[row].get("id")) for row in sorted(self.rows))
+
+    def row_of(self, record: str, hint: int | None) -> int | None:
+        return self.ids.row_of(record, hint)
+
+    def current(self, row: int, column: str) -> Cell:
+        return self.rows.get(row, {}).get(column)
+
+
+def write(record: str | None, row: int, value: Stored, expected: Stored) -> CellWrite:
+    return CellWrite("invoices", record, row, "status", value, expected)
+
+
+def test_a_write_is_put_where_the_record_is_when_the_cell_holds_what_was_read() -> None:
+    tab = FakeTab({2: {"id": "INV-1", "status": "Draft"}})
+    decision = decide_write(write("INV-1", 2, "Approved", "Draft"), tab, SCHEMA, "en")
+    assert (decision.row, decision.put, decision.note) == (2, True, None)
+
+
+def test_a_write_follows_its_record_to_the_row_it_moved_to() -> None:
+    tab = FakeTab({2: {"id": "INV-2"}, 5: {"id": "INV-1", "status": "Draft"}})
+    decision = decide_write(write("INV-1", 2, "Approved", "Draft"), tab, SCHEMA, "en")
+    assert (decision.row, decision.put) == (5, True)
+
+
+def test_a_persons_newer_value_is_kept_and_the_note_names_record_and_column() -> None:
+    tab = FakeTab({2: {"id": "INV-1", "status": "Paid"}})
+    decision = decide_write(write("INV-1", 2, "Approved", "Draft"), tab, SCHEMA, "en")
+    assert not decision.put
+    assert decision.note is not None
+    assert "INV-1 Status" in decision.note
+
+
+def test_a_cell_already_holding_the_value_needs_no_write_and_no_note() -> None:
+    tab = FakeTab({2: {"id": "INV-1", "status": "Approved"}})
+    decision = decide_write(write("INV-1", 2, "Approved", "Draft"), tab, SCHEMA, "en")
+    assert (decision.put, decision.note) == (False, None)
+
+
+def test_a_write_for_a_deleted_record_has_no_row_and_says_so() -> None:
+    decision = decide_write(write("INV-9", 2, "Approved", "Draft"), FakeTab({}), SCHEMA, "ru")
+    assert decision.row is None
+    assert not decision.put
+    assert decision.note is not None
+    assert "INV-9" in decision.note
+
+
+def test_an_id_assignment_goes_by_row_and_comes_first_keeping_plan_positions() -> None:
+    later = write("INV-1", 2, "Approved", None)
+    assign = CellWrite("invoices", None, 2, "id", "INV-1", None)
+    assert in_write_order([later, assign], SCHEMA) == [(1, assign), (0, later)]
+    tab = FakeTab({2: {"status": None}})
+    assert decide_write(assign, tab, SCHEMA, "en").row == 2
+
+
+def test_the_planned_row_wins_over_an_earlier_duplicate_and_a_forgotten_index_is_rebuilt() -> None:
+    rows: dict[int, dict[str, Cell]] = {2: {"id": "A"}, 3: {"id": "A"}}
+    tab = FakeTab(rows)
+    assert tab.row_of("A", 3) == 3
+    assert tab.row_of("A", None) == 2
+    rows[4] = {"id": "B"}
+    assert tab.row_of("B", None) is None  # the index is kept until an ID is written
+    tab.ids.forget()
+    assert tab.row_of("B", None) == 4
+    assert tab.row_of("ID", 1) is None  # the header row is never a record's
+
+
+def test_only_rows_below_the_prepared_ones_of_protected_tabs_unlock_peoples_cells() -> None:
+    assert unlocks_people_cells("invoices", DATA_ROWS + 1)
+    assert not unlocks_people_cells("invoices", DATA_ROWS)
+    assert not unlocks_people_cells("people", DATA_ROWS + 1)
+
+
+def test_columns_are_found_by_header_ignoring_case_and_spaces() -> None:
+    tab = SCHEMA.tab("deals")
+    header = [f" {h.upper()} " for h in tab.headers("en") if h != "Currency"]
+    positions = column_positions(["extra", *header], tab, "en", "Deals")
+    assert "currency" not in positions  # optional
+    assert positions[tab.columns[0].key] == 1
+    with pytest.raises(SchemaError, match="Deals"):
+        column_positions(header[1:], tab, "en", "Deals")
+
+
+def test_a_clashing_title_is_numbered_within_the_length_limit() -> None:
+    long = "x" * 31
+    assert unique_title(long, [long.upper()]) == "x" * 27 + " (2)"
+    assert unique_title("Q", ["q", "Q (2)"], limit=None) == "Q (3)"
