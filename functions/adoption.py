@@ -14,7 +14,7 @@ from typing import Any
 
 from functions.controls import bound_values
 from functions.directory import read_settings
-from functions.invoice_state import InvoiceState
+from functions.invoices.state import InvoiceState
 from functions.meta import BOOK_ID, DEALS_BASELINE, LAST_REPORT, NEXT_INVOICE_NO, TIME_ZONE
 from functions.model import BookRead, LogEntry, stored
 from functions.months import previous_month

@@ -13,15 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from functions.flow_context import FlowContext
-from functions.invoice_checks import check_fields, paid_on_problem
-from functions.invoice_state import (
-    Duplicates,
-    InvoiceState,
-    Lock,
-    RowOutcome,
-    no_duplicates,
-)
-from functions.invoice_step import InvoiceStep
+from functions.invoices.checks import check_fields, paid_on_problem
+from functions.invoices.state import Duplicates, InvoiceState, Lock, RowOutcome, no_duplicates
+from functions.invoices.step import InvoiceStep
 from functions.model import EmailIntent, SheetRow
 from functions.transitions import TRANSITIONS, Transition, outgoing
 from functions.typed_values import settle_typed_values

@@ -1,6 +1,6 @@
 """The invoice state machine, declared as a table; the README diagram is generated from it.
 
-Each transition names its guard and its effect, methods of `functions.invoice_step.InvoiceStep`
+Each transition names its guard and its effect, methods of `functions.invoices.step.InvoiceStep`
 (as python-statemachine names `cond=`); its emails are rules in `invoice_emails.RECIPIENTS`.
 A new transition is a row here plus the two methods it names: `check_definition` refuses, at
 import, a row whose guard, effect, recipient rule or email template is missing.

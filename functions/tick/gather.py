@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from functions.directory import read_settings
-from functions.invoice_folder import folder_meta, folder_news
+from functions.invoices.folder import folder_meta, folder_news
 from functions.meta import FOLDER
 from functions.model import BookRead, FolderScan
 from functions.ports import DealSource, InvoiceFolder, SpreadsheetBook, StateStore

@@ -13,14 +13,9 @@ from typing import Any
 from functions.deal_watch import alert_recipients
 from functions.directory import read_directory, settings_problems
 from functions.flow_context import FlowContext
-from functions.invoice_folder import pending_notices, plan_folder
+from functions.invoices.folder import pending_notices, plan_folder
 from functions.meta import CONTEXT, LAST_REPORT, TIME_ZONE
-from functions.model import (
-    BookRead,
-    FolderScan,
-    Snapshot,
-    TickPlan,
-)
+from functions.model import BookRead, FolderScan, Snapshot, TickPlan
 from functions.months import previous_month
 from functions.schema import TAB_FLOWS, Locale, Schema
 from functions.settings_notes import plan_settings_notes

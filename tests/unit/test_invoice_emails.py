@@ -6,8 +6,8 @@ from dataclasses import replace
 from typing import Any
 
 from functions.directory import Directory
-from functions.invoice_emails import RECIPIENTS, InvoiceFacts, emails_for, invoice_context
 from functions.invoice_flow import RowOutcome, plan_invoice
+from functions.invoices.emails import RECIPIENTS, InvoiceFacts, emails_for, invoice_context
 from functions.model import Recipient, SheetRow
 from functions.notify import INVOICE_TEMPLATES
 from functions.transitions import TRANSITIONS

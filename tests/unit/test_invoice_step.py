@@ -1,4 +1,4 @@
-"""What one invoice step (functions/invoice_step.py) says and remembers, to the letter: the
+"""What one invoice step (functions/invoices/step.py) says and remembers, to the letter: the
 transition's Log line, the Note's exact words, who is named, what the saved state keeps."""
 
 from __future__ import annotations

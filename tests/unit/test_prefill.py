@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.prefill import read_invoice
+from functions.invoices.prefill import read_invoice
 
 RUSSIAN = """ООО "Ромашка"
 ИНН 7701234567 КПП 770101001

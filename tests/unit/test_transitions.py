@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from functions import invoice_step, transitions
-from functions.invoice_emails import RECIPIENTS
-from functions.invoice_step import InvoiceStep
+from functions import transitions
+from functions.invoices import step as invoice_step
+from functions.invoices.emails import RECIPIENTS
+from functions.invoices.step import InvoiceStep
 from functions.schema import load_schema
 from functions.template_files import missing_locales
 from functions.text.emails import catalog_path

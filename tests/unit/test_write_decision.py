@@ -9,12 +9,7 @@ import pytest
 from functions.errors import SchemaError
 from functions.model import Cell, CellWrite, Stored
 from functions.schema import DATA_ROWS, column_positions, load_schema, unique_title
-from functions.write_decision import (
-    RowsById,
-    decide_write,
-    in_write_order,
-    unlocks_people_cells,
-)
+from functions.write_decision import RowsById, decide_write, in_write_order, unlocks_people_cells
 
 SCHEMA = load_schema()
 

@@ -33,13 +33,7 @@ from gspread.urls import (
 )
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from functions.adapters.google_calls import (
-    ApiFailure,
-    api_root,
-    rate_limited,
-    status_of,
-    transient,
-)
+from functions.adapters.google_calls import ApiFailure, api_root, rate_limited, status_of, transient
 from functions.adapters.gsheets.answers import (
     JSON,
     Cell,

@@ -37,13 +37,7 @@ from functions.adapters.workbook.read import values_by_row
 from functions.adapters.workbook.tabs import find_sheet, find_title, header_row, plain_cell
 from functions.adapters.workbook.writer import Writer
 from functions.errors import BookBusyError, BookChangedError, NotAWorkbookError
-from functions.model import (
-    BookRead,
-    Cell,
-    SheetChanges,
-    SheetRow,
-    TableRead,
-)
+from functions.model import BookRead, Cell, SheetChanges, SheetRow, TableRead
 from functions.record import Record, compact
 from functions.schema import (
     LOCALES,

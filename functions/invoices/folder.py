@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from functions.flow_context import FlowContext
+from functions.invoices.prefill import FIELDS, Prefill, read_invoice
 from functions.meta import FOLDER, NEXT_INVOICE_NO
 from functions.model import (
     JSON,
@@ -33,7 +34,6 @@ from functions.model import (
     TickPlan,
     stored,
 )
-from functions.prefill import FIELDS, Prefill, read_invoice
 from functions.text.parsing import same_text, text
 
 

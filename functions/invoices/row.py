@@ -9,7 +9,7 @@ from typing import Any
 from functions.controls import BOUND_COLUMNS, Bound, bound_values, changes
 from functions.directory import Person
 from functions.flow_context import FlowContext
-from functions.invoice_state import (
+from functions.invoices.state import (
     AFTER_CLAIM,
     AFTER_PAYMENT,
     APPROVED,

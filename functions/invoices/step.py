@@ -12,9 +12,9 @@ from datetime import date, datetime
 
 from functions.controls import LATER_STEPS
 from functions.directory import Person
-from functions.invoice_checks import check_fields, duplicate_problem
-from functions.invoice_emails import RECIPIENTS, InvoiceFacts, emails_for
-from functions.invoice_row import InvoiceRow
+from functions.invoices.checks import check_fields, duplicate_problem
+from functions.invoices.emails import RECIPIENTS, InvoiceFacts, emails_for
+from functions.invoices.row import InvoiceRow
 from functions.model import EmailIntent
 from functions.template_files import missing_locales
 from functions.text.messages import problem_text
