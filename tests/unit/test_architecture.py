@@ -127,6 +127,28 @@ def test_each_room_imports_only_its_own_and_lower_rooms() -> None:
     assert upward == []
 
 
+FLOW_MODULES = ("functions.invoice_flow", "functions.deal_watch", "functions.transitions")
+
+
+def technology(module: str) -> str | None:
+    """`functions.adapters.gsheets.api` → gsheets; None for what adapters share at their top."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 3 and parts[1] == "adapters" else None
+
+
+def test_an_adapter_imports_no_other_technology_and_no_flow() -> None:
+    wrong = [
+        f"{source} imports {target}"
+        for source, targets in graph().items()
+        if room(source) == "adapters"
+        for target in targets
+        if (room(target) == "adapters" and technology(target) not in (None, technology(source)))
+        or target in FLOW_MODULES
+        or target.startswith("functions.invoices.")
+    ]
+    assert wrong == []
+
+
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: module_name(p))
 def test_no_module_is_over_400_lines(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
@@ -143,3 +165,5 @@ def test_the_rules_see_the_imports_they_judge() -> None:
     assert room("functions.adapters.gsheets.api") == "adapters"
     assert room("functions.invoice_flow") == "core"
     assert room("functions.model") == "base"
+    assert technology("functions.adapters.gsheets.api") == "gsheets"
+    assert technology("functions.adapters.files") is None
