@@ -182,6 +182,29 @@ def column_positions(
     return positions
 
 
+def find_title(titles: Iterable[str], wanted: str) -> str | None:
+    """The tab titled `wanted`, or failing that one titled so but for case and surrounding
+    spaces (people rename tabs; a workbook's and a Google Sheet's tabs are found alike)."""
+    titles = list(titles)
+    if wanted in titles:
+        return wanted
+    folded = wanted.strip().casefold()
+    return next((t for t in titles if t.strip().casefold() == folded), None)
+
+
+def book_locale(titles: Iterable[str], schema: Schema) -> Locale | None:
+    """The locale whose Invoices tab the book holds (None: not a sheetflow book)."""
+    titles = list(titles)
+    names = schema.tab("invoices").title
+    return next((loc for loc in LOCALES if find_title(titles, names[loc]) is not None), None)
+
+
+def invoices_titles(schema: Schema) -> str:
+    """The Invoices tab's titles, for the error that says none was found."""
+    names = schema.tab("invoices").title
+    return " or ".join(f'"{names[locale]}"' for locale in LOCALES)
+
+
 def unique_title(title: str, taken: Iterable[str], limit: int | None = 31) -> str:
     """Long names cut to 31 characters may clash: number the later ones, as a person would
     (an .xlsx tab title holds at most 31 characters; `limit=None` for a filter view's)."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from functions.model import Cell, CellWrite, stored
+from functions.model import Cell, CellLock, CellWrite, RowAppend, SheetChanges, stored
 from functions.schema import DATA_ROWS, PROTECTED_TABS, Locale, Schema
 from functions.text.messages import say
 from functions.text.parsing import text
@@ -50,6 +50,29 @@ def in_write_order(writes: Iterable[CellWrite], schema: Schema) -> list[tuple[in
         return write.record is None and write.column == schema.tab(write.tab).id_column
 
     return sorted(enumerate(writes), key=lambda pair: not assigns_id(pair[1]))
+
+
+class RowWriter(Protocol):
+    """A workbook writer's three row operations, which `put_rows` calls in their order."""
+
+    def append(self, append: RowAppend) -> None: ...
+
+    def write(self, write: CellWrite) -> str | None:
+        """Put one write as `decide_write` says; the note when it was not put."""
+
+    def lock(self, lock: CellLock) -> None: ...
+
+
+def put_rows(changes: SheetChanges, writer: RowWriter, schema: Schema) -> list[str]:
+    """Appends first (a write in the same plan may name the new ID), then the writes in write
+    order, then the locks; the notes of the writes that were not put."""
+    for append in changes.appends:
+        writer.append(append)
+    ordered = in_write_order(changes.writes, schema)
+    skipped = [note for _index, write in ordered if (note := writer.write(write))]
+    for lock in changes.locks:
+        writer.lock(lock)
+    return skipped
 
 
 def decide_write(

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from functions.schema import LOCALES, TAB_FILES, load_schema
+from functions.schema import (
+    LOCALES,
+    TAB_FILES,
+    book_locale,
+    find_title,
+    invoices_titles,
+    load_schema,
+)
 
 SCHEMA = load_schema()
 LIST_TABS = {"directors", "accountants", "managers"}
@@ -36,3 +43,17 @@ def test_every_choice_has_words_in_every_locale() -> None:
         for key, words in choices.items():
             assert set(words) == set(LOCALES), (name, key)
             assert all(words[locale] for locale in LOCALES)
+
+
+def test_a_tab_is_found_by_its_title_exactly_first_then_ignoring_case_and_spaces() -> None:
+    assert find_title(["invoices ", "Invoices"], "Invoices") == "Invoices"
+    assert find_title(["Deals", " INVOICES "], "Invoices") == " INVOICES "
+    assert find_title(["Deals"], "Invoices") is None
+
+
+def test_a_book_speaks_the_language_of_its_invoices_tab() -> None:
+    schema = load_schema()
+    assert book_locale(["Settings", "invoices"], schema) == "en"
+    assert book_locale([schema.tab("invoices").title["ru"]], schema) == "ru"
+    assert book_locale(["Sheet1"], schema) is None
+    assert invoices_titles(schema).startswith('"Invoices" or "')

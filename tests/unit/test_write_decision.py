@@ -7,9 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from functions.errors import SchemaError
-from functions.model import Cell, CellWrite, Stored
+from functions.model import Cell, CellLock, CellWrite, RowAppend, SheetChanges, Stored
 from functions.schema import DATA_ROWS, column_positions, load_schema, unique_title
-from functions.write_decision import RowsById, decide_write, in_write_order, unlocks_people_cells
+from functions.write_decision import (
+    RowsById,
+    decide_write,
+    in_write_order,
+    put_rows,
+    unlocks_people_cells,
+)
 
 SCHEMA = load_schema()
 
@@ -109,3 +115,40 @@ def test_a_clashing_title_is_numbered_within_the_length_limit() -> None:
     long = "x" * 31
     assert unique_title(long, [long.upper()]) == "x" * 27 + " (2)"
     assert unique_title("Q", ["q", "Q (2)"], limit=None) == "Q (3)"
+
+
+class RecordingWriter:
+    """What `put_rows` asks of a writer, in the order it asks; the write for INV-2 is refused."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def append(self, append: RowAppend) -> None:
+        self.calls.append(f"append {append.tab}")
+
+    def write(self, write: CellWrite) -> str | None:
+        self.calls.append(f"write {write.record} {write.column}")
+        return "kept the person's value" if write.record == "INV-2" else None
+
+    def lock(self, lock: CellLock) -> None:
+        self.calls.append(f"lock {lock.record} {lock.column}")
+
+
+def test_rows_are_put_appends_first_then_new_ids_then_writes_then_locks() -> None:
+    changes = SheetChanges(
+        writes=[
+            CellWrite("invoices", "INV-2", 3, "status", "New", None),
+            CellWrite("invoices", None, 4, "id", "INV-3", None),
+        ],
+        locks=[CellLock("invoices", "INV-1", "accountant", True)],
+        appends=[RowAppend("deals", "D-7", {"deal_id": "D-7"})],
+    )
+    writer = RecordingWriter()
+    skipped = put_rows(changes, writer, SCHEMA)
+    assert writer.calls == [
+        "append deals",
+        "write None id",
+        "write INV-2 status",
+        "lock INV-1 accountant",
+    ]
+    assert skipped == ["kept the person's value"]

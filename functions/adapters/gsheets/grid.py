@@ -14,8 +14,9 @@ from functions.adapters.gsheets.cells import HEADER_FIELDS, JSON, header_cell
 from functions.errors import NotAWorkbookError, SchemaError
 from functions.model import Cell, SheetRow, Stored, TableRead
 from functions.record import Record, shape
-from functions.schema import LOCALES, Locale, Schema, column_positions
+from functions.schema import Locale, Schema, column_positions, find_title, invoices_titles
 from functions.schema import Tab as SchemaTab
+from functions.schema import book_locale as schema_book_locale
 from functions.write_decision import RowsById
 
 
@@ -88,22 +89,18 @@ class TabGrid:
 
 
 def find_tab(tabs: Sequence[Tab], wanted: str) -> Tab | None:
-    for tab in tabs:
-        if tab.title == wanted:
-            return tab
-    folded = wanted.strip().casefold()
-    return next((t for t in tabs if t.title.strip().casefold() == folded), None)
+    found = find_title([tab.title for tab in tabs], wanted)
+    return next((tab for tab in tabs if tab.title == found), None)
 
 
 def book_locale(tabs: Sequence[Tab], schema: Schema, name: str) -> Locale:
-    names = schema.tab("invoices").title
-    for locale in LOCALES:
-        if find_tab(tabs, names[locale]) is not None:
-            return locale
-    looked_for = " or ".join(f'"{names[locale]}"' for locale in LOCALES)
-    raise NotAWorkbookError(
-        f"{name} is not a sheetflow spreadsheet: no Invoices tab (looked for {looked_for})"
-    )
+    locale = schema_book_locale([tab.title for tab in tabs], schema)
+    if locale is None:
+        raise NotAWorkbookError(
+            f"{name} is not a sheetflow spreadsheet: no Invoices tab"
+            f" (looked for {invoices_titles(schema)})"
+        )
+    return locale
 
 
 def required_tab(tabs: Sequence[Tab], spec: SchemaTab, locale: Locale) -> Tab:

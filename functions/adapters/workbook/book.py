@@ -34,19 +34,20 @@ from functions.adapters.workbook.loading import (
     workbook_bytes,
 )
 from functions.adapters.workbook.read import values_by_row
-from functions.adapters.workbook.tabs import find_sheet, find_title, header_row, plain_cell
+from functions.adapters.workbook.tabs import find_sheet, header_row, plain_cell
 from functions.adapters.workbook.writer import Writer
 from functions.errors import BookBusyError, BookChangedError, NotAWorkbookError
 from functions.model import BookRead, Cell, SheetChanges, SheetRow, TableRead
 from functions.record import Record, compact
 from functions.schema import (
-    LOCALES,
     OPTIONAL_TABS,
     READ_TABS,
     Locale,
     Schema,
     Tab,
+    book_locale,
     column_positions,
+    invoices_titles,
 )
 from functions.text.messages import say
 
@@ -246,14 +247,13 @@ class WorkbookBook:
             raise NotAWorkbookError(f"{self.path} is not an .xlsx workbook") from exc
 
     def _locale(self, titles: Sequence[str]) -> Locale:
-        names = self.schema.tab("invoices").title
-        for locale in LOCALES:
-            if find_title(titles, names[locale]) is not None:
-                return locale
-        looked_for = " or ".join(f'"{names[locale]}"' for locale in LOCALES)
-        raise NotAWorkbookError(
-            f"{self.path} is not a sheetflow workbook: no Invoices tab (looked for {looked_for})"
-        )
+        locale = book_locale(titles, self.schema)
+        if locale is None:
+            raise NotAWorkbookError(
+                f"{self.path} is not a sheetflow workbook: no Invoices tab"
+                f" (looked for {invoices_titles(self.schema)})"
+            )
+        return locale
 
 
 def _read_table(ws: Sheet, tab: Tab, locale: Locale) -> tuple[TableRead, dict[str, int]]:

@@ -56,7 +56,7 @@ from functions.schema import (
 )
 from functions.text.formats import SHEET_DATETIME_FORMAT
 from functions.text.log_times import log_cell
-from functions.write_decision import RowsById, decide_write, in_write_order, unlocks_people_cells
+from functions.write_decision import RowsById, decide_write, put_rows, unlocks_people_cells
 
 
 @dataclass
@@ -159,12 +159,7 @@ class _Patch:
         return self.grids[key]
 
     def run(self, changes: SheetChanges) -> tuple[bytes, list[str]]:
-        for append in changes.appends:  # first: a write in the same plan may name the new ID
-            self.append(append)
-        ordered = in_write_order(changes.writes, self.schema)
-        skipped = [note for _index, write in ordered if (note := self.write(write))]
-        for lock in changes.locks:
-            self.lock(lock)
+        skipped = put_rows(changes, self, self.schema)
         if changes.log:
             self.append_log(changes.log)
         if changes.queues is not None:

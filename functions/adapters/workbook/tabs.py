@@ -3,13 +3,12 @@ titles match ignoring case and surrounding spaces; values come back as the model
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, time
 
 from functions.adapters.workbook.loading import Book, Sheet
 from functions.errors import SchemaError
 from functions.model import Cell
-from functions.schema import Locale, Tab
+from functions.schema import Locale, Tab, find_title
 
 
 def header_row(ws: Sheet) -> tuple[object, ...]:
@@ -22,13 +21,6 @@ def find_sheet(wb: Book, tab: Tab, locale: Locale, *, required: bool) -> Sheet |
     if found is None and required:
         raise SchemaError(f'the workbook has no "{title}" tab (was it renamed?)', tab=title)
     return None if found is None else wb[found]
-
-
-def find_title(titles: Sequence[str], wanted: str) -> str | None:
-    if wanted in titles:
-        return wanted
-    folded = wanted.strip().casefold()
-    return next((t for t in titles if t.strip().casefold() == folded), None)
 
 
 def plain_cell(value: object) -> Cell:

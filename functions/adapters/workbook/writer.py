@@ -21,7 +21,7 @@ from functions.errors import SchemaError
 from functions.model import Cell, CellLock, CellWrite, LogEntry, RowAppend, SheetChanges, stored
 from functions.schema import Locale, Schema, Tab, column_positions
 from functions.text.log_times import same_log_row
-from functions.write_decision import RowsById, decide_write, in_write_order, unlocks_people_cells
+from functions.write_decision import RowsById, decide_write, put_rows, unlocks_people_cells
 
 
 class Writer:
@@ -32,12 +32,7 @@ class Writer:
         self.tabs: dict[str, TabCursor] = {}
 
     def apply(self, changes: SheetChanges, fingerprint: str | None) -> list[str]:
-        for append in changes.appends:  # first: a write in the same plan may name the new ID
-            self.append(append)
-        ordered = in_write_order(changes.writes, self.schema)
-        skipped = [note for _index, write in ordered if (note := self.write(write))]
-        for lock in changes.locks:
-            self.lock(lock)
+        skipped = put_rows(changes, self, self.schema)
         if changes.log:
             self.append_log(changes.log, replay=fingerprint is None)
         return skipped
