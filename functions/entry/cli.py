@@ -275,7 +275,7 @@ def demo(
     bitrix24: Annotated[
         bool,
         typer.Option(
-            "--bitrix24", help="Then let a stand-in Bitrix24 portal (the test double) feed Deals."
+            "--bitrix24", help="Then let a stand-in Bitrix24 portal on this computer feed Deals."
         ),
     ] = False,
 ) -> None:
