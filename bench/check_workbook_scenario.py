@@ -24,7 +24,7 @@ SIZE = 1_100  # invoices (and deals): a hundred rows below the 1,000 prepared on
 
 def scenario_cases(folder: Path) -> list[tuple[str, Path, SheetChanges]]:
     """(name, the book before the tick, what the tick wrote) for the first and a busy tick."""
-    from functions.entry.bootstrap import Config, build_engine
+    from functions.wiring.bootstrap import Config, build_engine
 
     from .scenario import START, TICK
     from .seed import prepare, type_into_workbook

@@ -270,7 +270,7 @@ def _report(engine: Any, phases: Phases, k: int, label: str) -> dict[str, Any]:
 
 
 def workbook(n: int, folder: Path) -> dict[str, Any]:
-    from functions.entry.bootstrap import Config, build_engine
+    from functions.wiring.bootstrap import Config, build_engine
 
     from .seed import type_into_workbook
 

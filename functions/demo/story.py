@@ -16,11 +16,11 @@ from rich.table import Table
 from functions.adapters.workbook.book import create_workbook
 from functions.adapters.workbook.editor import WorkbookEditor
 from functions.demo.invoice import invoice_pdf
-from functions.entry.bootstrap import Config, build_engine
-from functions.entry.console import print_report, print_report_tab
 from functions.schema import load_schema
 from functions.text import formats
 from functions.tick.engine import Engine
+from functions.wiring.bootstrap import Config, build_engine
+from functions.wiring.console import print_report, print_report_tab
 
 ZONE = ZoneInfo("Europe/Berlin")
 PEOPLE = [

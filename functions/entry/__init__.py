@@ -1,1 +1,1 @@
-"""Where sheetflow starts: the CLI, the Cloud Functions, and the bootstrap that wires adapters."""
+"""Where sheetflow starts: the CLI and the Cloud Functions (each a thin call into one service)."""

@@ -16,14 +16,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from functions.entry.bootstrap import Config, book_path, build_engine
-from functions.entry.console import print_report, print_report_tab
-from functions.entry.google import create_google_sheet, spreadsheet_id
 from functions.errors import ConfigError, SheetflowError
 from functions.schema import LOCALES, Locale, load_schema
 from functions.text.messages import say
 from functions.tick.engine import Engine
 from functions.transitions import mermaid
+from functions.wiring.bootstrap import Config, book_path, build_engine
+from functions.wiring.console import print_report, print_report_tab
+from functions.wiring.google import create_google_sheet, spreadsheet_id
 
 app = typer.Typer(
     name="sheetflow",

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from functions.entry.bootstrap import Config, build_engine
 from functions.entry.cloud_logging import log
 from functions.errors import ConfigError, LockHeldError, SheetflowError
 from functions.meta import TIME_ZONE
 from functions.months import previous_month
 from functions.tick.engine import Engine
+from functions.wiring.bootstrap import Config, build_engine
 
 Response = tuple[dict[str, Any], int]
 # One engine per configuration and function instance: its Google clients, tab metadata and

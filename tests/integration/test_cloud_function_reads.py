@@ -17,11 +17,11 @@ import pytest
 
 from functions.adapters.firestore.state import FirestoreState
 from functions.adapters.gsheets.book import GoogleSheetBook
-from functions.entry.bootstrap import Config
 from functions.entry.cloud import handle
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
 from functions.tick.engine import Engine
+from functions.wiring.bootstrap import Config
 from tests.fakes import FakeMail
 from tests.google_double import SERVICE_ACCOUNT, GoogleDouble
 from tests.google_double.people import SheetEditor, new_google_book, no_sleep

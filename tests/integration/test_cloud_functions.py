@@ -154,8 +154,8 @@ class _Request:
 
 
 def test_a_function_instance_builds_its_engine_once_and_afresh_after_a_crash(book: Path) -> None:
-    from functions.entry.bootstrap import build_engine
     from functions.entry.cloud import handle
+    from functions.wiring.bootstrap import build_engine
 
     built: list[object] = []
 
@@ -184,9 +184,9 @@ def test_a_function_instance_builds_its_engine_once_and_afresh_after_a_crash(boo
 def test_a_tick_that_set_a_refused_write_aside_is_logged_at_error(
     book: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from functions.entry.bootstrap import build_engine
     from functions.entry.cloud import handle
     from functions.tick.engine import TickReport
+    from functions.wiring.bootstrap import build_engine
 
     def build(config: Any) -> Any:
         engine = build_engine(config)

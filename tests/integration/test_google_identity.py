@@ -9,11 +9,11 @@ from typer.testing import CliRunner
 
 from functions.adapters.gsheets.book import GoogleSheetBook
 from functions.adapters.sqlite.state import SqliteState
-from functions.entry import google as google_wiring
 from functions.entry.cli import app
 from functions.notify import EmailRenderer
 from functions.schema import load_schema
 from functions.tick.engine import Engine
+from functions.wiring import google as google_wiring
 from tests.fakes import FakeMail
 from tests.google_double import OWNER, GoogleDouble
 from tests.google_double.people import SheetEditor, no_sleep

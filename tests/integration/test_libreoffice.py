@@ -28,10 +28,10 @@ import pytest
 from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.adapters.workbook.editor import WorkbookEditor
 from functions.adapters.workbook.loading import existing_cells
-from functions.entry.bootstrap import Config, build_engine
 from functions.model import BookRead, Cell
 from functions.schema import Schema, load_schema
 from functions.tick.engine import TickReport
+from functions.wiring.bootstrap import Config, build_engine
 from tests.builders import supplier_invoice
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ import openpyxl
 
 from functions.adapters.workbook.book import WorkbookBook, create_workbook
 from functions.adapters.workbook.editor import WorkbookEditor
-from functions.entry.bootstrap import Config, build_engine
 from functions.schema import load_schema
+from functions.wiring.bootstrap import Config, build_engine
 from tests.e2e.cli import run
 
 SCHEMA = load_schema()

@@ -22,8 +22,8 @@ import pytest
 
 from functions.adapters.workbook.book import create_workbook
 from functions.adapters.workbook.editor import WorkbookEditor
-from functions.entry.bootstrap import Config, build_engine
 from functions.schema import load_schema
+from functions.wiring.bootstrap import Config, build_engine
 from tests.builders import supplier_invoice
 
 pytestmark = pytest.mark.slow

@@ -10,9 +10,9 @@ import pytest
 
 from functions.adapters.workbook.book import create_workbook
 from functions.adapters.workbook.editor import WorkbookEditor
-from functions.entry.bootstrap import Config, build_engine
 from functions.schema import Locale, load_schema
 from functions.tick.engine import Engine
+from functions.wiring.bootstrap import Config, build_engine
 from tests.builders import typed_invoice
 
 SCHEMA = load_schema()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from functions.adapters.bitrix24.deals import Bitrix24Deals
-from functions.entry.bootstrap import bitrix24_source
 from functions.errors import ConfigError
 from functions.model import CrmFields
+from functions.wiring.bootstrap import bitrix24_source
 
 HOOK = "https://co.bitrix24.com/rest/1/abc123/"
 

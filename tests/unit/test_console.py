@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from functions.entry.console import print_report_tab
 from functions.model import ReportTab
+from functions.wiring.console import print_report_tab
 
 TAB = ReportTab(
     title="Report 2026-11",

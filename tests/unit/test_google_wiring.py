@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from functions.entry.google import spreadsheet_id
 from functions.errors import ConfigError
+from functions.wiring.google import spreadsheet_id
 
 SHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-"
 

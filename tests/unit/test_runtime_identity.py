@@ -10,8 +10,8 @@ from google.auth import compute_engine, impersonated_credentials
 from google.oauth2 import credentials as user_credentials
 
 from functions.adapters.google_calls import api_root
-from functions.entry.google import is_service_account, runtime_account
 from functions.errors import ConfigError
+from functions.wiring.google import is_service_account, runtime_account
 
 RUNTIME = "sheetflow-runtime@acme-books.iam.gserviceaccount.com"
 

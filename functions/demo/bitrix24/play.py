@@ -15,9 +15,9 @@ from rich.console import Console
 from functions.demo.bitrix24 import portal as portal_module
 from functions.demo.bitrix24 import server as server_module
 from functions.demo.bitrix24 import wiring
-from functions.entry.console import print_report
 from functions.ports import DealSource
 from functions.tick.engine import Engine
+from functions.wiring.console import print_report
 
 
 def _fed_by(engine: Engine, crm: DealSource) -> Engine:

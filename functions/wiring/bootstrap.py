@@ -10,12 +10,12 @@ from pathlib import Path
 
 from functions.adapters.mail.factory import sender_from_url
 from functions.adapters.sqlite.state import SqliteState
-from functions.entry.google import drive_folder, firestore_state, google_book, spreadsheet_id
 from functions.errors import ConfigError, CrmError
 from functions.notify import EmailRenderer
 from functions.ports import DealSource, InvoiceFolder, SpreadsheetBook, StateStore
 from functions.schema import load_schema
 from functions.tick.engine import Checkpoint, Engine, _no_checkpoint
+from functions.wiring.google import drive_folder, firestore_state, google_book, spreadsheet_id
 
 
 @dataclass(frozen=True)
