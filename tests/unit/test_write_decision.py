@@ -9,8 +9,10 @@ import pytest
 from functions.errors import SchemaError
 from functions.model import Cell, CellLock, CellWrite, RowAppend, SheetChanges, Stored
 from functions.schema import DATA_ROWS, column_positions, load_schema, unique_title
+from functions.text.messages import say
 from functions.write_decision import (
     RowsById,
+    WriteDecision,
     decide_write,
     in_write_order,
     put_rows,
@@ -56,35 +58,49 @@ def test_a_write_follows_its_record_to_the_row_it_moved_to() -> None:
 def test_a_persons_newer_value_is_kept_and_the_note_names_record_and_column() -> None:
     tab = FakeTab({2: {"id": "INV-1", "status": "Paid"}})
     decision = decide_write(write("INV-1", 2, "Approved", "Draft"), tab, SCHEMA, "en")
-    assert not decision.put
-    assert decision.note is not None
-    assert "INV-1 Status" in decision.note
+    assert decision == WriteDecision(
+        2, put=False, note="INV-1 Status: kept the value a person typed meanwhile"
+    )
+
+
+def test_a_kept_value_of_a_row_without_id_is_noted_by_row_number_in_the_persons_language() -> None:
+    tab = FakeTab({4: {"status": "Paid"}})
+    decision = decide_write(write(None, 4, "Approved", "Draft"), tab, SCHEMA, "ru")
+    note = "строка 4 Статус: оставлено значение, которое тем временем ввёл человек"
+    assert decision == WriteDecision(4, put=False, note=note)
 
 
 def test_a_cell_already_holding_the_value_needs_no_write_and_no_note() -> None:
     tab = FakeTab({2: {"id": "INV-1", "status": "Approved"}})
     decision = decide_write(write("INV-1", 2, "Approved", "Draft"), tab, SCHEMA, "en")
-    assert (decision.put, decision.note) == (False, None)
+    assert decision == WriteDecision(2, put=False, note=None)
 
 
 def test_a_write_for_a_deleted_record_has_no_row_and_says_so() -> None:
     decision = decide_write(write("INV-9", 2, "Approved", "Draft"), FakeTab({}), SCHEMA, "ru")
-    assert decision.row is None
-    assert not decision.put
-    assert decision.note is not None
-    assert "INV-9" in decision.note
+    note = say("ru", "write_row_gone", label="INV-9 Статус")
+    assert note.startswith("INV-9 Статус: строки больше нет")
+    assert decision == WriteDecision(None, put=False, note=note)
+
+
+def test_a_write_stays_on_its_planned_row_while_it_holds_the_record_below_a_duplicate() -> None:
+    tab = FakeTab({2: {"id": "INV-1", "status": "Draft"}, 3: {"id": "INV-1", "status": "Draft"}})
+    decision = decide_write(write("INV-1", 3, "Approved", "Draft"), tab, SCHEMA, "en")
+    assert decision == WriteDecision(3, put=True)
 
 
 def test_an_id_assignment_goes_by_row_and_comes_first_keeping_plan_positions() -> None:
     later = write("INV-1", 2, "Approved", None)
     assign = CellWrite("invoices", None, 2, "id", "INV-1", None)
     assert in_write_order([later, assign], SCHEMA) == [(1, assign), (0, later)]
+    new_row_status = CellWrite("invoices", None, 3, "status", "New", None)
+    assert in_write_order([later, new_row_status], SCHEMA) == [(0, later), (1, new_row_status)]
     tab = FakeTab({2: {"status": None}})
     assert decide_write(assign, tab, SCHEMA, "en").row == 2
 
 
 def test_the_planned_row_wins_over_an_earlier_duplicate_and_a_forgotten_index_is_rebuilt() -> None:
-    rows: dict[int, dict[str, Cell]] = {2: {"id": "A"}, 3: {"id": "A"}}
+    rows: dict[int, dict[str, Cell]] = {1: {"id": "ID"}, 2: {"id": "A"}, 3: {"id": "A"}}
     tab = FakeTab(rows)
     assert tab.row_of("A", 3) == 3
     assert tab.row_of("A", None) == 2
@@ -93,6 +109,16 @@ def test_the_planned_row_wins_over_an_earlier_duplicate_and_a_forgotten_index_is
     tab.ids.forget()
     assert tab.row_of("B", None) == 4
     assert tab.row_of("ID", 1) is None  # the header row is never a record's
+    assert tab.row_of("ID", None) is None
+
+
+def test_the_planned_row_is_trusted_while_it_holds_the_id_even_when_the_index_is_stale() -> None:
+    rows: dict[int, dict[str, Cell]] = {2: {"id": "A"}, 3: {"id": "B"}}
+    tab = FakeTab(rows)
+    assert tab.row_of("B", None) == 3
+    rows[2], rows[3] = rows[3], rows[2]  # a person sorted the rows after the index was built
+    assert tab.row_of("B", 2) == 2
+    assert tab.row_of("A", 3) == 3
 
 
 def test_only_rows_below_the_prepared_ones_of_protected_tabs_unlock_peoples_cells() -> None:
