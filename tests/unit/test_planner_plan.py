@@ -308,6 +308,10 @@ def test_a_deleted_row_is_logged_with_its_last_status_and_kept_as_deleted() -> N
     first = tick([invoice()])
     second = tick([], first, minutes=1)
     [removed] = [e for e in second.changes.log if e.event == "removed"]
+    assert (removed.flow, removed.as_row()[1:4]) == (
+        "invoice",
+        ["Invoice", "INV-000001", "Row deleted"],
+    )
     assert removed.from_ == "Awaiting decision"
     assert removed.details.startswith("row deleted; last values: ID: INV-000001, Manager: Maria")
     assert second.snapshot["invoices"]["INV-000001"]["deleted"] is True  # type: ignore[index]
@@ -343,6 +347,19 @@ def test_a_claim_typed_as_an_address_is_in_that_accountants_queue_only_in_id_ord
     [irina, sergey] = after.changes.queues or []
     assert [r[0] for r in irina.rows] == ["INV-000001", "INV-000002"]
     assert [r[0] for r in sergey.rows] == [rows_of(approved)[1]["id"]]
+
+
+def test_an_id_typed_as_a_number_is_queued_in_id_order_among_text_ids() -> None:
+    rows = [
+        invoice(id="INV-000001", supplier="Zeta", invoice_no="1"),
+        invoice(id=17, supplier="Alpha", invoice_no="2"),
+    ]
+    first = tick(rows)
+    approved = tick([{**r, "decision": "Approve"} for r in rows_of(first)], first, minutes=1)
+    assert [[r[0] for r in q.rows] for q in approved.changes.queues or []] == [
+        [17, "INV-000001"],
+        [17, "INV-000001"],
+    ]
 
 
 def test_a_state_from_before_the_id_counter_counts_on_from_every_id_it_knew() -> None:
