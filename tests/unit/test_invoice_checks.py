@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functions.invoice_flow import plan_invoice
+from functions.invoices.checks import check_fields
 from functions.model import SheetRow, Stored
 from tests.builders import context, invoice, step
 
@@ -30,3 +31,11 @@ def test_a_row_like_several_others_lists_each_and_asks_to_confirm_them_all() -> 
     sheet: dict[str, Stored] = {**out.values, "comment": "not INV-000001 nor inv-000002"}
     confirmed = plan_invoice("INV-000003", SheetRow(4, sheet), None, context(), two_others)
     assert confirmed.state.status == "awaiting_decision"
+
+
+def test_an_amount_s_note_reads_its_separators_the_way_the_book_s_language_writes_them() -> None:
+    # "-1,500" is minus fifteen hundred in English, minus one and a half in Russian.
+    english = check_fields(invoice(amount="-1,500"), context())
+    russian = check_fields(invoice(amount="-1,500"), context(locale="ru"))
+    assert english == ["Amount must be more than zero (it is -1,500)"]
+    assert russian == ["Сумма: нужно число больше нуля (сейчас -1,5)"]

@@ -99,7 +99,7 @@ def test_separators_are_read_the_way_the_book_s_language_writes_them(
 
 def test_a_comma_group_of_three_is_thousands_when_no_language_is_given() -> None:
     assert parse_decimal("1,234") == Decimal("1234")
-    assert parse_amount("1,234", "Amount") == (Decimal("1234"), None)
+    assert parsing.parse_amount("1,234", "Amount") == (Decimal("1234"), None)
 
 
 @pytest.mark.parametrize("typed", ["1e3", "1_000", "1,234.5,6", "1.234,5.6", "1.2.3.x4"])

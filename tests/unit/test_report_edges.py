@@ -139,6 +139,16 @@ def test_the_tab_rounds_money_to_cents_hours_to_tenths_and_names_its_chart_colum
     assert tab.chart_column == keys.index("deal_received")
 
 
+def test_the_tab_gives_each_column_its_format_so_money_and_hours_are_shown_as_such() -> None:
+    tab = report_tab(report([]), SCHEMA, "en", "2026-11")
+    keys = [c.key for c in SCHEMA.labels.report_columns]
+    assert tab.formats == tuple(c.format for c in SCHEMA.labels.report_columns)
+    assert tab.formats[keys.index("manager")] == "text"
+    assert tab.formats[keys.index("submitted")] == "int"
+    assert tab.formats[keys.index("paid_sum")] == "money"
+    assert tab.formats[keys.index("hours_to_decision")] == "hours"
+
+
 def test_hours_are_measured_from_the_same_invoice_s_arrival_not_another_s() -> None:
     log = [
         move("2026-11-02 10:00:00+01:00", "INV-1", NEW, AD, "Maria Lopez"),
