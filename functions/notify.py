@@ -29,6 +29,7 @@ from jinja2 import (
 from functions.errors import ConfigError, MailError
 from functions.model import EmailIntent, Recipient, RenderedEmail
 from functions.schema import Locale, load_schema
+from functions.text.catalog import DEFAULT_TEMPLATES_DIR
 from functions.text.emails import default_currency, filters, helpers, translations
 
 INVOICE_TEMPLATES: tuple[str, ...] = (
@@ -43,11 +44,8 @@ INVOICE_TEMPLATES: tuple[str, ...] = (
 )
 DEAL_TEMPLATES: tuple[str, ...] = ("deal_payment",)
 TEMPLATE_NAMES: tuple[str, ...] = INVOICE_TEMPLATES + DEAL_TEMPLATES
-# One file per email (`templates/<name>.j2`): its subject and blocks, in English, with every
-# sentence marked for translation; `_layout.txt` and `_layout.html` lay it out for both parts.
-TEMPLATE_SUFFIXES: tuple[str, ...] = (".j2",)
+# `_layout.txt` and `_layout.html` lay each email out for both its parts.
 LAYOUTS: tuple[str, ...] = ("_layout.txt", "_layout.html")
-DEFAULT_TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 MESSAGE_ID_DOMAIN = "sheetflow.invalid"
 MAX_NAME_LENGTH = 100
 # Subject and address headers are written pre-folded with `set_raw` and go out exactly as

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from functions.notify import DEFAULT_TEMPLATES_DIR, TEMPLATE_SUFFIXES
 from functions.schema import LOCALES
-from functions.text.emails import SOURCE_LOCALE, catalog_path
+from functions.text.catalog import (
+    DEFAULT_TEMPLATES_DIR,
+    SOURCE_LOCALE,
+    TEMPLATE_SUFFIXES,
+    catalog_path,
+)
 
 
 def missing_locales(template: str, templates_dir: Path = DEFAULT_TEMPLATES_DIR) -> list[str]:

@@ -19,14 +19,10 @@ from babel.messages.pofile import read_po
 from markupsafe import Markup, escape
 
 from functions.errors import ConfigError
+from functions.text.catalog import SOURCE_LOCALE, catalog_path
 from functions.text.formats import date_text, default_currency, money_text, percent_text
 
-__all__ = ["catalog_path", "default_currency", "filters", "helpers", "translations"]
-SOURCE_LOCALE = "en"
-
-
-def catalog_path(templates_dir: Path, locale: str) -> Path:
-    return templates_dir / "locale" / locale / "LC_MESSAGES" / "messages.po"
+__all__ = ["default_currency", "filters", "helpers", "translations"]
 
 
 def translations(templates_dir: Path, locale: str, record: str = "") -> gettext.NullTranslations:

@@ -35,8 +35,9 @@ from markupsafe import escape
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from functions.controls import comparable
-from functions.notify import DEFAULT_TEMPLATES_DIR, clean_header_text
+from functions.notify import clean_header_text
 from functions.text import emails as email_text
+from functions.text.catalog import DEFAULT_TEMPLATES_DIR
 from functions.text.parsing import text
 from functions.tick.engine import TickReport
 from tests.local_backend import (

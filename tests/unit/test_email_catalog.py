@@ -9,8 +9,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from functions.notify import DEFAULT_TEMPLATES_DIR, TEMPLATE_NAMES, EmailRenderer
-from functions.text.emails import catalog_path
+from functions.notify import TEMPLATE_NAMES, EmailRenderer
+from functions.text.catalog import DEFAULT_TEMPLATES_DIR, catalog_path
 from tests.unit.test_notify import SENT_AT, invoice, make_intent, parse, parts, render
 
 METHODS = [("**.j2", "jinja2"), ("**.html", "jinja2"), ("**.txt", "jinja2")]

@@ -14,13 +14,12 @@ import pytest
 from functions.errors import ConfigError, MailError
 from functions.model import EmailIntent, Recipient, RenderedEmail
 from functions.notify import (
-    DEFAULT_TEMPLATES_DIR,
     INVOICE_TEMPLATES,
     TEMPLATE_NAMES,
-    TEMPLATE_SUFFIXES,
     EmailRenderer,
     template_names,
 )
+from functions.text.catalog import DEFAULT_TEMPLATES_DIR, TEMPLATE_SUFFIXES
 
 LOCALES = ("en", "ru")
 SENT_AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)

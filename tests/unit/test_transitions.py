@@ -16,7 +16,7 @@ from functions.invoices.emails import RECIPIENTS
 from functions.invoices.step import InvoiceStep
 from functions.schema import load_schema
 from functions.template_files import missing_locales
-from functions.text.emails import catalog_path
+from functions.text.catalog import catalog_path
 from functions.transitions import (
     FINAL,
     STATUSES,
