@@ -10,7 +10,7 @@
 # Every flag can come from the environment instead: PROJECT_ID, SPREADSHEET_ID, SENDER,
 # SMTP_URL, REGION (default europe-west1), TIME_ZONE (the sheet's; default Etc/UTC),
 # MEMORY (each function's, default 512Mi; make bench measured at most 204 MiB at 10,000
-# invoices + 10,000 deals and 387 MiB at 100,000 + 100,000: give a bigger sheet 1Gi),
+# invoices + 10,000 deals and 384 MiB at 100,000 + 100,000: give a bigger sheet 1Gi),
 # FIRESTORE_LOCATION (default: REGION). An SMTP password is read only from
 # SHEETFLOW_SMTP_PASSWORD and stored in Secret Manager, never printed.
 # --bitrix24: Bitrix24 feeds the Deals tab; the inbound webhook is read only from
